@@ -1,0 +1,43 @@
+package acl
+
+import "time"
+
+// EventKind says what changed. Every kind names a write that can narrow
+// someone's access; widening writes need no event because caches are only
+// ever too generous when stale, never too strict.
+type EventKind string
+
+const (
+	EventGrantRemoved       EventKind = "grant_removed"        // Workspace, User or Group
+	EventGrantLowered       EventKind = "grant_lowered"        // Workspace, User or Group, Role (new)
+	EventGrantExpired       EventKind = "grant_expired"        // Workspace, User or Group
+	EventGroupMemberRemoved EventKind = "group_member_removed" // Group, User
+	EventGroupDeleted       EventKind = "group_deleted"        // Group
+	EventUserSuspended      EventKind = "user_suspended"       // User
+	EventUserDeleted        EventKind = "user_deleted"         // User
+	EventSiteAdminRevoked   EventKind = "site_admin_revoked"   // User
+	EventKeyRemoved         EventKind = "key_removed"          // User, Fingerprint
+	EventTokenRevoked       EventKind = "token_revoked"        // User, TokenID
+	EventWorkspaceDeleted   EventKind = "workspace_deleted"    // Workspace
+	EventWorkspaceStopped   EventKind = "workspace_stopped"    // Workspace
+	EventWorkspaceRenamed   EventKind = "workspace_renamed"    // Workspace (old ID)
+	EventAgentTokenRotated  EventKind = "agent_token_rotated"  // Workspace
+	EventSharingDisabled    EventKind = "sharing_disabled"     // Org, or none for the deployment
+	// EventResync means events may have been lost: re-check everything.
+	EventResync EventKind = "resync"
+)
+
+// Event describes one narrowing write. Fields not relevant to Kind are empty.
+type Event struct {
+	Kind        EventKind   `json:"kind"`
+	Workspace   WorkspaceID `json:"workspace,omitzero"`
+	User        string      `json:"user,omitempty"`
+	Group       string      `json:"group,omitempty"`
+	Org         string      `json:"org,omitempty"`
+	Fingerprint string      `json:"fingerprint,omitempty"`
+	TokenID     string      `json:"token_id,omitempty"`
+	Role        Role        `json:"role,omitempty"`
+	// At is when the write happened (the store's clock), so that consumers
+	// can measure write-to-effect latency.
+	At time.Time `json:"at"`
+}
