@@ -1,0 +1,105 @@
+package tunnel
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// HalfCloser is implemented by every stream this package returns:
+// CloseWrite sends EOF to the peer while reads go on until the peer's EOF.
+type HalfCloser interface {
+	CloseWrite() error
+}
+
+// CloseWrite half-closes c when it supports it (streams of this package,
+// *net.TCPConn, *tls.Conn) and fully closes it otherwise.
+func CloseWrite(c io.Closer) error {
+	if hc, ok := c.(HalfCloser); ok {
+		return hc.CloseWrite()
+	}
+	return c.Close()
+}
+
+// stream gives a yamux stream net.Conn closing semantics. A yamux
+// Stream.Close only sends FIN: reads keep blocking until the peer closes too,
+// which is a half-close. stream exposes that as CloseWrite and makes Close
+// also end local reads.
+type stream struct {
+	*yamux.Stream
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var (
+	_ net.Conn   = (*stream)(nil)
+	_ HalfCloser = (*stream)(nil)
+)
+
+func newStream(s *yamux.Stream) *stream { return &stream{Stream: s} }
+
+// pastDeadline wakes blocked reads at once.
+var pastDeadline = time.Unix(1, 0)
+
+func (s *stream) Read(p []byte) (int, error) {
+	if s.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	n, err := s.Stream.Read(p)
+	if err != nil && s.closed.Load() {
+		err = net.ErrClosed
+	}
+	return n, err
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	if s.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	return s.Stream.Write(p)
+}
+
+// CloseWrite sends EOF to the peer; reading goes on until the peer's EOF.
+func (s *stream) CloseWrite() error {
+	return s.Stream.Close()
+}
+
+// Close ends both directions: the peer reads EOF and local reads, blocked or
+// future, return net.ErrClosed.
+func (s *stream) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.closeErr = s.Stream.Close()
+		_ = s.Stream.SetReadDeadline(pastDeadline)
+	})
+	return s.closeErr
+}
+
+func (s *stream) SetDeadline(t time.Time) error {
+	if err := s.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline must not undo the wake-up deadline Close installed.
+func (s *stream) SetReadDeadline(t time.Time) error {
+	if s.closed.Load() {
+		return net.ErrClosed
+	}
+	return s.Stream.SetReadDeadline(t)
+}
+
+// bufferedConn reads through the bufio.Reader that parsed the HTTP upgrade,
+// so bytes the peer sent right after it are not lost.
+type bufferedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
