@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// BootstrapUser is the site admin created on an empty store.
+const BootstrapUser = "admin"
+
+// AdminTokenFile is the file in the data dir that receives its token.
+const AdminTokenFile = "admin.token"
+
+// Bootstrap creates the site admin "admin" with an API token, written to
+// dataDir/admin.token (mode 0600), when the store holds no user at all. It
+// reports whether it created the user. Another replica winning the race is
+// not an error.
+func Bootstrap(ctx context.Context, st acl.Store, dataDir string) (created bool, err error) {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("bootstrap: list users: %w", err)
+	}
+	if len(users) > 0 {
+		return false, nil
+	}
+	secret := acl.NewSecret(acl.APITokenPrefix)
+	// The token file is staged before the user exists: if the store write
+	// succeeded but the file could not be written, nobody could sign in
+	// and no later start would bootstrap again.
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return false, fmt.Errorf("bootstrap: %w", err)
+	}
+	path := filepath.Join(dataDir, AdminTokenFile)
+	tmp, err := os.CreateTemp(dataDir, AdminTokenFile+".*")
+	if err != nil {
+		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
+	}
+	if _, err := tmp.WriteString(secret + "\n"); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
+	}
+
+	now := time.Now()
+	err = st.CreateUser(ctx, acl.User{Name: BootstrapUser, DisplayName: "Site admin", SiteAdmin: true, CreatedAt: now})
+	if errors.Is(err, acl.ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("bootstrap: create user %q: %w", BootstrapUser, err)
+	}
+	tok := acl.Token{ID: acl.NewID(), User: BootstrapUser, Name: "bootstrap", Hash: acl.HashToken(secret), CreatedAt: now}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		// Undo, so that the next start tries again.
+		if derr := st.DeleteUser(ctx, BootstrapUser); derr != nil {
+			return false, fmt.Errorf("bootstrap: create token: %w (and removing user %q: %v)", err, BootstrapUser, derr)
+		}
+		return false, fmt.Errorf("bootstrap: create token: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return false, fmt.Errorf("bootstrap: write %s: %w", path, err)
+	}
+	return true, nil
+}

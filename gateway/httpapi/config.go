@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// Provisioner starts, stops and updates workspaces. Calls block until the
+// workspace reached the new state or failed.
+type Provisioner interface {
+	Start(ctx context.Context, ws acl.Workspace) error
+	Stop(ctx context.Context, ws acl.Workspace) error
+	Update(ctx context.Context, ws acl.Workspace) error
+}
+
+// UpdateChecker is optionally implemented by a Provisioner that knows when a
+// workspace requires an update. While one is required, the `use` role may
+// update (DESIGN.md: "update when the workspace requires it on start"), and
+// start runs Update instead of Start.
+type UpdateChecker interface {
+	UpdateRequired(ctx context.Context, ws acl.Workspace) (bool, error)
+}
+
+// Config configures the API handler.
+type Config struct {
+	Store acl.Store
+	// DisableSharing is the server's --disable-sharing flag; it overrides
+	// the stored deployment setting.
+	DisableSharing bool
+	Logger         *slog.Logger
+	// Provisioner runs start/stop/update; nil just flips states.
+	Provisioner Provisioner
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// SSHAddr and HostnameSuffix are served by GET /api/v1/deployment so
+	// that clients (config-ssh) can write SSH config entries.
+	SSHAddr        string
+	HostnameSuffix string
+	// ProvisionTimeout bounds one provisioner call; default 10 minutes.
+	ProvisionTimeout time.Duration
+}
+
+// DefaultHostnameSuffix is the host alias suffix: alice-ws.coder.
+const DefaultHostnameSuffix = "coder"
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.HostnameSuffix == "" {
+		c.HostnameSuffix = DefaultHostnameSuffix
+	}
+	if c.ProvisionTimeout <= 0 {
+		c.ProvisionTimeout = 10 * time.Minute
+	}
+}
+
+func (c *Config) validate() error {
+	if c.Store == nil {
+		return errors.New("httpapi: Config.Store is required")
+	}
+	return nil
+}
