@@ -1,0 +1,101 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// Dialer opens a stream to a workspace's agent; *tunnel.Registry satisfies it.
+type Dialer interface {
+	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
+}
+
+// Defaults of SSHConfig.
+const (
+	DefaultHostnameSuffix     = "coder"
+	DefaultHandshakeTimeout   = 10 * time.Second
+	DefaultMaxUnauthenticated = 64
+	DefaultMaxAuthTries       = 6
+)
+
+// SSHConfig configures the SSH front door.
+type SSHConfig struct {
+	Store      acl.Store
+	Agents     Dialer
+	HostSigner ssh.Signer // required
+	// UserCAKeys are the trusted user CAs; empty: certificates are refused.
+	UserCAKeys []ssh.PublicKey
+	// HostnameSuffix is tolerated at the end of a target ("alice-ws.coder").
+	HostnameSuffix string
+	// DisableSharing is the --disable-sharing flag: grants give nothing.
+	DisableSharing bool
+	// HandshakeTimeout bounds the whole handshake, authentication included.
+	HandshakeTimeout time.Duration
+	// MaxUnauthenticated caps concurrent connections that have not finished
+	// authenticating; extra ones are closed at once.
+	MaxUnauthenticated int
+	// MaxAuthTries caps failed authentication attempts per connection.
+	MaxAuthTries int
+	// IdleTimeout closes a connection that has had no open channel and no
+	// traffic for this long; 0 disables it.
+	IdleTimeout time.Duration
+	Logger      *slog.Logger
+	// Now is the clock for certificate validity and snapshots.
+	Now func() time.Time
+}
+
+// withDefaults validates the config and returns a copy with defaults filled.
+func (c SSHConfig) withDefaults() (SSHConfig, error) {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if c.Agents == nil {
+		errs = append(errs, errors.New("Agents is required"))
+	}
+	if c.HostSigner == nil {
+		errs = append(errs, errors.New("HostSigner is required"))
+	}
+	for i, k := range c.UserCAKeys {
+		if k == nil {
+			errs = append(errs, fmt.Errorf("UserCAKeys[%d] is nil", i))
+		}
+	}
+	if c.HostnameSuffix == "" {
+		c.HostnameSuffix = DefaultHostnameSuffix
+	}
+	if err := validSuffix(c.HostnameSuffix); err != nil {
+		errs = append(errs, err)
+	}
+	if c.HandshakeTimeout < 0 || c.MaxUnauthenticated < 0 || c.MaxAuthTries < 0 || c.IdleTimeout < 0 {
+		errs = append(errs, errors.New("timeouts and limits must not be negative"))
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxUnauthenticated == 0 {
+		c.MaxUnauthenticated = DefaultMaxUnauthenticated
+	}
+	if c.MaxAuthTries == 0 {
+		c.MaxAuthTries = DefaultMaxAuthTries
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(errs) > 0 {
+		return SSHConfig{}, fmt.Errorf("ssh config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}

@@ -1,0 +1,424 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("ssh server closed")
+
+// serverVersion is the SSH identification string; it names no version so
+// that scanners learn nothing useful.
+const serverVersion = "SSH-2.0-wsgate"
+
+// SSHServer is the gateway's SSH front door: it authenticates users by key
+// or certificate, resolves the workspace named by the login name, checks
+// connect, and proxies the connection to the workspace's agent.
+type SSHServer struct {
+	cfg     SSHConfig
+	base    *ssh.ServerConfig
+	checker *ssh.CertChecker
+	log     *slog.Logger
+
+	ctx    context.Context // canceled by Shutdown
+	cancel context.CancelFunc
+
+	unauth atomic.Int64 // connections not yet authenticated
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]struct{}
+	conns     map[*connState]struct{}
+	proxies   map[string]*proxy // by session id
+	wg        sync.WaitGroup    // one per connection being served
+}
+
+// NewSSHServer validates cfg and fills its defaults.
+func NewSSHServer(cfg SSHConfig) (*SSHServer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	base := &ssh.ServerConfig{
+		MaxAuthTries:  cfg.MaxAuthTries,
+		ServerVersion: serverVersion,
+	}
+	base.AddHostKey(cfg.HostSigner)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &SSHServer{
+		cfg:       cfg,
+		base:      base,
+		checker:   newCertChecker(cfg),
+		log:       cfg.Logger,
+		ctx:       ctx,
+		cancel:    cancel,
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*connState]struct{}{},
+		proxies:   map[string]*proxy{},
+	}, nil
+}
+
+// Serve accepts connections on ln until Shutdown, then returns
+// ErrServerClosed. It closes ln when it returns.
+func (s *SSHServer) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		_ = ln.Close()
+	}()
+
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("accept: %w", err)
+			}
+			// Transient (out of file descriptors, aborted handshake):
+			// back off instead of spinning.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("ssh accept failed; retrying", "err", err, "backoff", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+			}
+			continue
+		}
+		backoff = 0
+		go s.ServeConn(conn)
+	}
+}
+
+func (s *SSHServer) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// ServeConn serves one connection and blocks until it is done.
+func (s *SSHServer) ServeConn(conn net.Conn) {
+	cs := newConnState(conn)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = conn.Close()
+		return
+	}
+	s.conns[cs] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		_ = conn.Close()
+		s.mu.Lock()
+		delete(s.conns, cs)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	s.serve(cs)
+}
+
+// Shutdown stops accepting, tells live sessions the gateway is going away,
+// closes every connection and waits for them, or for ctx.
+func (s *SSHServer) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for ln := range s.listeners {
+		_ = ln.Close()
+	}
+	proxies := make([]*proxy, 0, len(s.proxies))
+	for _, p := range s.proxies {
+		proxies = append(proxies, p)
+	}
+	s.mu.Unlock()
+	s.cancel()
+
+	var drops sync.WaitGroup
+	for _, p := range proxies {
+		drops.Add(1)
+		go func() {
+			defer drops.Done()
+			p.drop("the gateway is shutting down")
+		}()
+	}
+	drops.Wait()
+	s.mu.Lock()
+	for cs := range s.conns {
+		_ = cs.Close()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("ssh shutdown: %w", ctx.Err())
+	}
+}
+
+// serve runs the handshake under the unauthenticated cap and the handshake
+// timeout, then hands the connection on.
+func (s *SSHServer) serve(cs *connState) {
+	remote := cs.RemoteAddr().String()
+	if s.unauth.Add(1) > int64(s.cfg.MaxUnauthenticated) {
+		s.unauth.Add(-1)
+		s.log.Warn("ssh connection refused: too many unauthenticated connections", "remote", remote)
+		return
+	}
+	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
+	auth := &authenticator{ctx: ctx, store: s.cfg.Store, caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log}
+	conf := *s.base
+	conf.PublicKeyCallback = auth.publicKey
+	sc, chans, reqs, err := ssh.NewServerConn(cs, &conf)
+	cancel()
+	s.unauth.Add(-1)
+	if err != nil {
+		var authErr *ssh.ServerAuthError
+		if errors.As(err, &authErr) {
+			s.log.Info("ssh authentication failed", "remote", remote, "err", err)
+		} else {
+			s.log.Debug("ssh handshake failed", "remote", remote, "err", err)
+		}
+		return
+	}
+	_ = cs.SetDeadline(time.Time{})
+	defer sc.Close()
+
+	if s.cfg.IdleTimeout > 0 {
+		done := make(chan struct{})
+		var idle sync.WaitGroup
+		idle.Add(1)
+		go func() {
+			defer idle.Done()
+			s.watchIdle(cs, sc, done)
+		}()
+		defer idle.Wait()
+		defer close(done)
+	}
+	s.handle(cs, sc, chans, reqs)
+}
+
+// handle authorizes the target and proxies to the agent, or refuses.
+func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+	id, err := identityFrom(sc.Permissions)
+	if err != nil {
+		s.log.Error("ssh connection without identity", "remote", sc.RemoteAddr().String(), "err", err)
+		return
+	}
+	sid := acl.NewID()
+	log := s.log.With("session", sid, "user", id.User, "remote", sc.RemoteAddr().String())
+	attrs := []any{"target", sc.User(), "fingerprint", id.KeyFingerprint}
+	if id.Cert {
+		attrs = append(attrs, "cert_serial", id.CertSerial, "cert_key_id", id.CertKeyID)
+	}
+	log.Info("ssh authenticated", attrs...)
+	start := time.Now()
+	defer func() { log.Info("ssh connection closed", "duration", time.Since(start).Round(time.Millisecond)) }()
+
+	ws, refusal, reason := s.authorize(id.User, sc.User(), log)
+	if refusal != "" {
+		s.refuse(cs, sc, chans, reqs, refusal, reason)
+		return
+	}
+	log = log.With("workspace", ws.String())
+
+	p := &proxy{
+		info: SessionInfo{
+			ID: sid, User: id.User, Workspace: ws, KeyFingerprint: id.KeyFingerprint,
+			Cert: id.Cert, CertSerial: id.CertSerial, CertKeyID: id.CertKeyID,
+			RemoteAddr: sc.RemoteAddr().String(), Started: start, Conn: sc,
+		},
+		id: id, user: sc, log: log, state: cs,
+	}
+	agentChans, agentReqs, err := s.dialAgent(p)
+	if err != nil {
+		msg := fmt.Sprintf("wsgate: workspace %s is unreachable", ws)
+		if errors.Is(err, tunnel.ErrAgentNotConnected) {
+			msg = fmt.Sprintf("wsgate: workspace %s is not running (agent not connected)", ws)
+		}
+		log.Info("ssh agent unavailable", "err", err)
+		s.refuse(cs, sc, chans, reqs, msg, ssh.ConnectionFailed)
+		return
+	}
+	if !s.register(p) {
+		p.closeAgent()
+		return
+	}
+	defer s.unregister(sid)
+	log.Info("ssh proxying to agent")
+	p.run(chans, reqs, agentChans, agentReqs)
+}
+
+// authorize resolves the login name to a workspace and checks connect. On
+// refusal it returns the line to show the user and the rejection reason
+// for non-session channels.
+func (s *SSHServer) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, string, ssh.RejectionReason) {
+	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
+	defer cancel()
+
+	t, err := ParseTarget(login, s.cfg.HostnameSuffix)
+	if err != nil {
+		log.Info("ssh denied", "target", login, "reason", "bad_target")
+		return acl.WorkspaceID{}, denied, ssh.Prohibited
+	}
+	check := func(ws acl.WorkspaceID) (acl.Decision, error) {
+		snap, err := acl.LoadSnapshot(ctx, s.cfg.Store, user, ws, s.cfg.Now(), s.cfg.DisableSharing)
+		if err != nil {
+			return acl.Decision{}, fmt.Errorf("load snapshot: %w", err)
+		}
+		return acl.Authorize(snap, user, acl.ActionConnect, ws), nil
+	}
+	ws, err := resolveTarget(ctx, s.cfg.Store, user, t, func(ws acl.WorkspaceID) (bool, error) {
+		d, err := check(ws)
+		return d.Allow, err
+	})
+	var amb *errAmbiguous
+	switch {
+	case err == nil:
+	case errors.As(err, &amb):
+		log.Info("ssh denied", "target", login, "reason", "ambiguous")
+		return acl.WorkspaceID{}, "wsgate: " + amb.Error(), ssh.Prohibited
+	case errors.Is(err, acl.ErrNotFound):
+		log.Info("ssh denied", "target", login, "reason", acl.ReasonNoWorkspace.String())
+		return acl.WorkspaceID{}, denied, ssh.Prohibited
+	default:
+		log.Error("ssh target resolution failed", "target", login, "err", err)
+		return acl.WorkspaceID{}, "wsgate: cannot check access right now; try again later", ssh.ConnectionFailed
+	}
+	d, err := check(ws)
+	if err != nil {
+		log.Error("ssh authorization failed", "workspace", ws.String(), "err", err)
+		return acl.WorkspaceID{}, "wsgate: cannot check access right now; try again later", ssh.ConnectionFailed
+	}
+	if !d.Allow {
+		log.Info("ssh denied", "target", login, "workspace", ws.String(), "reason", d.Reason.String())
+		return acl.WorkspaceID{}, denied, ssh.Prohibited
+	}
+	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String())
+	return ws, "", 0
+}
+
+// dialAgent opens a stream to the workspace's agent and runs an SSH client
+// handshake on it.
+func (s *SSHServer) dialAgent(p *proxy) (<-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
+	defer cancel()
+	stream, err := s.cfg.Agents.Open(ctx, p.info.Workspace.String(), tunnel.Header{
+		Kind: tunnel.KindSSH, User: p.id.User, SessionID: p.info.ID,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open agent stream: %w", err)
+	}
+	_ = stream.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	conf := &ssh.ClientConfig{
+		User: p.id.User,
+		// The agent accepts the "none" method: the tunnel it came through
+		// authenticated it with its agent token, and the gateway decided
+		// who may connect. For the same reason its host key is not pinned:
+		// the stream can only reach the agent registered for this
+		// workspace, so the key would add nothing.
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		ClientVersion:   serverVersion,
+	}
+	conn, chans, reqs, err := ssh.NewClientConn(&lossConn{Conn: stream, p: p}, p.info.Workspace.String(), conf)
+	if err != nil {
+		_ = stream.Close()
+		return nil, nil, fmt.Errorf("ssh handshake with agent: %w", err)
+	}
+	_ = stream.SetDeadline(time.Time{})
+	p.agent = conn
+	return chans, reqs, nil
+}
+
+// watchIdle closes the connection once it has had no channel open and no
+// traffic for IdleTimeout.
+func (s *SSHServer) watchIdle(cs *connState, sc ssh.Conn, done <-chan struct{}) {
+	idle := s.cfg.IdleTimeout
+	t := time.NewTimer(idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			quiet := cs.quietFor()
+			if cs.openChannels.Load() == 0 && quiet >= idle {
+				s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
+				_ = sc.Close()
+				return
+			}
+			t.Reset(max(idle-quiet, idle/10, time.Millisecond))
+		}
+	}
+}
+
+// connState is the raw connection with what the idle timeout needs: the
+// time of the last traffic and the number of open channels.
+type connState struct {
+	net.Conn
+	lastActive   atomic.Int64 // unix nanoseconds
+	openChannels atomic.Int64
+}
+
+func newConnState(c net.Conn) *connState {
+	cs := &connState{Conn: c}
+	cs.touch()
+	return cs
+}
+
+func (c *connState) touch() { c.lastActive.Store(time.Now().UnixNano()) }
+
+func (c *connState) quietFor() time.Duration {
+	return time.Duration(time.Now().UnixNano() - c.lastActive.Load())
+}
+
+func (c *connState) channelClosed() {
+	c.touch()
+	c.openChannels.Add(-1)
+}
+
+func (c *connState) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
+
+func (c *connState) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
