@@ -49,7 +49,7 @@ type Registry struct {
 	// even if it is no longer live; a newer one waits for it.
 	latest map[string]*agentTunnel
 	closed bool
-	wg      sync.WaitGroup // Handler calls
+	wg     sync.WaitGroup // Handler calls
 }
 
 // agentTunnel is one agent connection.
