@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// agentForward is one session's forwarded SSH agent (ssh -A): a unix socket
+// in a private directory whose connections each become an
+// auth-agent@openssh.com channel back to the client.
+//
+// Every session runs as the agent's OS user, so other sessions of this
+// workspace (collaborators) can reach the socket too while it exists — the
+// same exposure as forwarding an agent to any shared account.
+type agentForward struct {
+	dir  string
+	path string
+	ln   net.Listener
+	once sync.Once
+}
+
+func (c *sshConn) startAgentForward(conn *gossh.ServerConn, log *slog.Logger) (*agentForward, error) {
+	dir, err := os.MkdirTemp("", "wsgate-agent-") // mode 0700
+	if err != nil {
+		return nil, fmt.Errorf("agent socket directory: %w", err)
+	}
+	path := filepath.Join(dir, "agent.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("agent socket: %w", err)
+	}
+	f := &agentForward{dir: dir, path: path, ln: ln}
+	if !c.work.goFn(func() { c.acceptAgentConns(conn, ln, log) }) {
+		f.stop()
+		return nil, fmt.Errorf("agent socket: connection closing")
+	}
+	return f, nil
+}
+
+func (c *sshConn) acceptAgentConns(conn *gossh.ServerConn, ln net.Listener, log *slog.Logger) {
+	for {
+		uc, err := ln.Accept()
+		if err != nil {
+			return // stop closed the listener
+		}
+		if !c.work.goFn(func() { c.relayAgentConn(conn, uc.(*net.UnixConn), log) }) {
+			_ = uc.Close()
+			return
+		}
+	}
+}
+
+func (c *sshConn) relayAgentConn(conn *gossh.ServerConn, uc *net.UnixConn, log *slog.Logger) {
+	ch, reqs, err := conn.OpenChannel("auth-agent@openssh.com", nil)
+	if err != nil {
+		log.Debug("open agent channel", "err", err)
+		_ = uc.Close()
+		return
+	}
+	c.discard(reqs)
+	join(c.ctx, ch, uc)
+}
+
+// stop closes the socket and removes its directory; connections already
+// relayed go on until they end. Safe on nil and more than once.
+func (f *agentForward) stop() {
+	if f == nil {
+		return
+	}
+	f.once.Do(func() {
+		_ = f.ln.Close()
+		_ = os.RemoveAll(f.dir)
+	})
+}

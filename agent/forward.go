@@ -1,0 +1,205 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	gssh "github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// discard answers a channel's requests with "no" until it closes. The
+// goroutine belongs to the connection's group when it can; when the
+// connection is already closing it runs alone, ending with the channel.
+func (c *sshConn) discard(reqs <-chan *gossh.Request) {
+	if !c.work.goFn(func() { gossh.DiscardRequests(reqs) }) {
+		go gossh.DiscardRequests(reqs)
+	}
+}
+
+// handleDirectTCPIP serves ssh -L: dial the target and relay with
+// half-close. Any address the agent host can reach is allowed, as with
+// sshd's AllowTcpForwarding yes. gliderlabs' own handler closes both sides
+// on the first EOF, which cuts off answers to half-closed requests.
+func (c *sshConn) handleDirectTCPIP(_ *gossh.ServerConn, nc gossh.NewChannel) {
+	var d struct {
+		DestAddr   string
+		DestPort   uint32
+		OriginAddr string
+		OriginPort uint32
+	}
+	if err := gossh.Unmarshal(nc.ExtraData(), &d); err != nil || d.DestPort > 65535 {
+		_ = nc.Reject(gossh.ConnectionFailed, "malformed direct-tcpip request")
+		return
+	}
+	target := net.JoinHostPort(d.DestAddr, strconv.Itoa(int(d.DestPort)))
+	log := c.chanLog("direct-tcpip").With("target", target)
+	dialer := net.Dialer{Timeout: dialTimeout}
+	tc, err := dialer.DialContext(c.ctx, "tcp", target)
+	if err != nil {
+		log.Info("direct-tcpip dial failed", "err", err)
+		_ = nc.Reject(gossh.ConnectionFailed, err.Error())
+		return
+	}
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		_ = tc.Close()
+		return
+	}
+	c.discard(reqs)
+	log.Debug("direct-tcpip open")
+	join(c.ctx, ch, tc.(*net.TCPConn))
+	log.Debug("direct-tcpip closed")
+}
+
+// forwards are the connection's ssh -R listeners.
+type forwards struct {
+	mu     sync.Mutex
+	closed bool
+	ls     map[fwdKey]net.Listener
+}
+
+// fwdKey names a listener the way the client does: the address string it
+// asked for and the port actually bound.
+type fwdKey struct {
+	addr string
+	port uint32
+}
+
+func (f *forwards) add(k fwdKey, ln net.Listener) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
+	}
+	if f.ls == nil {
+		f.ls = make(map[fwdKey]net.Listener)
+	}
+	if _, dup := f.ls[k]; dup {
+		return false
+	}
+	f.ls[k] = ln
+	return true
+}
+
+func (f *forwards) remove(k fwdKey) (net.Listener, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ln, ok := f.ls[k]
+	delete(f.ls, k)
+	return ln, ok
+}
+
+func (f *forwards) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for k, ln := range f.ls {
+		_ = ln.Close()
+		delete(f.ls, k)
+	}
+}
+
+// bindHost is where a tcpip-forward listens: loopback for "" and
+// "localhost" (sshd's GatewayPorts no), every interface for "*", else the
+// address as given.
+func bindHost(addr string) string {
+	switch addr {
+	case "", "localhost":
+		return "127.0.0.1"
+	case "*":
+		return ""
+	}
+	return addr
+}
+
+type forwardRequest struct {
+	Addr string
+	Port uint32
+}
+
+// handleTCPIPForward serves ssh -R: listen on the agent host and hand each
+// accepted connection to the client as a forwarded-tcpip channel.
+func (c *sshConn) handleTCPIPForward(ctx gssh.Context, _ *gssh.Server, req *gossh.Request) (bool, []byte) {
+	var r forwardRequest
+	if err := gossh.Unmarshal(req.Payload, &r); err != nil || r.Port > 65535 {
+		return false, nil
+	}
+	conn, ok := ctx.Value(gssh.ContextKeyConn).(*gossh.ServerConn)
+	if !ok {
+		return false, nil
+	}
+	log := c.log.With("forward", net.JoinHostPort(r.Addr, strconv.Itoa(int(r.Port))))
+	var lc net.ListenConfig
+	ln, err := lc.Listen(c.ctx, "tcp", net.JoinHostPort(bindHost(r.Addr), strconv.Itoa(int(r.Port))))
+	if err != nil {
+		log.Info("tcpip-forward listen failed", "err", err)
+		return false, nil
+	}
+	port := uint32(ln.Addr().(*net.TCPAddr).Port)
+	k := fwdKey{addr: r.Addr, port: port}
+	if !c.fwd.add(k, ln) {
+		_ = ln.Close()
+		return false, nil
+	}
+	if !c.work.goFn(func() { c.acceptForwarded(conn, ln, r.Addr, port, log) }) {
+		c.fwd.remove(k)
+		_ = ln.Close()
+		return false, nil
+	}
+	log.Info("tcpip-forward listening", "port", port)
+	if r.Port == 0 {
+		return true, gossh.Marshal(struct{ Port uint32 }{port})
+	}
+	return true, nil
+}
+
+func (c *sshConn) handleCancelTCPIPForward(_ gssh.Context, _ *gssh.Server, req *gossh.Request) (bool, []byte) {
+	var r forwardRequest
+	if err := gossh.Unmarshal(req.Payload, &r); err != nil {
+		return false, nil
+	}
+	ln, ok := c.fwd.remove(fwdKey{addr: r.Addr, port: r.Port})
+	if !ok {
+		return false, nil
+	}
+	_ = ln.Close()
+	c.log.Info("tcpip-forward cancelled", "addr", r.Addr, "port", r.Port)
+	return true, nil
+}
+
+func (c *sshConn) acceptForwarded(conn *gossh.ServerConn, ln net.Listener, addr string, port uint32, log *slog.Logger) {
+	for {
+		tc, err := ln.Accept()
+		if err != nil {
+			return // cancelled or connection ended
+		}
+		if !c.work.goFn(func() { c.relayForwarded(conn, tc.(*net.TCPConn), addr, port, log) }) {
+			_ = tc.Close()
+			return
+		}
+	}
+}
+
+func (c *sshConn) relayForwarded(conn *gossh.ServerConn, tc *net.TCPConn, addr string, port uint32, log *slog.Logger) {
+	origin := tc.RemoteAddr().(*net.TCPAddr)
+	// The client matches the channel to its forward by the address string
+	// it asked for, so it is echoed unchanged.
+	payload := gossh.Marshal(struct {
+		Addr       string
+		Port       uint32
+		OriginAddr string
+		OriginPort uint32
+	}{addr, port, origin.IP.String(), uint32(origin.Port)})
+	ch, reqs, err := conn.OpenChannel("forwarded-tcpip", payload)
+	if err != nil {
+		log.Info("open forwarded-tcpip channel", "err", fmt.Sprint(err))
+		_ = tc.Close()
+		return
+	}
+	c.discard(reqs)
+	join(c.ctx, ch, tc)
+}

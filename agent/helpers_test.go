@@ -1,0 +1,202 @@
+package agent
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const testTimeout = 15 * time.Second
+
+// testLogWriter sends agent logs to the test log; the agent is closed in a
+// cleanup, so nothing logs after the test is over.
+type testLogWriter struct {
+	t  *testing.T
+	mu sync.Mutex
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// newTestAgent starts an agent for alice/alice-ws whose shells start in a
+// fresh directory; it is closed when the test ends.
+func newTestAgent(t *testing.T) *Agent {
+	t.Helper()
+	cfg := Config{
+		Workspace: "alice/alice-ws",
+		Dir:       filepath.Join(t.TempDir(), "ws"),
+		Logger:    slog.New(slog.NewTextHandler(&testLogWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if executable("/bin/bash") {
+		cfg.Shell = "/bin/bash"
+	}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("close agent: %v", err)
+		}
+	})
+	return a
+}
+
+// streamPair returns the two ends of a real loopback TCP connection: the
+// first is given to HandleStream(h) in a goroutine, the second is returned.
+// A cleanup closes it and waits for HandleStream to return.
+func streamPair(t *testing.T, a *Agent, h tunnel.Header) net.Conn {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan struct{})
+	accepted := make(chan error, 1)
+	go func() {
+		defer close(served)
+		c, err := ln.Accept()
+		accepted <- err
+		if err != nil {
+			return
+		}
+		a.HandleStream(c, h)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		select {
+		case <-served:
+		case <-time.After(testTimeout):
+			t.Errorf("HandleStream did not return after its stream closed")
+		}
+	})
+	return c
+}
+
+var bob = tunnel.Header{Kind: tunnel.KindSSH, User: "bob", SessionID: "s1"}
+
+// dialSSH connects an x/crypto/ssh client, the way the gateway does, to an
+// agent stream.
+func dialSSH(t *testing.T, a *Agent) *ssh.Client {
+	t.Helper()
+	c := streamPair(t, a, bob)
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	sc, chans, reqs, err := ssh.NewClientConn(c, "alice-ws", &ssh.ClientConfig{
+		User:            "gateway",
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+	})
+	if err != nil {
+		t.Fatalf("ssh handshake: %v", err)
+	}
+	_ = c.SetDeadline(time.Time{})
+	client := ssh.NewClient(sc, chans, reqs)
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
+func newSession(t *testing.T, client *ssh.Client) *ssh.Session {
+	t.Helper()
+	s, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// halfCloseServer listens on loopback; each connection is read until EOF
+// and then answered with "got:" and what was read, proving the EOF crossed
+// as a half-close while the way back stayed open.
+func halfCloseServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(testTimeout))
+				b, err := io.ReadAll(c)
+				if err != nil {
+					return
+				}
+				_, _ = c.Write(append([]byte("got:"), b...))
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// askHalfClosed writes msg, half-closes, and returns the whole answer.
+func askHalfClosed(t *testing.T, c net.Conn, msg string) string {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	hc, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		t.Fatalf("%T cannot half-close", c)
+	}
+	if err := hc.CloseWrite(); err != nil {
+		t.Fatalf("close write: %v", err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read answer: %v", err)
+	}
+	return string(b)
+}
+
+func haveCommand(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required under CI: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+}
