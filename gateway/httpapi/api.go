@@ -106,7 +106,8 @@ func (a *api) handle(pattern string, h handlerFunc) {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := a.mux.Handler(r)
 	if pattern != "" {
-		h.ServeHTTP(w, r)
+		// The mux itself sets the path wildcards; Handler does not.
+		a.mux.ServeHTTP(w, r)
 		return
 	}
 	// Let the mux decide between 404, 405 and a redirect, but replace its
