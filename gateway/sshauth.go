@@ -105,6 +105,11 @@ type authenticator struct {
 	caKeys  []ssh.PublicKey
 	checker *ssh.CertChecker
 	log     *slog.Logger
+	// maxTries caps the keys refused on one connection. x/crypto does not
+	// count refused public-key queries (the client offering a key before
+	// signing with it), so without this a client could try keys forever.
+	maxTries int
+	failures int // callbacks run one at a time, in the handshake goroutine
 }
 
 func newCertChecker(cfg SSHConfig) *ssh.CertChecker {
@@ -133,6 +138,17 @@ func isTrustedCA(cas []ssh.PublicKey, k ssh.PublicKey) bool {
 // publicKey is the ssh.ServerConfig.PublicKeyCallback. The login name is
 // the target workspace, not the identity, so it is not used here.
 func (a *authenticator) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	if a.failures >= a.maxTries {
+		return nil, errors.New("too many authentication failures")
+	}
+	perms, err := a.check(conn, key)
+	if err != nil {
+		a.failures++
+	}
+	return perms, err
+}
+
+func (a *authenticator) check(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	if cert, ok := key.(*ssh.Certificate); ok {
 		return a.certificate(conn, cert)
 	}

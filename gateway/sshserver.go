@@ -195,7 +195,7 @@ func (s *SSHServer) serve(cs *connState) {
 	}
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
-	auth := &authenticator{ctx: ctx, store: s.cfg.Store, caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log}
+	auth := &authenticator{ctx: ctx, store: s.cfg.Store, caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
 	conf := *s.base
 	conf.PublicKeyCallback = auth.publicKey
 	sc, chans, reqs, err := ssh.NewServerConn(cs, &conf)

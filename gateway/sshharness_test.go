@@ -1,0 +1,310 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// testEnv is a real gateway on loopback: a filestore, an agent registry
+// behind a real HTTP server, and an SSHServer; agents are real agents
+// connected through real tunnels.
+type testEnv struct {
+	t       *testing.T
+	store   *filestore.Store
+	reg     *tunnel.Registry
+	httpURL string
+	srv     *SSHServer
+	addr    string
+	hostKey ssh.PublicKey
+	ca      ssh.Signer
+	keys    map[string]ssh.Signer // user -> key
+	tokens  map[string]string     // "owner/name" -> agent token
+	logs    *syncBuffer
+	served  chan error
+}
+
+type envOption func(*SSHConfig)
+
+func newSigner(t *testing.T) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newEnv seeds users alice, bob, carol (group contractor), dave (suspended),
+// workspaces alice/alice-ws and bob/bob-ws, and starts the gateway. No
+// agent runs until startAgent.
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	st, err := filestore.New(filestore.Config{Path: filepath.Join(t.TempDir(), "acl.db"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{t: t, store: st, keys: map[string]ssh.Signer{}, tokens: map[string]string{}, logs: &syncBuffer{}}
+	t.Cleanup(func() { _ = st.Close() })
+
+	for _, u := range []string{"alice", "bob", "carol", "dave"} {
+		must(t, st.CreateUser(ctx, acl.User{Name: u}))
+		k := newSigner(t)
+		e.keys[u] = k
+		must(t, st.AddUserKey(ctx, u, acl.PublicKey{
+			Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
+			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
+		}))
+	}
+	must(t, st.SetUserSuspended(ctx, "dave", true))
+	must(t, st.CreateGroup(ctx, acl.Group{Name: "contractor"}))
+	must(t, st.AddGroupMember(ctx, "contractor", "carol"))
+	e.createWorkspace("alice", "alice-ws")
+	e.createWorkspace("bob", "bob-ws")
+
+	// Agent tunnels on a real HTTP server.
+	e.reg = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: slog.New(slog.DiscardHandler), KeepAliveInterval: time.Second})
+	hln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(tunnel.ConnectPath, e.reg.Handler(func(ctx context.Context, token string) (string, error) {
+		w, err := st.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
+		if err != nil {
+			return "", err
+		}
+		return w.ID().String(), nil
+	}))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		_ = hs.Serve(hln)
+	}()
+	e.httpURL = "http://" + hln.Addr().String()
+
+	e.ca = newSigner(t)
+	host := newSigner(t)
+	e.hostKey = host.PublicKey()
+	cfg := SSHConfig{
+		Store:      st,
+		Agents:     e.reg,
+		HostSigner: host,
+		UserCAKeys: []ssh.PublicKey{e.ca.PublicKey()},
+		Logger:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.srv, err = NewSSHServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	e.served = make(chan error, 1)
+	go func() { e.served <- e.srv.Serve(ln) }()
+
+	// Cleanups run last-in first-out: registered after the agents' would be
+	// wrong, so agents register theirs later and run first.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-e.served; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+		_ = hs.Close()
+		<-httpDone
+		_ = e.reg.Close()
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", e.logs.String())
+		}
+	})
+	return e
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *testEnv) createWorkspace(owner, name string) {
+	e.t.Helper()
+	tok := acl.NewSecret(acl.AgentTokenPrefix)
+	must(e.t, e.store.CreateWorkspace(context.Background(), acl.Workspace{
+		Owner: owner, Name: name, State: acl.StateRunning, AgentTokenHash: acl.HashToken(tok),
+	}))
+	e.tokens[owner+"/"+name] = tok
+}
+
+func (e *testEnv) share(ws acl.WorkspaceID, kind acl.SubjectKind, subject string, role acl.Role) {
+	e.t.Helper()
+	must(e.t, e.store.ApplyGrants(context.Background(), ws, []acl.GrantChange{{Kind: kind, Subject: subject, Role: role}}))
+}
+
+// runningAgent is a real agent connected through a real tunnel.
+type runningAgent struct {
+	key    string
+	a      *agent.Agent
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+// startAgent runs the agent of workspace key and waits until the gateway
+// sees its tunnel.
+func (e *testEnv) startAgent(key string) *runningAgent {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	a, err := agent.New(agent.Config{Workspace: key, Dir: dir, Shell: "/bin/sh", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ra := &runningAgent{key: key, a: a, cancel: cancel, done: make(chan error, 1), dir: dir}
+	go func() {
+		ra.done <- tunnel.Run(ctx, tunnel.ClientConfig{
+			URL: e.httpURL, Token: e.tokens[key], Handler: a.HandleStream,
+			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+	}()
+	e.t.Cleanup(ra.stop)
+	eventually(e.t, "agent "+key+" connected", func() bool { return e.reg.Connected(key) })
+	return ra
+}
+
+// kill takes the agent's tunnel down under live sessions, as when the
+// workspace's agent dies.
+func (ra *runningAgent) kill() {
+	ra.cancel()
+	<-ra.done
+	ra.done <- context.Canceled
+}
+
+func (ra *runningAgent) stop() {
+	ra.cancel()
+	<-ra.done
+	ra.done <- context.Canceled
+	_ = ra.a.Close()
+}
+
+// dial connects as user with their key, asking for login as the target.
+func (e *testEnv) dial(user, login string) (*ssh.Client, error) {
+	e.t.Helper()
+	return e.dialWith(login, ssh.PublicKeys(e.keys[user]))
+}
+
+func (e *testEnv) dialWith(login string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+	c, err := ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
+		User:            login,
+		Auth:            auth,
+		HostKeyCallback: ssh.FixedHostKey(e.hostKey),
+		Timeout:         5 * time.Second,
+	})
+	if err == nil {
+		e.t.Cleanup(func() { _ = c.Close() })
+	}
+	return c, err
+}
+
+func (e *testEnv) mustDial(user, login string) *ssh.Client {
+	e.t.Helper()
+	c, err := e.dial(user, login)
+	if err != nil {
+		e.t.Fatalf("dial as %s to %q: %v", user, login, err)
+	}
+	return c
+}
+
+// result is the outcome of one command run over SSH.
+type result struct {
+	stdout, stderr string
+	exit           int // -1: no exit status
+	err            error
+}
+
+// run runs cmd in a new session, feeding stdin when not nil.
+func run(t *testing.T, c *ssh.Client, cmd string, stdin io.Reader) result {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	defer s.Close()
+	var out, errb bytes.Buffer
+	s.Stdout, s.Stderr, s.Stdin = &out, &errb, stdin
+	err = s.Run(cmd)
+	r := result{stdout: out.String(), stderr: errb.String(), exit: 0, err: err}
+	var ee *ssh.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.exit = ee.ExitStatus()
+	default:
+		r.exit = -1
+	}
+	return r
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

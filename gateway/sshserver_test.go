@@ -1,0 +1,340 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+func TestNewSSHServerValidates(t *testing.T) {
+	if _, err := NewSSHServer(SSHConfig{}); err == nil {
+		t.Fatal("empty config accepted")
+	}
+	e := newEnv(t)
+	base := SSHConfig{Store: e.store, Agents: e.reg, HostSigner: newSigner(t)}
+	for name, tweak := range map[string]func(*SSHConfig){
+		"no store":      func(c *SSHConfig) { c.Store = nil },
+		"no agents":     func(c *SSHConfig) { c.Agents = nil },
+		"no host key":   func(c *SSHConfig) { c.HostSigner = nil },
+		"bad suffix":    func(c *SSHConfig) { c.HostnameSuffix = "Co der" },
+		"negative":      func(c *SSHConfig) { c.HandshakeTimeout = -1 },
+		"nil CA key":    func(c *SSHConfig) { c.UserCAKeys = []ssh.PublicKey{nil} },
+		"negative idle": func(c *SSHConfig) { c.IdleTimeout = -time.Second },
+	} {
+		cfg := base
+		tweak(&cfg)
+		if _, err := NewSSHServer(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	s, err := NewSSHServer(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.cfg
+	if c.HostnameSuffix != "coder" || c.HandshakeTimeout != 10*time.Second || c.MaxUnauthenticated != 64 || c.MaxAuthTries != 6 || c.Now == nil || c.Logger == nil {
+		t.Fatalf("defaults not filled: %+v", c)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
+
+	for _, login := range []string{"alice-ws", "alice-ws.coder", "alice/alice-ws", "alice--alice-ws", "alice--alice-ws.coder"} {
+		c := e.mustDial("alice", login)
+		if r := run(t, c, "echo $WSGATE_WORKSPACE", nil); r.stdout != "alice/alice-ws\n" {
+			t.Errorf("alice as %q: %+v", login, r)
+		}
+	}
+
+	// bob sees the same refusal for a workspace that exists and one that
+	// does not, before the share; after it, he gets in under every form.
+	denied := func(login string) string {
+		return `wsgate: workspace "` + login + `" not found or access denied` + "\r\n"
+	}
+	for _, login := range []string{"alice-ws", "alice/alice-ws", "alice--alice-ws.coder", "nope-ws", "alice/nope-ws", "zed/alice-ws", "Bad Name"} {
+		c := e.mustDial("bob", login)
+		r := run(t, c, "echo in", nil)
+		if r.exit != 1 || r.stdout != "" || r.stderr != denied(login) {
+			t.Errorf("bob as %q: %+v", login, r)
+		}
+	}
+	// Non-session channels are refused with the same message, whatever the
+	// reason.
+	var msgs []string
+	for _, login := range []string{"alice/alice-ws", "alice/nope-ws"} {
+		c := e.mustDial("bob", login)
+		_, err := c.Dial("tcp", "127.0.0.1:1")
+		var oce *ssh.OpenChannelError
+		if !errors.As(err, &oce) || oce.Reason != ssh.Prohibited {
+			t.Fatalf("direct-tcpip as %q: %v", login, err)
+		}
+		msgs = append(msgs, strings.ReplaceAll(oce.Message, login, "X"))
+	}
+	if msgs[0] != msgs[1] {
+		t.Errorf("forbidden and missing differ: %q vs %q", msgs[0], msgs[1])
+	}
+
+	e.share(ws, acl.SubjectUser, "bob", acl.RoleUse)
+	for _, login := range []string{"alice-ws", "alice-ws.coder", "alice/alice-ws", "alice--alice-ws"} {
+		c := e.mustDial("bob", login)
+		if r := run(t, c, "echo $WSGATE_USER", nil); r.stdout != "bob\n" {
+			t.Errorf("bob as %q after the share: %+v", login, r)
+		}
+	}
+
+	// carol gets in through her group.
+	e.share(ws, acl.SubjectGroup, "contractor", acl.RoleUse)
+	if r := run(t, e.mustDial("carol", "alice-ws"), "echo $WSGATE_USER", nil); r.stdout != "carol\n" {
+		t.Errorf("carol through contractor: %+v", r)
+	}
+}
+
+func TestDisableSharing(t *testing.T) {
+	e := newEnv(t, func(c *SSHConfig) { c.DisableSharing = true })
+	e.startAgent("alice/alice-ws")
+	e.share(acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}, acl.SubjectUser, "bob", acl.RoleAdmin)
+	r := run(t, e.mustDial("bob", "alice/alice-ws"), "true", nil)
+	if r.exit != 1 || !strings.Contains(r.stderr, "not found or access denied") {
+		t.Fatalf("bob with sharing disabled: %+v", r)
+	}
+	if r := run(t, e.mustDial("alice", "alice-ws"), "true", nil); r.err != nil {
+		t.Fatalf("owner with sharing disabled: %+v", r)
+	}
+}
+
+func TestAmbiguousBareName(t *testing.T) {
+	e := newEnv(t)
+	e.createWorkspace("carol", "dev")
+	e.createWorkspace("alice", "dev")
+	e.share(acl.WorkspaceID{Owner: "carol", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
+	e.share(acl.WorkspaceID{Owner: "alice", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
+	r := run(t, e.mustDial("bob", "dev"), "true", nil)
+	want := "wsgate: workspace \"dev\" is ambiguous; use one of: alice--dev, carol--dev\r\n"
+	if r.exit != 1 || r.stderr != want {
+		t.Fatalf("ambiguous: %+v", r)
+	}
+	// The owner's own workspace wins over shared ones.
+	e.createWorkspace("bob", "dev")
+	e.startAgent("bob/dev")
+	if r := run(t, e.mustDial("bob", "dev"), "echo $WSGATE_WORKSPACE", nil); r.stdout != "bob/dev\n" {
+		t.Fatalf("own workspace: %+v", r)
+	}
+}
+
+func TestResolveTargetIgnoresDeadGrants(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.createWorkspace("carol", "dev")
+	e.createWorkspace("alice", "dev")
+	must(t, e.store.CreateOrg(ctx, acl.Org{Name: "closed", SharingDisabled: true}))
+	must(t, e.store.CreateWorkspace(ctx, acl.Workspace{Owner: "carol", Name: "dev2", Org: "closed", State: acl.StateRunning}))
+	e.share(acl.WorkspaceID{Owner: "carol", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
+	e.share(acl.WorkspaceID{Owner: "alice", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
+	allowedOnly := func(ok acl.WorkspaceID) func(acl.WorkspaceID) (bool, error) {
+		return func(id acl.WorkspaceID) (bool, error) { return id == ok, nil }
+	}
+	got, err := resolveTarget(ctx, e.store, "bob", Target{Name: "dev"}, allowedOnly(acl.WorkspaceID{Owner: "alice", Name: "dev"}))
+	if err != nil || got.String() != "alice/dev" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	_, err = resolveTarget(ctx, e.store, "bob", Target{Name: "dev"}, allowedOnly(acl.WorkspaceID{}))
+	if !errors.Is(err, acl.ErrNotFound) {
+		t.Fatalf("no allowed candidate: %v", err)
+	}
+	_, err = resolveTarget(ctx, e.store, "bob", Target{Name: "nothing"}, nil)
+	if !errors.Is(err, acl.ErrNotFound) {
+		t.Fatalf("unknown name: %v", err)
+	}
+	got, err = resolveTarget(ctx, e.store, "bob", Target{Owner: "zed", Name: "x"}, nil)
+	if err != nil || got.String() != "zed/x" {
+		t.Fatalf("qualified: %v %v", got, err)
+	}
+}
+
+func TestAgentNotConnected(t *testing.T) {
+	e := newEnv(t)
+	c := e.mustDial("bob", "bob-ws")
+	r := run(t, c, "true", nil)
+	want := "wsgate: workspace bob/bob-ws is not running (agent not connected)\r\n"
+	if r.exit != 1 || r.stderr != want {
+		t.Fatalf("got %+v", r)
+	}
+	// A shell (as OpenSSH's interactive login asks for) gets the same.
+	c2 := e.mustDial("bob", "bob-ws")
+	s, err := c2.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errb := &syncBuffer{}
+	s.Stderr = errb
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	var ee *ssh.ExitError
+	if err := s.Wait(); !errors.As(err, &ee) || ee.ExitStatus() != 1 || errb.String() != want {
+		t.Fatalf("shell: %v, stderr %q", err, errb.String())
+	}
+	// Once the agent is up, the same login works.
+	e.startAgent("bob/bob-ws")
+	if r := run(t, e.mustDial("bob", "bob-ws"), "echo up", nil); r.stdout != "up\n" {
+		t.Fatalf("after the agent connected: %+v", r)
+	}
+}
+
+// readBanner reads the server's identification line.
+func readBanner(t *testing.T, c net.Conn) (string, error) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	return bufio.NewReader(c).ReadString('\n')
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	e := newEnv(t, func(c *SSHConfig) { c.HandshakeTimeout = 300 * time.Millisecond })
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.Copy(io.Discard, c) // banner, then the server hangs up
+	if err != nil {
+		t.Fatalf("silent connection was not closed by the server: %v", err)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("closed after %v, want about 300ms", d)
+	}
+}
+
+func TestMaxUnauthenticated(t *testing.T) {
+	e := newEnv(t, func(c *SSHConfig) { c.MaxUnauthenticated = 2 })
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if b, err := readBanner(t, c); err != nil || !strings.HasPrefix(b, "SSH-2.0-") {
+			t.Fatalf("banner %q, %v", b, err)
+		}
+		held = append(held, c)
+	}
+	// The third is closed at once, without a banner.
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if b, err := readBanner(t, c); err != io.EOF || b != "" {
+		t.Fatalf("third connection: %q, %v; want EOF", b, err)
+	}
+	// Authenticated connections do not count.
+	held[0].Close()
+	eventually(t, "a slot frees", func() bool { return e.srv.unauth.Load() < 2 })
+	cl := e.mustDial("alice", "alice-ws")
+	defer cl.Close()
+	c4, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c4.Close()
+	if b, err := readBanner(t, c4); err != nil || !strings.HasPrefix(b, "SSH-2.0-") {
+		t.Fatalf("after a slot freed: %q, %v", b, err)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	e := newEnv(t, func(c *SSHConfig) { c.IdleTimeout = 300 * time.Millisecond })
+	e.startAgent("alice/alice-ws")
+	// A connection with a running session is kept past the timeout.
+	busy := e.mustDial("alice", "alice-ws")
+	s, err := busy.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Start("cat"); err != nil {
+		t.Fatal(err)
+	}
+	idle := e.mustDial("alice", "alice-ws")
+	idleDone := make(chan error, 1)
+	go func() { idleDone <- idle.Wait() }()
+	select {
+	case <-idleDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle connection not closed")
+	}
+	// The busy one still works.
+	if _, err := stdin.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ping\n" {
+		t.Fatalf("busy connection: %q, %v", line, err)
+	}
+	_ = stdin.Close()
+	if err := s.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeepaliveAnswered(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+	ok, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+	if err != nil || ok {
+		t.Fatalf("keepalive: ok=%v err=%v; want a failure reply", ok, err)
+	}
+	// The connection is still usable.
+	if r := run(t, c, "echo still", nil); r.stdout != "still\n" {
+		t.Fatalf("after keepalive: %+v", r)
+	}
+}
+
+func TestShutdownEndsSessions(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errb := &syncBuffer{}
+	s.Stderr = errb
+	if err := s.Start("sleep 30"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "session registered", func() bool { return len(e.srv.Sessions()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(); err == nil {
+		t.Fatal("session survived shutdown")
+	}
+	if !strings.Contains(errb.String(), "wsgate: the gateway is shutting down\r\n") {
+		t.Fatalf("stderr %q", errb.String())
+	}
+	if _, err := e.dial("alice", "alice-ws"); err == nil {
+		t.Fatal("dial after shutdown succeeded")
+	}
+}
