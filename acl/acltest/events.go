@@ -1,0 +1,110 @@
+package acltest
+
+import (
+	"context"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+func eventCases() []testCase {
+	return []testCase{
+		{"events/channel_closes_with_ctx", func(e *env) {
+			ctx, cancel := context.WithCancel(e.ctx)
+			ch, err := e.st.Subscribe(ctx)
+			e.must(err)
+			cancel()
+			deadline := time.After(eventWait)
+			for {
+				select {
+				case _, ok := <-ch:
+					if !ok {
+						return
+					}
+				case <-deadline:
+					e.t.Fatal("channel still open after ctx ended")
+				}
+			}
+		}},
+		{"events/every_subscriber_sees_every_write", func(e *env) {
+			e.user("bob")
+			a, b := e.watch(), e.watch()
+			e.must(e.st.SetUserSuspended(e.ctx, "bob", true))
+			want := acl.Event{Kind: acl.EventUserSuspended, User: "bob"}
+			a.expect(want)
+			b.expect(want)
+		}},
+		{"events/slow_subscriber_gets_resync", func(e *env) {
+			e.user("bob")
+			slow := e.watch()
+			// fast reads all along, so it sees the marker written last.
+			fast := e.watch()
+			sawMarker := make(chan struct{})
+			go func() {
+				for ev := range fast.ch {
+					if ev.Kind == acl.EventSharingDisabled {
+						close(sawMarker)
+						return
+					}
+				}
+			}()
+			n := e.h.EventBuffer + 10
+			done := make(chan error, 1)
+			go func() {
+				for i := 0; i < n; i++ {
+					if err := e.st.SetUserSuspended(e.ctx, "bob", true); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			select {
+			case err := <-done:
+				e.must(err)
+			case <-time.After(eventWait):
+				e.t.Fatal("writers blocked by a subscriber that does not read")
+			}
+			// The marker is the last write; once fast has it and slow's
+			// buffer is full, slow has dropped events.
+			e.must(e.st.SetSettings(e.ctx, acl.Settings{SharingDisabled: true}))
+			select {
+			case <-sawMarker:
+			case <-time.After(eventWait):
+				e.t.Fatal("marker event never reached the reading subscriber")
+			}
+			deadline := time.Now().Add(eventWait)
+			for len(slow.ch) < cap(slow.ch) {
+				if time.Now().After(deadline) {
+					e.t.Fatalf("slow subscriber's buffer holds %d of %d", len(slow.ch), cap(slow.ch))
+				}
+				time.Sleep(time.Millisecond) // polling a buffer with a deadline
+			}
+			plain := 0
+			for ev := slow.next(); ev.Kind != acl.EventResync; ev = slow.next() {
+				plain++
+			}
+			if plain > e.h.EventBuffer {
+				e.t.Fatalf("slow subscriber got %d events before the resync, buffer is %d", plain, e.h.EventBuffer)
+			}
+			// Back in step: the next write reaches it.
+			e.must(e.st.SetUserSiteAdmin(e.ctx, "bob", false))
+			slow.skipTo(acl.EventSiteAdminRevoked)
+		}},
+	}
+}
+
+// skipTo reads until an event of kind arrives; events still in flight from
+// earlier writes (and resyncs) are skipped.
+func (w *watcher) skipTo(kind acl.EventKind) {
+	w.e.t.Helper()
+	for {
+		ev := w.next()
+		if ev.Kind == kind {
+			return
+		}
+		if ev.Kind != acl.EventResync && ev.Kind != acl.EventUserSuspended {
+			w.e.t.Fatalf("unexpected event %+v while waiting for %s", ev, kind)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package filestore
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config says where the store lives and how it behaves.
+type Config struct {
+	// Path is the bbolt file; it is created when missing.
+	Path string
+	// LockTimeout bounds the wait for the file lock, so a second process
+	// opening the same file fails clearly instead of hanging. Default 1s.
+	LockTimeout time.Duration
+	// EventBuffer is each subscriber's channel capacity. Default 256.
+	EventBuffer int
+	// Now is the store's clock (write times, expiry). Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+const (
+	defaultLockTimeout = time.Second
+	defaultEventBuffer = 256
+)
+
+func (c Config) withDefaults() Config {
+	if c.LockTimeout == 0 {
+		c.LockTimeout = defaultLockTimeout
+	}
+	if c.EventBuffer == 0 {
+		c.EventBuffer = defaultEventBuffer
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Path == "":
+		return errors.New("filestore: config: Path is empty")
+	case c.LockTimeout < 0:
+		return errors.New("filestore: config: LockTimeout is negative")
+	case c.EventBuffer < 1:
+		return errors.New("filestore: config: EventBuffer must be at least 1")
+	}
+	return nil
+}

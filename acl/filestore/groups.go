@@ -1,0 +1,179 @@
+package filestore
+
+import (
+	"context"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// CreateGroup implements acl.Store. Members given at creation must exist.
+func (s *Store) CreateGroup(ctx context.Context, g acl.Group) error {
+	if err := validName("group", g.Name); err != nil {
+		return err
+	}
+	if err := validOptionalName("org", g.Org); err != nil {
+		return err
+	}
+	members := slices.Clone(g.Members)
+	slices.Sort(members)
+	members = slices.Compact(members)
+	return s.update(ctx, func(w *wtx) error {
+		groups := w.Bucket(bGroups)
+		if groups.Get([]byte(g.Name)) != nil {
+			return acl.Conflict("group", g.Name)
+		}
+		for _, m := range members {
+			if w.Bucket(bUsers).Get([]byte(m)) == nil {
+				return acl.NotFound("user", m)
+			}
+			if err := addMember(w, g.Name, m); err != nil {
+				return err
+			}
+		}
+		g.Members = nil
+		if g.CreatedAt.IsZero() {
+			g.CreatedAt = w.now
+		}
+		return putJSON(groups, g.Name, g)
+	})
+}
+
+func addMember(w *wtx, group, user string) error {
+	if err := w.Bucket(bMembers).Put([]byte(join(group, user)), []byte{}); err != nil {
+		return err
+	}
+	return w.Bucket(bUserGroups).Put([]byte(join(user, group)), []byte{})
+}
+
+// GetGroup implements acl.Store.
+func (s *Store) GetGroup(ctx context.Context, name string) (acl.Group, error) {
+	if err := lookupName("group", name); err != nil {
+		return acl.Group{}, err
+	}
+	var g acl.Group
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		g, err = readGroup(tx, name)
+		return err
+	})
+	return g, err
+}
+
+func readGroup(tx *bolt.Tx, name string) (acl.Group, error) {
+	var g acl.Group
+	ok, err := getJSON(tx.Bucket(bGroups), name, &g)
+	if err != nil {
+		return acl.Group{}, err
+	}
+	if !ok {
+		return acl.Group{}, acl.NotFound("group", name)
+	}
+	g.Members = keysWithPrefix(tx.Bucket(bMembers), name+"\x00")
+	if g.Members == nil {
+		g.Members = []string{}
+	}
+	return g, nil
+}
+
+// ListGroups implements acl.Store.
+func (s *Store) ListGroups(ctx context.Context) ([]acl.Group, error) {
+	var out []acl.Group
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bGroups).ForEach(func(k, _ []byte) error {
+			g, err := readGroup(tx, string(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, g)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteGroup implements acl.Store.
+func (s *Store) DeleteGroup(ctx context.Context, name string) error {
+	if err := lookupName("group", name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		if w.Bucket(bGroups).Get([]byte(name)) == nil {
+			return acl.NotFound("group", name)
+		}
+		for _, u := range keysWithPrefix(w.Bucket(bMembers), name+"\x00") {
+			if err := w.Bucket(bUserGroups).Delete([]byte(join(u, name))); err != nil {
+				return err
+			}
+		}
+		if err := deletePrefix(w.Bucket(bMembers), name+"\x00"); err != nil {
+			return err
+		}
+		if err := deleteSubjectGrants(w, acl.SubjectGroup, name); err != nil {
+			return err
+		}
+		if err := w.Bucket(bGroups).Delete([]byte(name)); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventGroupDeleted, Group: name})
+		return nil
+	})
+}
+
+// AddGroupMember implements acl.Store; adding a member twice is a conflict.
+func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
+	if err := lookupName("group", group); err != nil {
+		return err
+	}
+	if err := lookupName("user", user); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		if err := groupAndUserExist(w, group, user); err != nil {
+			return err
+		}
+		if w.Bucket(bMembers).Get([]byte(join(group, user))) != nil {
+			return &acl.ConflictError{Kind: "member", Name: user, Detail: "already in group " + group}
+		}
+		return addMember(w, group, user)
+	})
+}
+
+// RemoveGroupMember implements acl.Store.
+func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error {
+	if err := lookupName("group", group); err != nil {
+		return err
+	}
+	if err := lookupName("user", user); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		if err := groupAndUserExist(w, group, user); err != nil {
+			return err
+		}
+		mk := []byte(join(group, user))
+		if w.Bucket(bMembers).Get(mk) == nil {
+			return acl.NotFound("member", user)
+		}
+		if err := w.Bucket(bMembers).Delete(mk); err != nil {
+			return err
+		}
+		if err := w.Bucket(bUserGroups).Delete([]byte(join(user, group))); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventGroupMemberRemoved, Group: group, User: user})
+		return nil
+	})
+}
+
+func groupAndUserExist(w *wtx, group, user string) error {
+	if w.Bucket(bGroups).Get([]byte(group)) == nil {
+		return acl.NotFound("group", group)
+	}
+	if w.Bucket(bUsers).Get([]byte(user)) == nil {
+		return acl.NotFound("user", user)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package filestore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// CreateUser implements acl.Store.
+func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
+	if err := validName("user", u.Name); err != nil {
+		return err
+	}
+	if err := validOptionalName("org", u.Org); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(u.Keys))
+	for _, k := range u.Keys {
+		if err := validKey(k); err != nil {
+			return err
+		}
+		if seen[k.Fingerprint] {
+			return &acl.ConflictError{Kind: "key", Name: k.Fingerprint, Detail: "listed twice"}
+		}
+		seen[k.Fingerprint] = true
+	}
+	return s.update(ctx, func(w *wtx) error {
+		users, keys := w.Bucket(bUsers), w.Bucket(bKeys)
+		if users.Get([]byte(u.Name)) != nil {
+			return acl.Conflict("user", u.Name)
+		}
+		for _, k := range u.Keys {
+			if keys.Get([]byte(k.Fingerprint)) != nil {
+				return keyTaken(k.Fingerprint)
+			}
+		}
+		u.Groups = nil
+		u.Keys = slices.Clone(u.Keys)
+		for i := range u.Keys {
+			if u.Keys[i].AddedAt.IsZero() {
+				u.Keys[i].AddedAt = w.now
+			}
+			if err := keys.Put([]byte(u.Keys[i].Fingerprint), []byte(u.Name)); err != nil {
+				return err
+			}
+		}
+		if u.CreatedAt.IsZero() {
+			u.CreatedAt = w.now
+		}
+		return putJSON(users, u.Name, u)
+	})
+}
+
+func keyTaken(fp string) error {
+	return &acl.ConflictError{Kind: "key", Name: fp, Detail: "fingerprint is already registered"}
+}
+
+// GetUser implements acl.Store.
+func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
+	if err := lookupName("user", name); err != nil {
+		return acl.User{}, err
+	}
+	var u acl.User
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		u, err = readUser(tx, name)
+		return err
+	})
+	return u, err
+}
+
+// readUser loads a user and fills in their groups, sorted.
+func readUser(tx *bolt.Tx, name string) (acl.User, error) {
+	var u acl.User
+	ok, err := getJSON(tx.Bucket(bUsers), name, &u)
+	if err != nil {
+		return acl.User{}, err
+	}
+	if !ok {
+		return acl.User{}, acl.NotFound("user", name)
+	}
+	u.Groups = keysWithPrefix(tx.Bucket(bUserGroups), name+"\x00")
+	sortKeys(u.Keys)
+	return u, nil
+}
+
+// sortKeys orders keys by when they were added, then by fingerprint, the
+// order every backend reports.
+func sortKeys(keys []acl.PublicKey) {
+	sort.SliceStable(keys, func(i, j int) bool {
+		if !keys[i].AddedAt.Equal(keys[j].AddedAt) {
+			return keys[i].AddedAt.Before(keys[j].AddedAt)
+		}
+		return keys[i].Fingerprint < keys[j].Fingerprint
+	})
+}
+
+// ListUsers implements acl.Store.
+func (s *Store) ListUsers(ctx context.Context) ([]acl.User, error) {
+	var out []acl.User
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bUsers).ForEach(func(k, _ []byte) error {
+			u, err := readUser(tx, string(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SetUserSuspended implements acl.Store.
+func (s *Store) SetUserSuspended(ctx context.Context, name string, suspended bool) error {
+	return s.updateUser(ctx, name, func(w *wtx, u *acl.User) {
+		u.Suspended = suspended
+		if suspended {
+			w.emit(acl.Event{Kind: acl.EventUserSuspended, User: name})
+		}
+	})
+}
+
+// SetUserSiteAdmin implements acl.Store.
+func (s *Store) SetUserSiteAdmin(ctx context.Context, name string, siteAdmin bool) error {
+	return s.updateUser(ctx, name, func(w *wtx, u *acl.User) {
+		u.SiteAdmin = siteAdmin
+		if !siteAdmin {
+			w.emit(acl.Event{Kind: acl.EventSiteAdminRevoked, User: name})
+		}
+	})
+}
+
+func (s *Store) updateUser(ctx context.Context, name string, fn func(w *wtx, u *acl.User)) error {
+	return s.updateUserErr(ctx, name, func(w *wtx, u *acl.User) error {
+		fn(w, u)
+		return nil
+	})
+}
+
+// DeleteUser implements acl.Store.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	if err := lookupName("user", name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		var u acl.User
+		ok, err := getJSON(w.Bucket(bUsers), name, &u)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return acl.NotFound("user", name)
+		}
+		if owned := keysWithPrefix(w.Bucket(bWorkspaces), name+"/"); len(owned) > 0 {
+			return &acl.ConflictError{Kind: "user", Name: name,
+				Detail: fmt.Sprintf("still owns %d workspace(s); delete them first", len(owned))}
+		}
+		for _, k := range u.Keys {
+			if err := w.Bucket(bKeys).Delete([]byte(k.Fingerprint)); err != nil {
+				return err
+			}
+		}
+		userTokens := w.Bucket(bUserTokens)
+		for _, id := range keysWithPrefix(userTokens, name+"\x00") {
+			hash := userTokens.Get([]byte(name + "\x00" + id))
+			if err := w.Bucket(bTokens).Delete(hash); err != nil {
+				return err
+			}
+		}
+		if err := deletePrefix(userTokens, name+"\x00"); err != nil {
+			return err
+		}
+		for _, g := range keysWithPrefix(w.Bucket(bUserGroups), name+"\x00") {
+			if err := w.Bucket(bMembers).Delete([]byte(join(g, name))); err != nil {
+				return err
+			}
+		}
+		if err := deletePrefix(w.Bucket(bUserGroups), name+"\x00"); err != nil {
+			return err
+		}
+		if err := deleteSubjectGrants(w, acl.SubjectUser, name); err != nil {
+			return err
+		}
+		if err := w.Bucket(bUsers).Delete([]byte(name)); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventUserDeleted, User: name})
+		return nil
+	})
+}
+
+// AddUserKey implements acl.Store.
+func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) error {
+	if err := validKey(key); err != nil {
+		return err
+	}
+	return s.updateUserErr(ctx, user, func(w *wtx, u *acl.User) error {
+		keys := w.Bucket(bKeys)
+		if keys.Get([]byte(key.Fingerprint)) != nil {
+			return keyTaken(key.Fingerprint)
+		}
+		if key.AddedAt.IsZero() {
+			key.AddedAt = w.now
+		}
+		u.Keys = append(u.Keys, key)
+		return keys.Put([]byte(key.Fingerprint), []byte(user))
+	})
+}
+
+// RemoveUserKey implements acl.Store.
+func (s *Store) RemoveUserKey(ctx context.Context, user, fingerprint string) error {
+	return s.updateUserErr(ctx, user, func(w *wtx, u *acl.User) error {
+		i := slices.IndexFunc(u.Keys, func(k acl.PublicKey) bool { return k.Fingerprint == fingerprint })
+		if i < 0 {
+			return acl.NotFound("key", fingerprint)
+		}
+		u.Keys = slices.Delete(u.Keys, i, i+1)
+		if len(u.Keys) == 0 {
+			u.Keys = nil
+		}
+		if err := w.Bucket(bKeys).Delete([]byte(fingerprint)); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventKeyRemoved, User: user, Fingerprint: fingerprint})
+		return nil
+	})
+}
+
+func (s *Store) updateUserErr(ctx context.Context, name string, fn func(w *wtx, u *acl.User) error) error {
+	if err := lookupName("user", name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		users := w.Bucket(bUsers)
+		var u acl.User
+		ok, err := getJSON(users, name, &u)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return acl.NotFound("user", name)
+		}
+		if err := fn(w, &u); err != nil {
+			return err
+		}
+		return putJSON(users, name, u)
+	})
+}
+
+// UserByKeyFingerprint implements acl.Store.
+func (s *Store) UserByKeyFingerprint(ctx context.Context, fingerprint string) (acl.User, error) {
+	var u acl.User
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		name := tx.Bucket(bKeys).Get([]byte(fingerprint))
+		if name == nil {
+			return acl.NotFound("key", fingerprint)
+		}
+		var err error
+		u, err = readUser(tx, string(name))
+		return err
+	})
+	return u, err
+}

@@ -1,0 +1,295 @@
+package filestore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// CreateWorkspace implements acl.Store. An empty State means stopped; the
+// owner must exist; a non-empty agent token hash must be unused.
+func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
+	if err := validID(ws.ID()); err != nil {
+		return err
+	}
+	if err := validOptionalName("org", ws.Org); err != nil {
+		return err
+	}
+	if ws.State == "" {
+		ws.State = acl.StateStopped
+	}
+	if err := validState(ws.State); err != nil {
+		return err
+	}
+	id := ws.ID().String()
+	return s.update(ctx, func(w *wtx) error {
+		if w.Bucket(bUsers).Get([]byte(ws.Owner)) == nil {
+			return acl.NotFound("user", ws.Owner)
+		}
+		if w.Bucket(bWorkspaces).Get([]byte(id)) != nil {
+			return acl.Conflict("workspace", id)
+		}
+		if ws.AgentTokenHash != "" {
+			if w.Bucket(bAgentTokens).Get([]byte(ws.AgentTokenHash)) != nil {
+				return agentTokenTaken(id)
+			}
+			if err := w.Bucket(bAgentTokens).Put([]byte(ws.AgentTokenHash), []byte(id)); err != nil {
+				return err
+			}
+		}
+		if ws.CreatedAt.IsZero() {
+			ws.CreatedAt = w.now
+		}
+		if ws.UpdatedAt.IsZero() {
+			ws.UpdatedAt = ws.CreatedAt
+		}
+		return putJSON(w.Bucket(bWorkspaces), id, toWorkspaceRecord(ws))
+	})
+}
+
+func agentTokenTaken(id string) error {
+	return &acl.ConflictError{Kind: "workspace", Name: id, Detail: "agent token hash is already in use"}
+}
+
+// GetWorkspace implements acl.Store.
+func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
+	if err := lookupID(id); err != nil {
+		return acl.Workspace{}, err
+	}
+	var ws acl.Workspace
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		ws, err = readWorkspace(tx, id.String())
+		return err
+	})
+	return ws, err
+}
+
+func readWorkspace(tx *bolt.Tx, id string) (acl.Workspace, error) {
+	var r workspaceRecord
+	ok, err := getJSON(tx.Bucket(bWorkspaces), id, &r)
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	if !ok {
+		return acl.Workspace{}, acl.NotFound("workspace", id)
+	}
+	return r.workspace(), nil
+}
+
+// WorkspaceByAgentTokenHash implements acl.Store.
+func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl.Workspace, error) {
+	var ws acl.Workspace
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bAgentTokens).Get([]byte(hash))
+		if id == nil || hash == "" {
+			return acl.NotFound("agent token", shortHash(hash))
+		}
+		var err error
+		ws, err = readWorkspace(tx, string(id))
+		return err
+	})
+	return ws, err
+}
+
+// ListWorkspaces implements acl.Store.
+func (s *Store) ListWorkspaces(ctx context.Context) ([]acl.Workspace, error) {
+	return s.listWorkspaces(ctx, "")
+}
+
+// WorkspacesOwnedBy implements acl.Store; an unknown user is not found.
+func (s *Store) WorkspacesOwnedBy(ctx context.Context, user string) ([]acl.Workspace, error) {
+	if err := lookupName("user", user); err != nil {
+		return nil, err
+	}
+	return s.listWorkspaces(ctx, user)
+}
+
+// listWorkspaces lists every workspace, or those of owner when set.
+func (s *Store) listWorkspaces(ctx context.Context, owner string) ([]acl.Workspace, error) {
+	var out []acl.Workspace
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		prefix := ""
+		if owner != "" {
+			if tx.Bucket(bUsers).Get([]byte(owner)) == nil {
+				return acl.NotFound("user", owner)
+			}
+			prefix = owner + "/"
+		}
+		for _, rest := range keysWithPrefix(tx.Bucket(bWorkspaces), prefix) {
+			ws, err := readWorkspace(tx, prefix+rest)
+			if err != nil {
+				return err
+			}
+			out = append(out, ws)
+		}
+		return nil
+	})
+	sortWorkspaces(out)
+	return out, err
+}
+
+func compareIDs(a, b acl.WorkspaceID) int {
+	return cmp.Or(cmp.Compare(a.Owner, b.Owner), cmp.Compare(a.Name, b.Name))
+}
+
+func sortWorkspaces(ws []acl.Workspace) {
+	slices.SortFunc(ws, func(a, b acl.Workspace) int { return compareIDs(a.ID(), b.ID()) })
+}
+
+// RenameWorkspace implements acl.Store. Renaming to the current name is a
+// no-op.
+func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName string) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	if err := validName("workspace", newName); err != nil {
+		return err
+	}
+	newID := acl.WorkspaceID{Owner: id.Owner, Name: newName}
+	return s.update(ctx, func(w *wtx) error {
+		wsb := w.Bucket(bWorkspaces)
+		var r workspaceRecord
+		ok, err := getJSON(wsb, id.String(), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return acl.NotFound("workspace", id.String())
+		}
+		if newName == id.Name {
+			return nil
+		}
+		if wsb.Get([]byte(newID.String())) != nil {
+			return acl.Conflict("workspace", newID.String())
+		}
+		grants, err := workspaceGrants(w.Tx, id.String())
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if err := deleteGrant(w, g); err != nil {
+				return err
+			}
+			g.Workspace = newID
+			if err := putGrant(w, g); err != nil {
+				return err
+			}
+		}
+		if r.AgentTokenHash != "" {
+			if err := w.Bucket(bAgentTokens).Put([]byte(r.AgentTokenHash), []byte(newID.String())); err != nil {
+				return err
+			}
+		}
+		r.Name, r.UpdatedAt = newName, w.now
+		if err := wsb.Delete([]byte(id.String())); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: id})
+		return putJSON(wsb, newID.String(), r)
+	})
+}
+
+// SetWorkspaceState implements acl.Store.
+func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state acl.WorkspaceState) error {
+	if err := validState(state); err != nil {
+		return err
+	}
+	return s.updateWorkspace(ctx, id, func(w *wtx, r *workspaceRecord) error {
+		r.State = state
+		switch state {
+		case acl.StateStopping, acl.StateStopped, acl.StateFailed:
+			w.emit(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id})
+		}
+		return nil
+	})
+}
+
+// SetAgentTokenHash implements acl.Store. An empty hash leaves the
+// workspace with no agent token.
+func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash string) error {
+	return s.updateWorkspace(ctx, id, func(w *wtx, r *workspaceRecord) error {
+		tokens := w.Bucket(bAgentTokens)
+		if hash != "" {
+			if holder := tokens.Get([]byte(hash)); holder != nil && string(holder) != id.String() {
+				return agentTokenTaken(id.String())
+			}
+		}
+		if r.AgentTokenHash != "" {
+			if err := tokens.Delete([]byte(r.AgentTokenHash)); err != nil {
+				return err
+			}
+		}
+		if hash != "" {
+			if err := tokens.Put([]byte(hash), []byte(id.String())); err != nil {
+				return err
+			}
+		}
+		r.AgentTokenHash = hash
+		w.emit(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id})
+		return nil
+	})
+}
+
+func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *workspaceRecord) error) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		wsb := w.Bucket(bWorkspaces)
+		var r workspaceRecord
+		ok, err := getJSON(wsb, id.String(), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return acl.NotFound("workspace", id.String())
+		}
+		if err := fn(w, &r); err != nil {
+			return err
+		}
+		r.UpdatedAt = w.now
+		return putJSON(wsb, id.String(), r)
+	})
+}
+
+// DeleteWorkspace implements acl.Store.
+func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *wtx) error {
+		wsb := w.Bucket(bWorkspaces)
+		var r workspaceRecord
+		ok, err := getJSON(wsb, id.String(), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return acl.NotFound("workspace", id.String())
+		}
+		grants, err := workspaceGrants(w.Tx, id.String())
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if err := deleteGrant(w, g); err != nil {
+				return err
+			}
+		}
+		if r.AgentTokenHash != "" {
+			if err := w.Bucket(bAgentTokens).Delete([]byte(r.AgentTokenHash)); err != nil {
+				return err
+			}
+		}
+		if err := wsb.Delete([]byte(id.String())); err != nil {
+			return err
+		}
+		w.emit(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id})
+		return nil
+	})
+}
