@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/yamux"
 )
 
 const wsKey = "alice/alice-ws"
@@ -357,4 +359,33 @@ func TestStreamCloseEndsBothDirections(t *testing.T) {
 	eventually(t, "stream freed on both ends", func() bool {
 		return g.reg.lookup(wsKey).sess.NumStreams() == 0
 	})
+}
+
+func TestGatewayRefusesStreamsFromTheAgent(t *testing.T) {
+	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
+	conn, err := dial(context.Background(), mustEndpoint(t, g.url), "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := yamux.Client(conn, yamuxConfig(time.Minute, (&logBuffer{}).logger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	s, err := sess.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := s.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("read = %d, %v; want the gateway to close the stream", n, err)
+	}
+	if !g.reg.Connected(wsKey) {
+		t.Fatal("the tunnel ended")
+	}
 }
