@@ -217,6 +217,12 @@ func (e *env) do(user, method, path string, body any) response {
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	return e.send(req)
+}
+
+// send sends a prepared request.
+func (e *env) send(req *http.Request) response {
+	e.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
