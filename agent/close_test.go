@@ -3,6 +3,7 @@ package agent
 import (
 	"bufio"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,5 +69,22 @@ func TestBadHeaderClosesStream(t *testing.T) {
 	var b [1]byte
 	if n, err := c.Read(b[:]); err == nil {
 		t.Fatalf("read %d bytes from a stream with a bad header", n)
+	}
+}
+
+// A stream whose SSH handshake never completes is closed.
+func TestHandshakeTimeout(t *testing.T) {
+	old := handshakeTimeout
+	handshakeTimeout = 100 * time.Millisecond
+	t.Cleanup(func() { handshakeTimeout = old })
+	a := newTestAgent(t)
+	c := streamPair(t, a, bob)
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	b, err := io.ReadAll(c) // the server's version line, then the close
+	if err != nil {
+		t.Fatalf("stream not closed by the agent: %v", err)
+	}
+	if !strings.HasPrefix(string(b), "SSH-2.0-wsgate-agent") {
+		t.Fatalf("read %q", b)
 	}
 }

@@ -149,6 +149,10 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 		_ = tty.Close()
 		return nil, fmt.Errorf("set window size: %w", err)
 	}
+	if err := applyModes(tty, s.pty.Modes); err != nil {
+		// Like sshd: a terminal with default modes is still usable.
+		s.log.Debug("terminal modes", "err", err)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	err = cmd.Start()

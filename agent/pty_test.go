@@ -170,3 +170,40 @@ func TestPtySignalReachesForegroundShell(t *testing.T) {
 		t.Fatalf("got %v, want exit-signal KILL", err)
 	}
 }
+
+// The client's terminal modes are applied to the pty.
+func TestPtyTerminalModes(t *testing.T) {
+	client := dialSSH(t, newTestAgent(t))
+	s := newSession(t, client)
+	modes := ssh.TerminalModes{ssh.VERASE: 8, ssh.ECHO: 0, ssh.IUTF8: 1}
+	if err := s.RequestPty("xterm", 24, 80, modes); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Output("stty -a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(out)
+	for _, want := range []string{"erase = ^H;", " -echo ", " iutf8"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stty -a lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// A pty session's output is complete when the program exits right after
+// writing a lot of it.
+func TestPtyOutputComplete(t *testing.T) {
+	client := dialSSH(t, newTestAgent(t))
+	s := newSession(t, client)
+	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Output("seq 1 30000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\r\n"); len(lines) != 30000 || lines[29999] != "30000" {
+		t.Fatalf("got %d lines ending %q", len(lines), lines[len(lines)-1])
+	}
+}

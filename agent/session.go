@@ -225,6 +225,9 @@ type exitInfo struct {
 }
 
 func exitOf(state *os.ProcessState) exitInfo {
+	if state == nil { // wait itself failed
+		return exitInfo{status: 255}
+	}
 	ws, ok := state.Sys().(syscall.WaitStatus)
 	if ok && ws.Signaled() {
 		return exitInfo{signal: signalName(ws.Signal()), core: ws.CoreDump()}

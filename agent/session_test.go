@@ -1,11 +1,15 @@
 package agent
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -127,5 +131,38 @@ func TestUnknownRequestsRefused(t *testing.T) {
 	}
 	if _, _, err := client.OpenChannel("x11", nil); err == nil {
 		t.Error("x11 channel was accepted")
+	}
+}
+
+// Closing the session channel hangs up its program.
+func TestSessionCloseHangsUpProgram(t *testing.T) {
+	client := dialSSH(t, newTestAgent(t))
+	s := newSession(t, client)
+	out, err := s.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("echo $$; exec sleep 600"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	deadline := time.Now().Add(testTimeout)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("program %d still running after its channel closed", pid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a pid; there is nothing to wait on
+	}
+	// The connection is still good for another session.
+	if err := newSession(t, client).Run("true"); err != nil {
+		t.Fatal(err)
 	}
 }

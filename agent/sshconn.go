@@ -6,12 +6,16 @@ import (
 	"net"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	gssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/tunnel"
 )
+
+// handshakeTimeout bounds an SSH handshake on a stream (a var for tests).
+var handshakeTimeout = 30 * time.Second
 
 // sshConn is one SSH connection from the gateway, on one tunnel stream.
 type sshConn struct {
@@ -49,8 +53,21 @@ func (a *Agent) serveSSH(conn net.Conn, h tunnel.Header, log *slog.Logger) {
 			log.Info("ssh handshake failed", "err", err)
 		},
 	}
+	// A gateway that opens a stream but never finishes the handshake must
+	// not hold it forever; "none" auth succeeding is the end of it.
+	hsTimer := time.AfterFunc(handshakeTimeout, func() {
+		log.Warn("ssh handshake timed out")
+		abortConn(conn)
+	})
+	srv.ServerConfigCallback = func(gssh.Context) *gossh.ServerConfig {
+		return &gossh.ServerConfig{NoClientAuthCallback: func(gossh.ConnMetadata) (*gossh.Permissions, error) {
+			hsTimer.Stop()
+			return nil, nil
+		}}
+	}
 	log.Info("ssh connection open")
 	srv.HandleConn(conn) // returns when the connection is gone; closes conn
+	hsTimer.Stop()
 	cancel()
 	c.fwd.closeAll()
 	c.work.close()
