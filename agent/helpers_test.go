@@ -38,6 +38,10 @@ func (w *testLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&testLogWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // newTestAgent starts an agent for alice/alice-ws whose shells start in a
 // fresh directory; it is closed when the test ends.
 func newTestAgent(t *testing.T) *Agent {
@@ -45,7 +49,7 @@ func newTestAgent(t *testing.T) *Agent {
 	cfg := Config{
 		Workspace: "alice/alice-ws",
 		Dir:       filepath.Join(t.TempDir(), "ws"),
-		Logger:    slog.New(slog.NewTextHandler(&testLogWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    testLogger(t),
 	}
 	if executable("/bin/bash") {
 		cfg.Shell = "/bin/bash"
