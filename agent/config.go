@@ -11,7 +11,7 @@ import (
 
 // Config configures an Agent.
 type Config struct {
-	Workspace string // "owner/name", exported to sessions as WSGATE_WORKSPACE
+	Workspace string // "owner/name", exported to sessions as WSGATE_WORKSPACE (not set when empty)
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh
 	Logger    *slog.Logger
