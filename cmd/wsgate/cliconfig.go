@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/wsgate/wsgate/gateway/apiclient"
+)
+
+// cliConfig is what `wsgate login` stores: the gateway URL and an API token.
+type cliConfig struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// Environment variables that override the stored login.
+const (
+	envURL   = "WSGATE_URL"
+	envToken = "WSGATE_TOKEN"
+)
+
+// cliConfigPath is <user config dir>/wsgate/config.json.
+func cliConfigPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find config directory: %w", err)
+	}
+	return filepath.Join(dir, "wsgate", "config.json"), nil
+}
+
+// loadCLIConfig reads the stored login, then applies WSGATE_URL and
+// WSGATE_TOKEN. A missing file is no error.
+func loadCLIConfig() (cliConfig, error) {
+	var c cliConfig
+	path, err := cliConfigPath()
+	if err != nil {
+		return c, err
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return c, fmt.Errorf("read %s: %w", path, err)
+	default:
+		if err := json.Unmarshal(data, &c); err != nil {
+			return c, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	if v := os.Getenv(envURL); v != "" {
+		c.URL = v
+	}
+	if v := os.Getenv(envToken); v != "" {
+		c.Token = v
+	}
+	return c, nil
+}
+
+// saveCLIConfig writes the login with mode 0600 (it holds a secret),
+// atomically so that a crash never leaves half a file.
+func saveCLIConfig(c cliConfig) (string, error) {
+	path, err := cliConfigPath()
+	if err != nil {
+		return "", err
+	}
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create config directory: %w", err)
+	}
+	if err := writeFileAtomic(path, append(data, '\n'), 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// writeFileAtomic writes data to a temp file beside path with mode perm and
+// renames it over path.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// newAPIClient returns a client from the stored login and the environment.
+func newAPIClient() (*apiclient.Client, error) {
+	c, err := loadCLIConfig()
+	if err != nil {
+		return nil, err
+	}
+	if c.URL == "" || c.Token == "" {
+		return nil, fmt.Errorf("not logged in: run `wsgate login URL` or set %s and %s", envURL, envToken)
+	}
+	return apiclient.New(c.URL, c.Token)
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+func newSharingCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sharing",
+		Short: "Share workspaces with users and groups",
+	}
+	cmd.AddCommand(newSharingShareCmd(), newSharingRemoveCmd(), newSharingShowCmd())
+	return cmd
+}
+
+func newSharingShareCmd() *cobra.Command {
+	var (
+		users, groups []string
+		forDur        time.Duration
+		out           *output
+	)
+	cmd := &cobra.Command{
+		Use:   "share WORKSPACE --user NAME[:ROLE],... --group NAME[:ROLE],...",
+		Short: "Grant users or groups a role (use or admin; default use) on a workspace",
+		Example: "  wsgate sharing share alice-ws --user alice:admin,bob --group contractor\n" +
+			"  wsgate sharing share alice-ws --user bob --for 2h",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			// Parse everything before any request, so a bad spec changes
+			// nothing.
+			uspecs, err := acl.ParseShareSpecs(acl.SubjectUser, users)
+			if err != nil {
+				return err
+			}
+			gspecs, err := acl.ParseShareSpecs(acl.SubjectGroup, groups)
+			if err != nil {
+				return err
+			}
+			if len(uspecs)+len(gspecs) == 0 {
+				return errors.New("nothing to share: give --user or --group")
+			}
+			if forDur < 0 {
+				return fmt.Errorf("invalid --for %s: must be positive", forDur)
+			}
+			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
+			for _, s := range uspecs {
+				upd.Users[s.Name] = s.Role.String()
+			}
+			for _, s := range gspecs {
+				upd.Groups[s.Name] = s.Role.String()
+			}
+			if forDur > 0 {
+				upd.ExpiresAt = time.Now().Add(forDur).UTC().Format(time.RFC3339)
+			}
+			return patchACL(cmd, args[0], upd, out)
+		},
+	}
+	cmd.Flags().StringSliceVar(&users, "user", nil, "users to share with, as name[:role] (repeatable, comma lists)")
+	cmd.Flags().StringSliceVar(&groups, "group", nil, "groups to share with, as name[:role] (repeatable, comma lists)")
+	cmd.Flags().DurationVar(&forDur, "for", 0, "make the grants expire after this long (e.g. 2h)")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newSharingRemoveCmd() *cobra.Command {
+	var (
+		users, groups []string
+		out           *output
+	)
+	cmd := &cobra.Command{
+		Use:     "remove WORKSPACE --user NAME,... --group NAME,...",
+		Short:   "Remove the grants of users or groups on a workspace",
+		Example: "  wsgate sharing remove alice-ws --user bob --group contractor",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			unames, err := acl.ParseShareNames(acl.SubjectUser, users)
+			if err != nil {
+				return err
+			}
+			gnames, err := acl.ParseShareNames(acl.SubjectGroup, groups)
+			if err != nil {
+				return err
+			}
+			if len(unames)+len(gnames) == 0 {
+				return errors.New("nothing to remove: give --user or --group")
+			}
+			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
+			for _, n := range unames {
+				upd.Users[n] = ""
+			}
+			for _, n := range gnames {
+				upd.Groups[n] = ""
+			}
+			return patchACL(cmd, args[0], upd, out)
+		},
+	}
+	cmd.Flags().StringSliceVar(&users, "user", nil, "users whose grant to remove (repeatable, comma lists)")
+	cmd.Flags().StringSliceVar(&groups, "group", nil, "groups whose grant to remove (repeatable, comma lists)")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+// patchACL applies one atomic change and prints the resulting shares.
+func patchACL(cmd *cobra.Command, ref string, upd httpapi.ACLUpdate, out *output) error {
+	c, err := newAPIClient()
+	if err != nil {
+		return err
+	}
+	ws, err := c.ResolveWorkspace(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	res, err := c.PatchACL(cmd.Context(), ws.ID(), upd)
+	if err != nil {
+		return fmt.Errorf("share %s: %w", ws.ID(), err)
+	}
+	return printACL(cmd.OutOrStdout(), res, out)
+}
+
+func newSharingShowCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "show WORKSPACE",
+		Short: "Show who a workspace is shared with",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			res, err := c.GetACL(cmd.Context(), ws.ID())
+			if err != nil {
+				return err
+			}
+			return printACL(cmd.OutOrStdout(), res, out)
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+// printACL prints one row per user grant and one per member of each shared
+// group (a group without members gets one row), with EXPIRES when any grant
+// expires.
+func printACL(w io.Writer, a httpapi.ACL, out *output) error {
+	if out.json() {
+		return printJSON(w, a)
+	}
+	expiring := false
+	for _, u := range a.Users {
+		expiring = expiring || !u.ExpiresAt.IsZero()
+	}
+	for _, g := range a.Groups {
+		expiring = expiring || !g.ExpiresAt.IsZero()
+	}
+	cols := []string{"USER", "GROUP", "ROLE"}
+	if expiring {
+		cols = append(cols, "EXPIRES")
+	}
+	t := newTable(w, cols...)
+	row := func(user, group, role string, exp time.Time) {
+		cells := []string{user, group, role}
+		if expiring {
+			e := ""
+			if !exp.IsZero() {
+				e = exp.UTC().Format(time.RFC3339)
+			}
+			cells = append(cells, e)
+		}
+		t.row(cells...)
+	}
+	for _, u := range a.Users {
+		row(u.Name, "", u.Role, u.ExpiresAt)
+	}
+	for _, g := range a.Groups {
+		if len(g.Members) == 0 {
+			row("", g.Name, g.Role, g.ExpiresAt)
+		}
+		for _, m := range g.Members {
+			row(m, g.Name, g.Role, g.ExpiresAt)
+		}
+	}
+	return t.flush()
+}

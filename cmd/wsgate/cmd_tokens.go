@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+func newTokensCmd() *cobra.Command {
+	var user string
+	cmd := &cobra.Command{
+		Use:     "tokens",
+		Aliases: []string{"token"},
+		Short:   "Create, list and revoke API tokens (yours, or anyone's for site admins)",
+	}
+	cmd.PersistentFlags().StringVar(&user, "user", "me", "whose tokens")
+
+	var (
+		name      string
+		lifetime  time.Duration
+		createOut *output
+		listOut   *output
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a token and print it (shown once)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := createOut.validate(); err != nil {
+				return err
+			}
+			req := httpapi.CreateTokenRequest{Name: name}
+			if lifetime < 0 {
+				return fmt.Errorf("invalid --lifetime %s: must be positive", lifetime)
+			}
+			if lifetime > 0 {
+				req.ExpiresAt = time.Now().Add(lifetime).UTC().Format(time.RFC3339)
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			res, err := c.CreateToken(cmd.Context(), user, req)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if createOut.json() {
+				return printJSON(w, res)
+			}
+			fmt.Fprintf(w, "Token %s (id %s) for %s, shown only now:\n%s\n", res.Token.Name, res.Token.ID, res.Token.User, res.Secret)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&name, "name", "cli", "a name to recognise the token by")
+	create.Flags().DurationVar(&lifetime, "lifetime", 0, "expire the token after this long (default never)")
+	createOut = addOutputFlag(create)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := listOut.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ts, err := c.ListTokens(cmd.Context(), user)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if listOut.json() {
+				return printJSON(w, ts)
+			}
+			t := newTable(w, "ID", "NAME", "CREATED", "EXPIRES")
+			for _, tok := range ts {
+				exp := ""
+				if !tok.ExpiresAt.IsZero() {
+					exp = tok.ExpiresAt.UTC().Format(time.RFC3339)
+				}
+				t.row(tok.ID, tok.Name, tok.CreatedAt.UTC().Format(time.RFC3339), exp)
+			}
+			return t.flush()
+		},
+	}
+	listOut = addOutputFlag(list)
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			if err := c.RevokeToken(cmd.Context(), user, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Token %s revoked.\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}

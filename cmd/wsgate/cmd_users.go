@@ -1,0 +1,312 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+func newUsersCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "users",
+		Aliases: []string{"user"},
+		Short:   "Manage users and their SSH keys",
+	}
+	cmd.AddCommand(
+		newUsersCreateCmd(),
+		newUsersListCmd(),
+		newUsersShowCmd(),
+		newUsersSuspendCmd("suspend", true),
+		newUsersSuspendCmd("unsuspend", false),
+		newUsersSetCmd(),
+		newUsersDeleteCmd(),
+		newUsersKeysCmd(),
+	)
+	return cmd
+}
+
+// readKey takes an authorized_keys line, or @FILE to read one from a file.
+func readKey(arg string) (string, error) {
+	path, ok := strings.CutPrefix(arg, "@")
+	if !ok {
+		return arg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read key: %w", err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+func newUsersCreateCmd() *cobra.Command {
+	var (
+		req  httpapi.CreateUserRequest
+		keys []string
+		out  *output
+	)
+	cmd := &cobra.Command{
+		Use:     "create NAME",
+		Short:   "Create a user (site admins only)",
+		Example: "  wsgate users create bob --key @bob.pub",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			req.Name = args[0]
+			for _, k := range keys {
+				line, err := readKey(k)
+				if err != nil {
+					return err
+				}
+				req.Keys = append(req.Keys, line)
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			u, err := c.CreateUser(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printUsers(cmd.OutOrStdout(), []httpapi.User{u}, out)
+		},
+	}
+	cmd.Flags().StringVar(&req.DisplayName, "display-name", "", "display name")
+	cmd.Flags().StringVar(&req.Org, "org", "", "organization")
+	cmd.Flags().BoolVar(&req.SiteAdmin, "site-admin", false, "make the user a site admin")
+	cmd.Flags().StringArrayVar(&keys, "key", nil, "SSH public key, or @FILE (repeatable)")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func printUsers(w io.Writer, us []httpapi.User, out *output) error {
+	if out.json() {
+		return printJSON(w, us)
+	}
+	t := newTable(w, "USER", "DISPLAY NAME", "ORG", "SITE ADMIN", "STATUS", "GROUPS", "KEYS")
+	for _, u := range us {
+		status := "active"
+		if u.Suspended {
+			status = "suspended"
+		}
+		t.row(u.Name, u.DisplayName, u.Org, strconv.FormatBool(u.SiteAdmin), status, strings.Join(u.Groups, ","), strconv.Itoa(len(u.Keys)))
+	}
+	return t.flush()
+}
+
+func newUsersListCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List users (site admins only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			us, err := c.ListUsers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printUsers(cmd.OutOrStdout(), us, out)
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newUsersShowCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "show [NAME]",
+		Short: "Show a user (default you)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			name := "me"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			u, err := c.GetUser(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			return printUsers(cmd.OutOrStdout(), []httpapi.User{u}, out)
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newUsersSuspendCmd(verb string, suspend bool) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " NAME",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a user (site admins only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			if _, err := c.SetSuspended(cmd.Context(), args[0], suspend); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s %sed.\n", args[0], verb)
+			return nil
+		},
+	}
+}
+
+func newUsersSetCmd() *cobra.Command {
+	var siteAdmin bool
+	cmd := &cobra.Command{
+		Use:   "set NAME --site-admin=true|false",
+		Short: "Grant or revoke the site admin role (site admins only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("site-admin") {
+				return fmt.Errorf("nothing to set: give --site-admin=true or --site-admin=false")
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			u, err := c.SetSiteAdmin(cmd.Context(), args[0], siteAdmin)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s: site admin %t.\n", u.Name, u.SiteAdmin)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&siteAdmin, "site-admin", false, "whether the user is a site admin")
+	return cmd
+}
+
+func newUsersDeleteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a user with their keys, tokens, memberships and grants (site admins only)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteUser(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User %s deleted.\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newUsersKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "List, add and remove SSH keys (yours, or anyone's for site admins)",
+	}
+	var out *output
+	list := &cobra.Command{
+		Use:   "list [USER]",
+		Short: "List SSH keys",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ks, err := c.ListKeys(cmd.Context(), userArg(args, 0))
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if out.json() {
+				return printJSON(w, ks)
+			}
+			t := newTable(w, "FINGERPRINT", "COMMENT", "ADDED")
+			for _, k := range ks {
+				t.row(k.Fingerprint, k.Comment, k.AddedAt.UTC().Format("2006-01-02 15:04"))
+			}
+			return t.flush()
+		},
+	}
+	out = addOutputFlag(list)
+	add := &cobra.Command{
+		Use:     "add [USER] KEY|@FILE",
+		Short:   "Add an SSH public key",
+		Example: "  wsgate users keys add @$HOME/.ssh/id_ed25519.pub",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			user, keyArg := "me", args[0]
+			if len(args) == 2 {
+				user, keyArg = args[0], args[1]
+			}
+			line, err := readKey(keyArg)
+			if err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			k, err := c.AddKey(cmd.Context(), user, line)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added key %s.\n", k.Fingerprint)
+			return nil
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove [USER] FINGERPRINT",
+		Short: "Remove an SSH key by its SHA256 fingerprint",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			user, fp := "me", args[0]
+			if len(args) == 2 {
+				user, fp = args[0], args[1]
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			if err := c.RemoveKey(cmd.Context(), user, fp); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed key %s.\n", fp)
+			return nil
+		},
+	}
+	cmd.AddCommand(list, add, remove)
+	return cmd
+}
+
+// userArg returns args[i], or "me" when absent.
+func userArg(args []string, i int) string {
+	if len(args) > i {
+		return args[i]
+	}
+	return "me"
+}

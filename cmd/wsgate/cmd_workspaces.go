@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apiclient"
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+func newWorkspacesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "workspaces",
+		Aliases: []string{"workspace", "ws"},
+		Short:   "Create, rename, delete, start, stop and update workspaces",
+	}
+	cmd.AddCommand(
+		newWorkspacesCreateCmd(),
+		newWorkspacesListCmd(),
+		newWorkspacesShowCmd(),
+		newWorkspacesRenameCmd(),
+		newWorkspacesDeleteCmd(),
+		newWorkspacesLifecycleCmd("start", "Start a workspace", (*apiclient.Client).StartWorkspace),
+		newWorkspacesLifecycleCmd("stop", "Stop a workspace", (*apiclient.Client).StopWorkspace),
+		newWorkspacesLifecycleCmd("update", "Update a workspace (and leave it running)", (*apiclient.Client).UpdateWorkspace),
+		newWorkspacesAgentTokenCmd(),
+	)
+	return cmd
+}
+
+func newWorkspacesCreateCmd() *cobra.Command {
+	var (
+		owner, org string
+		out        *output
+	)
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a workspace and print its agent token (shown once)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			res, err := c.CreateWorkspace(cmd.Context(), httpapi.CreateWorkspaceRequest{Name: args[0], Owner: owner, Org: org})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if out.json() {
+				return printJSON(w, res)
+			}
+			fmt.Fprintf(w, "Created workspace %s/%s.\n", res.Workspace.Owner, res.Workspace.Name)
+			fmt.Fprintf(w, "Agent token (shown only now): %s\n", res.AgentToken)
+			fmt.Fprintf(w, "Run the agent in the workspace with:\n  wsgate agent --url %s --token %s\n", gatewayURL(c), res.AgentToken)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&owner, "owner", "", "owner (site admins only; default you)")
+	cmd.Flags().StringVar(&org, "org", "", "organization (default the owner's)")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func gatewayURL(c *apiclient.Client) string { return c.URL().String() }
+
+func newWorkspacesListCmd() *cobra.Command {
+	var (
+		search string
+		out    *output
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List every workspace you can see (see `wsgate list` for filters)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ListWorkspaces(cmd.Context(), search)
+			if err != nil {
+				return err
+			}
+			return printWorkspaces(cmd.OutOrStdout(), ws, out)
+		},
+	}
+	cmd.Flags().StringVar(&search, "search", "", "search query, as for `wsgate list --search`")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newWorkspacesShowCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "show WORKSPACE",
+		Short: "Show one workspace",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printWorkspaces(cmd.OutOrStdout(), []httpapi.Workspace{ws}, out)
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newWorkspacesRenameCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename WORKSPACE NEW-NAME",
+		Short: "Rename a workspace (its grants stay)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			res, err := c.RenameWorkspace(cmd.Context(), ws.ID(), args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Renamed %s to %s/%s.\n", ws.ID(), res.Owner, res.Name)
+			return nil
+		},
+	}
+}
+
+func newWorkspacesDeleteCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete WORKSPACE",
+		Short: "Delete a workspace (stopping it first)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if !yes {
+				ok, err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf("Delete workspace %s?", ws.ID()))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("not deleted")
+				}
+			}
+			if err := c.DeleteWorkspace(cmd.Context(), ws.ID()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", ws.ID())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+// confirm asks a yes/no question on w and reads the answer from r.
+func confirm(r io.Reader, w io.Writer, question string) (bool, error) {
+	fmt.Fprintf(w, "%s [y/N] ", question)
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("no answer (use --yes to skip the question): %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+type lifecycleFunc func(*apiclient.Client, context.Context, acl.WorkspaceID) (httpapi.Workspace, error)
+
+func newWorkspacesLifecycleCmd(verb, short string, f lifecycleFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " WORKSPACE",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			res, err := f(c, cmd.Context(), ws.ID())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Workspace %s is %s.\n", ws.ID(), res.State)
+			return nil
+		},
+	}
+}
+
+func newWorkspacesAgentTokenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate-agent-token WORKSPACE",
+		Short: "Replace a workspace's agent token and print the new one (the old one stops working)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			tok, err := c.RotateAgentToken(cmd.Context(), ws.ID())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "New agent token for %s (shown only now): %s\n", ws.ID(), tok)
+			return nil
+		},
+	}
+}
