@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/internal/sshkey"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// The dev seed: three users, one group, one workspace.
+var (
+	devUsers     = []string{"alice", "bob", "carol"}
+	devGroup     = acl.Group{Name: "contractor", Members: []string{"carol"}}
+	devWorkspace = acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
+)
+
+// devInfo is DATA_DIR/dev.json, for scripts and tests.
+type devInfo struct {
+	SSHAddr  string `json:"ssh_addr"`
+	HTTPAddr string `json:"http_addr"`
+	URL      string `json:"url"`
+}
+
+func newDevCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a gateway, a seeded store and a workspace agent in one process (no Redis)",
+		Long: `Run everything a new user needs in one process: the gateway with the embedded
+store in --data-dir, seeded on first start with users alice, bob and carol
+(keys and API tokens under DATA_DIR/users/<user>/), group contractor (carol),
+and workspace alice/alice-ws whose agent runs in this process with its files in
+DATA_DIR/workspaces/alice-ws. A restart with the same --data-dir keeps
+everything. Once ready it writes DATA_DIR/dev.json and prints how to connect.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			log, err := newLogger(f.logLevel)
+			if err != nil {
+				return err
+			}
+			return runDev(cmd.Context(), &f, cmd.OutOrStdout(), log)
+		},
+	}
+	f.register(cmd, "127.0.0.1:2222", "127.0.0.1:8080", "./.wsgate-dev")
+	return cmd
+}
+
+func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger) error {
+	dir, err := filepath.Abs(f.dataDir)
+	if err != nil {
+		return err
+	}
+	f.dataDir = dir
+	// A stale dev.json would tell scripts we are ready before we are.
+	if err := os.Remove(filepath.Join(dir, "dev.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	st, err := openStore(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := seedDev(ctx, st, dir); err != nil {
+		return fmt.Errorf("seed dev store: %w", err)
+	}
+	// The agent token is rotated on every start: only its hash is stored,
+	// and the in-process agent is its only holder.
+	agentToken := acl.NewSecret(acl.AgentTokenPrefix)
+	if err := st.SetAgentTokenHash(ctx, devWorkspace, acl.HashToken(agentToken)); err != nil {
+		return fmt.Errorf("set agent token: %w", err)
+	}
+
+	srv, err := startGateway(ctx, f, st, log)
+	if err != nil {
+		return err
+	}
+	info := devInfo{
+		SSHAddr:  srv.SSHAddr().String(),
+		HTTPAddr: srv.HTTPAddr().String(),
+		URL:      "http://" + srv.HTTPAddr().String(),
+	}
+
+	wsDir := filepath.Join(dir, "workspaces", devWorkspace.Name)
+	a, err := agent.New(agent.Config{Workspace: devWorkspace.String(), Dir: wsDir, Logger: log.With("part", "agent")})
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("start agent: %w", err)
+	}
+	agentCtx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
+	connected := make(chan struct{})
+	var once sync.Once
+	var agentDone sync.WaitGroup
+	agentDone.Add(1)
+	go func() {
+		defer agentDone.Done()
+		_ = a.Run(agentCtx, tunnel.ClientConfig{
+			URL:       info.URL,
+			Token:     agentToken,
+			Logger:    log.With("part", "agent"),
+			OnConnect: func() { once.Do(func() { close(connected) }) },
+		})
+	}()
+	stopDevAgent := func() {
+		stopAgent()
+		agentDone.Wait()
+		a.Close()
+	}
+
+	select {
+	case <-connected:
+	case <-ctx.Done():
+	case <-srv.Done():
+	case <-time.After(30 * time.Second):
+		stopDevAgent()
+		_ = srv.Shutdown(context.Background())
+		return errors.New("the dev agent did not connect within 30s")
+	}
+	if ctx.Err() == nil && srv.Err() == nil {
+		if err := writeDevFiles(dir, info, srv.SSHAddr(), hostKeyOf(f)); err != nil {
+			stopDevAgent()
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		printDevHelp(out, dir, info)
+	}
+
+	// Stop the agent before the gateway so sessions end in order.
+	defer stopDevAgent()
+	return waitAndShutdown(ctx, srv, log)
+}
+
+func hostKeyOf(f *serverFlags) string {
+	if f.hostKey != "" {
+		return f.hostKey
+	}
+	return filepath.Join(f.dataDir, "host_ed25519")
+}
+
+// seedDev creates whatever part of the seed is missing, so a first start
+// that was interrupted completes on the next one.
+func seedDev(ctx context.Context, st acl.Store, dir string) error {
+	for _, name := range devUsers {
+		signer, err := sshkey.LoadOrCreate(filepath.Join(dir, "users", name, "id_ed25519"), name+"@wsgate-dev")
+		if err != nil {
+			return err
+		}
+		if err := createIfMissing(st.CreateUser(ctx, acl.User{Name: name, DisplayName: name})); err != nil {
+			return err
+		}
+		key := acl.PublicKey{
+			Fingerprint:   ssh.FingerprintSHA256(signer.PublicKey()),
+			AuthorizedKey: trimNewline(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))),
+			Comment:       name + "@wsgate-dev",
+		}
+		if err := createIfMissing(st.AddUserKey(ctx, name, key)); err != nil {
+			return err
+		}
+		if err := seedToken(ctx, st, dir, name); err != nil {
+			return err
+		}
+	}
+	if err := createIfMissing(st.CreateGroup(ctx, acl.Group{Name: devGroup.Name})); err != nil {
+		return err
+	}
+	for _, m := range devGroup.Members {
+		if err := createIfMissing(st.AddGroupMember(ctx, devGroup.Name, m)); err != nil {
+			return err
+		}
+	}
+	err := st.CreateWorkspace(ctx, acl.Workspace{Owner: devWorkspace.Owner, Name: devWorkspace.Name, State: acl.StateRunning})
+	return createIfMissing(err)
+}
+
+// seedToken creates an API token for user unless DIR/users/U/token exists.
+func seedToken(ctx context.Context, st acl.Store, dir, user string) error {
+	path := filepath.Join(dir, "users", user, "token")
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	secret := acl.NewSecret(acl.APITokenPrefix)
+	tok := acl.Token{ID: acl.NewID(), User: user, Name: "dev", Hash: acl.HashToken(secret), CreatedAt: time.Now()}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		return fmt.Errorf("create token for %s: %w", user, err)
+	}
+	return sshkey.WriteFileAtomic(path, []byte(secret+"\n"), 0o600)
+}
+
+func createIfMissing(err error) error {
+	if err == nil || errors.Is(err, acl.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+func trimNewline(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// writeDevFiles writes known_hosts (so the printed ssh command needs no
+// host-key prompt) and then dev.json, the readiness signal.
+func writeDevFiles(dir string, info devInfo, sshAddr net.Addr, hostKeyPath string) error {
+	pub, err := os.ReadFile(hostKeyPath + ".pub")
+	if err != nil {
+		return fmt.Errorf("read host public key: %w", err)
+	}
+	host, port := knownHostsName(sshAddr)
+	line := host + " " + trimNewline(string(pub)) + "\n"
+	if port != "" {
+		line = "[" + host + "]:" + port + " " + trimNewline(string(pub)) + "\n"
+	}
+	if err := sshkey.WriteFileAtomic(filepath.Join(dir, "known_hosts"), []byte(line), 0o644); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return sshkey.WriteFileAtomic(filepath.Join(dir, "dev.json"), append(b, '\n'), 0o644)
+}
+
+// knownHostsName returns the host and, unless it is 22, the port, as
+// OpenSSH writes them in known_hosts.
+func knownHostsName(addr net.Addr) (host, port string) {
+	h, p, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String(), ""
+	}
+	if p == "22" {
+		p = ""
+	}
+	return h, p
+}
+
+func sshCommand(dir, user string, info devInfo) string {
+	host, port, _ := net.SplitHostPort(info.SSHAddr)
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("ssh -p %s -i %s -o IdentitiesOnly=yes -o UserKnownHostsFile=%s %s@%s",
+		port, filepath.Join(dir, "users", user, "id_ed25519"), filepath.Join(dir, "known_hosts"), devWorkspace.Name, host)
+}
+
+func printDevHelp(out io.Writer, dir string, info devInfo) {
+	fmt.Fprintf(out, `wsgate dev is ready.
+  SSH:  %s
+  HTTP: %s
+  data: %s
+
+Connect to alice's workspace as alice:
+  %s
+
+bob and carol have keys too (%s/users/<user>/id_ed25519); they are refused
+until alice shares alice-ws with them. Press Ctrl-C to stop.
+`, info.SSHAddr, info.URL, dir, sshCommand(dir, "alice", info), dir)
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/acl/redisstore"
+	"github.com/wsgate/wsgate/gateway"
+	"github.com/wsgate/wsgate/internal/sshkey"
+)
+
+// serverFlags are shared by `server` and `dev`.
+type serverFlags struct {
+	sshAddr, httpAddr, dataDir string
+	redisURL, redisPrefix      string
+	hostKey, userCAKeys        string
+	hostnameSuffix, logLevel   string
+	disableSharing             bool
+}
+
+func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.sshAddr, "ssh-addr", sshDefault, "address of the SSH front door")
+	fl.StringVar(&f.httpAddr, "http-addr", httpDefault, "address of the HTTP port (API, agent tunnels)")
+	fl.StringVar(&f.dataDir, "data-dir", dataDefault, "directory for the embedded store and the host key")
+	fl.StringVar(&f.hostKey, "host-key", "", "SSH host key file (default: DATA_DIR/host_ed25519, created once)")
+	fl.StringVar(&f.userCAKeys, "user-ca-keys", "", "file of trusted user CA public keys (authorized_keys format)")
+	fl.StringVar(&f.hostnameSuffix, "hostname-suffix", "coder", "host alias suffix, as in alice-ws.coder")
+	fl.BoolVar(&f.disableSharing, "disable-sharing", false, "disable workspace sharing for the whole deployment")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func (f *serverFlags) registerStore(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL for many replicas (default: the embedded file store in DATA_DIR)")
+	fl.StringVar(&f.redisPrefix, "redis-prefix", "wsgate:", "prefix of every Redis key, so deployments can share a Redis")
+}
+
+func newServerCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a gateway replica: SSH front door, HTTP API and agent tunnels",
+		Long: `Run a gateway replica. Without --redis-url the store is an embedded file in
+--data-dir (one node). With --redis-url, many replicas share Redis.
+Every flag can also be set as WSGATE_<FLAG>, e.g. WSGATE_REDIS_URL.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			log, err := newLogger(f.logLevel)
+			if err != nil {
+				return err
+			}
+			return runServer(cmd.Context(), &f, log)
+		},
+	}
+	f.register(cmd, ":2222", ":8080", "./wsgate-data")
+	f.registerStore(cmd)
+	return cmd
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q", level)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	slog.SetDefault(log)
+	return log, nil
+}
+
+func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
+	st, err := openStore(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := startGateway(ctx, f, st, log)
+	if err != nil {
+		return err
+	}
+	return waitAndShutdown(ctx, srv, log)
+}
+
+// openStore opens Redis when a URL is given, else the embedded file store.
+func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
+	if f.redisURL != "" {
+		st, err := redisstore.Open(ctx, redisstore.Config{URL: f.redisURL, Prefix: f.redisPrefix})
+		if err != nil {
+			return nil, fmt.Errorf("open redis store: %w", err)
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	st, err := filestore.Open(filepath.Join(f.dataDir, "wsgate.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	return st, nil
+}
+
+func startGateway(_ context.Context, f *serverFlags, st acl.Store, log *slog.Logger) (*gateway.Server, error) {
+	hostKeyPath := f.hostKey
+	if hostKeyPath == "" {
+		hostKeyPath = filepath.Join(f.dataDir, "host_ed25519")
+	}
+	signer, err := sshkey.LoadOrCreate(hostKeyPath, "wsgate-host")
+	if err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
+	cas, err := loadUserCAKeys(f.userCAKeys)
+	if err != nil {
+		return nil, err
+	}
+	return gateway.Start(gateway.ServerConfig{
+		Store:          st,
+		SSHAddr:        f.sshAddr,
+		HTTPAddr:       f.httpAddr,
+		HostSigner:     signer,
+		UserCAKeys:     cas,
+		HostnameSuffix: f.hostnameSuffix,
+		DisableSharing: f.disableSharing,
+		Logger:         log,
+	})
+}
+
+func loadUserCAKeys(path string) ([]ssh.PublicKey, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read --user-ca-keys: %w", err)
+	}
+	var keys []ssh.PublicKey
+	for len(b) > 0 {
+		k, _, _, rest, err := ssh.ParseAuthorizedKey(b)
+		if err != nil {
+			if len(keys) > 0 {
+				break // only comments and blank lines are left
+			}
+			return nil, fmt.Errorf("parse --user-ca-keys %s: %w", path, err)
+		}
+		keys = append(keys, k)
+		b = rest
+	}
+	return keys, nil
+}
+
+// waitAndShutdown blocks until ctx ends (a signal) or the server fails, then
+// shuts down, giving live work 10 s.
+func waitAndShutdown(ctx context.Context, srv *gateway.Server, log *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case <-srv.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if ferr := srv.Err(); ferr != nil {
+		return ferr
+	}
+	return err
+}

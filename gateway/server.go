@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// ServerConfig wires one gateway replica: the SSH front door, the HTTP port
+// (agent tunnels, API) and the store behind both.
+type ServerConfig struct {
+	Store          acl.Store
+	SSHAddr        string // default ":2222"
+	HTTPAddr       string // default ":8080"
+	HostSigner     ssh.Signer
+	UserCAKeys     []ssh.PublicKey
+	HostnameSuffix string
+	DisableSharing bool
+	// API, when set, serves /api/v1/ (except the agent tunnel path).
+	API    http.Handler
+	Logger *slog.Logger
+}
+
+func (c *ServerConfig) setDefaults() error {
+	if c.Store == nil {
+		return errors.New("gateway: Store is required")
+	}
+	if c.HostSigner == nil {
+		return errors.New("gateway: HostSigner is required")
+	}
+	if c.SSHAddr == "" {
+		c.SSHAddr = ":2222"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Server is a running gateway replica.
+type Server struct {
+	cfg     ServerConfig
+	agents  *tunnel.Registry
+	ssh     *SSHServer
+	http    *http.Server
+	sshLn   net.Listener
+	httpLn  net.Listener
+	wg      sync.WaitGroup
+	errOnce sync.Once
+	err     error
+	done    chan struct{} // closed when a listener fails or Shutdown runs
+}
+
+// Start listens on both ports and serves in the background. It returns once
+// both listeners are bound, so their addresses are known.
+func Start(cfg ServerConfig) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, done: make(chan struct{})}
+	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: cfg.Logger.With("part", "tunnel")})
+	sshSrv, err := NewSSHServer(SSHConfig{
+		Store:          cfg.Store,
+		Agents:         s.agents,
+		HostSigner:     cfg.HostSigner,
+		UserCAKeys:     cfg.UserCAKeys,
+		HostnameSuffix: cfg.HostnameSuffix,
+		DisableSharing: cfg.DisableSharing,
+		Logger:         cfg.Logger.With("part", "ssh"),
+	})
+	if err != nil {
+		s.agents.Close()
+		return nil, err
+	}
+	s.ssh = sshSrv
+
+	mux := http.NewServeMux()
+	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
+	if cfg.API != nil {
+		mux.Handle("/api/v1/", cfg.API)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+
+	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
+		s.agents.Close()
+		return nil, fmt.Errorf("listen ssh %s: %w", cfg.SSHAddr, err)
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.sshLn.Close()
+		s.agents.Close()
+		return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
+	}
+	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, ErrServerClosed)
+	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
+	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String())
+	return s, nil
+}
+
+// serve runs one accept loop; the first unexpected error is recorded and
+// ends the server.
+func (s *Server) serve(name string, loop func() error, closed error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := loop(); err != nil && !errors.Is(err, closed) {
+			s.fail(fmt.Errorf("%s server: %w", name, err))
+		}
+	}()
+}
+
+func (s *Server) fail(err error) {
+	s.errOnce.Do(func() {
+		s.err = err
+		close(s.done)
+	})
+}
+
+func (s *Server) authenticateAgent(ctx context.Context, token string) (string, error) {
+	ws, err := s.cfg.Store.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
+	if err != nil {
+		return "", fmt.Errorf("agent token: %w", err)
+	}
+	return ws.ID().String(), nil
+}
+
+// SSHAddr is the bound SSH address.
+func (s *Server) SSHAddr() net.Addr { return s.sshLn.Addr() }
+
+// HTTPAddr is the bound HTTP address.
+func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
+
+// Agents is the registry of agent tunnels on this replica.
+func (s *Server) Agents() *tunnel.Registry { return s.agents }
+
+// SSH is the SSH front door.
+func (s *Server) SSH() *SSHServer { return s.ssh }
+
+// Done is closed when the server stops, by Shutdown or by a failed listener.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err is the error that stopped the server, nil after a clean Shutdown.
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Shutdown refuses new connections, closes live ones and waits for every
+// goroutine, or until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.fail(nil)
+	var errs []error
+	if err := s.ssh.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
+	}
+	// Hijacked tunnel connections are not tracked by http.Server; the
+	// registry closes them.
+	if err := s.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := s.agents.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close tunnels: %w", err))
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}
