@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// requireTool skips when a client program is missing locally; under CI=true
+// a missing tool is a failure, because .ci/run installs them.
+func requireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed (CI must install it)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// proc is a wsgate process started by a test; it is stopped with SIGTERM in
+// Cleanup and must exit by itself.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startProc(t testing.TB, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(wsgateBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &proc{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start wsgate %v: %v", args, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("output of wsgate %s:\n%s", strings.Join(args, " "), p.out.String())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits; a process that does not exit in 15 s is a
+// failed clean shutdown.
+func (p *proc) stop(t testing.TB) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("wsgate %v did not stop within 15s of SIGTERM", p.cmd.Args[1:])
+	}
+}
+
+// kill ends the process at once, as a crash would.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// devEnv is a running `wsgate dev`.
+type devEnv struct {
+	dir     string
+	sshHost string
+	sshPort string
+	url     string
+	proc    *proc
+}
+
+func startDev(t testing.TB, extra ...string) *devEnv {
+	t.Helper()
+	dir := t.TempDir()
+	return startDevIn(t, dir, extra...)
+}
+
+func startDevIn(t testing.TB, dir string, extra ...string) *devEnv {
+	t.Helper()
+	args := append([]string{"dev", "--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, extra...)
+	p := startProc(t, nil, args...)
+	var info struct {
+		SSHAddr  string `json:"ssh_addr"`
+		HTTPAddr string `json:"http_addr"`
+		URL      string `json:"url"`
+	}
+	waitFor(t, 30*time.Second, "dev.json", func() bool {
+		select {
+		case <-p.done:
+			t.Fatalf("wsgate dev exited early: %v\n%s", p.err, p.out.String())
+		default:
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "dev.json"))
+		return err == nil && json.Unmarshal(b, &info) == nil
+	})
+	host, port, err := net.SplitHostPort(info.SSHAddr)
+	if err != nil {
+		t.Fatalf("dev.json ssh_addr %q: %v", info.SSHAddr, err)
+	}
+	return &devEnv{dir: dir, sshHost: host, sshPort: port, url: info.URL, proc: p}
+}
+
+func (d *devEnv) key(user string) string { return filepath.Join(d.dir, "users", user, "id_ed25519") }
+
+func (d *devEnv) token(t testing.TB, user string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(d.dir, "users", user, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// sshOpts are the options every OpenSSH client call gets: no user config,
+// only the given key, the dev known_hosts, strict checking, no prompts.
+func (d *devEnv) sshOpts(keyFile string) []string {
+	return []string{
+		"-F", "/dev/null",
+		"-i", keyFile,
+		"-o", "IdentitiesOnly=yes",
+		"-o", "IdentityAgent=none",
+		"-o", "UserKnownHostsFile=" + filepath.Join(d.dir, "known_hosts"),
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "BatchMode=yes",
+		"-o", "LogLevel=ERROR",
+		"-o", "ConnectTimeout=10",
+	}
+}
+
+// sshArgs returns arguments for `ssh` as user to target.
+func (d *devEnv) sshArgs(user, target string, extra ...string) []string {
+	args := append(d.sshOpts(d.key(user)), "-p", d.sshPort, "-l", target)
+	args = append(args, extra...)
+	return append(args, d.sshHost)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs a command with a deadline and returns its output and exit code.
+func run(t testing.TB, timeout time.Duration, stdin io.Reader, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	default:
+		t.Fatalf("%s %v: %v\nstderr: %s", name, args, err, stderr.String())
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%s %v did not finish within %s\nstdout: %s\nstderr: %s", name, args, timeout, res.stdout, res.stderr)
+	}
+	return res
+}
+
+// sshRun runs `ssh <opts> host command...` for user on target.
+func (d *devEnv) sshRun(t testing.TB, user, target string, stdin io.Reader, command ...string) result {
+	t.Helper()
+	args := append(d.sshArgs(user, target), command...)
+	return run(t, 60*time.Second, stdin, "ssh", args...)
+}
+
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func mustContain(t testing.TB, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Fatalf("%s: %q does not contain %q", what, got, want)
+	}
+}
