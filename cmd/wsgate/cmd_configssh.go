@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/gateway/apiclient"
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+// The managed block's marker lines. Everything between them belongs to
+// wsgate; everything outside is never touched.
+const (
+	sshBlockStart = "# ------------START-WSGATE-----------"
+	sshBlockEnd   = "# ------------END-WSGATE------------"
+)
+
+func newConfigSSHCmd() *cobra.Command {
+	var (
+		file   string
+		dryRun bool
+		suffix string
+		yes    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "config-ssh",
+		Short: "Write SSH host entries for your workspaces into ~/.ssh/config",
+		Long: "config-ssh writes one managed block, between marker lines, with a Host entry\n" +
+			"for every workspace you own or that is shared with you, so that\n" +
+			"`ssh <name>.coder`, `ssh <owner>--<name>.coder` and scp/sftp/rsync work.\n" +
+			"Text outside the block is never changed. It shows the change first and asks\n" +
+			"before writing, unless -y.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				home, err := os.UserHomeDir()
+				if err != nil {
+					return fmt.Errorf("find home directory: %w", err)
+				}
+				file = filepath.Join(home, ".ssh", "config")
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			block, err := buildSSHBlock(cmd.Context(), c, suffix)
+			if err != nil {
+				return err
+			}
+			return applySSHBlock(cmd, file, block, dryRun, yes)
+		},
+	}
+	cmd.Flags().StringVar(&file, "ssh-config-file", "", "SSH config file to change (default ~/.ssh/config)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the change without writing it")
+	cmd.Flags().StringVar(&suffix, "hostname-suffix", "", "host alias suffix (default the server's, usually coder)")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "write without asking")
+	return cmd
+}
+
+// sshHost is one Host entry.
+type sshHost struct {
+	aliases []string
+	user    string // the gateway's target: owner--name
+}
+
+// buildSSHBlock returns the managed block for the caller's reachable
+// workspaces, marker lines included.
+func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix string) (string, error) {
+	dep, err := c.Deployment(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read the gateway's SSH address: %w", err)
+	}
+	if suffix == "" {
+		suffix = dep.HostnameSuffix
+	}
+	if suffix == "" {
+		suffix = httpapi.DefaultHostnameSuffix
+	}
+	host, port, err := sshEndpoint(dep.SSHAddr, c.URL().Hostname())
+	if err != nil {
+		return "", err
+	}
+	me, err := c.Me(ctx)
+	if err != nil {
+		return "", err
+	}
+	own, err := c.ListWorkspaces(ctx, "owner:me")
+	if err != nil {
+		return "", err
+	}
+	shared, err := c.ListWorkspaces(ctx, "shared_with_user:me")
+	if err != nil {
+		return "", err
+	}
+	hosts := sshHosts(me.Name, append(own, shared...), suffix)
+
+	var b strings.Builder
+	b.WriteString(sshBlockStart + "\n")
+	fmt.Fprintf(&b, "# Managed by `wsgate config-ssh` for %s; edits here are overwritten.\n", c.URL())
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "Host %s\n", strings.Join(h.aliases, " "))
+		fmt.Fprintf(&b, "  HostName %s\n", host)
+		fmt.Fprintf(&b, "  Port %s\n", port)
+		fmt.Fprintf(&b, "  User %s\n", h.user)
+	}
+	b.WriteString(sshBlockEnd + "\n")
+	return b.String(), nil
+}
+
+// sshEndpoint turns the server's SSH address into the host and port to
+// dial: an empty or wildcard host means the API URL's host.
+func sshEndpoint(addr, apiHost string) (host, port string, err error) {
+	if addr == "" {
+		return "", "", errors.New("the gateway did not say where its SSH port is (no ssh_addr)")
+	}
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", fmt.Errorf("invalid SSH address %q from the gateway: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = apiHost
+	}
+	return host, port, nil
+}
+
+// sshHosts gives every workspace the alias <owner>--<name>.<suffix>, and
+// <name>.<suffix> when that name means it: the caller's own workspace, or
+// the only one shared with the caller by that name (as the CLI resolves).
+func sshHosts(me string, ws []httpapi.Workspace, suffix string) []sshHost {
+	seen := map[string]bool{}
+	byName := map[string][]httpapi.Workspace{}
+	var uniq []httpapi.Workspace
+	for _, w := range ws {
+		id := w.Owner + "/" + w.Name
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		uniq = append(uniq, w)
+		byName[w.Name] = append(byName[w.Name], w)
+	}
+	sort.Slice(uniq, func(i, j int) bool {
+		if uniq[i].Owner != uniq[j].Owner {
+			return uniq[i].Owner < uniq[j].Owner
+		}
+		return uniq[i].Name < uniq[j].Name
+	})
+	bare := func(w httpapi.Workspace) bool {
+		if w.Owner == me {
+			return true
+		}
+		for _, o := range byName[w.Name] {
+			if o.Owner == me {
+				return false
+			}
+		}
+		return len(byName[w.Name]) == 1
+	}
+	out := make([]sshHost, 0, len(uniq))
+	for _, w := range uniq {
+		target := w.Owner + "--" + w.Name
+		h := sshHost{user: target}
+		if bare(w) {
+			h.aliases = append(h.aliases, w.Name+"."+suffix)
+		}
+		h.aliases = append(h.aliases, target+"."+suffix)
+		out = append(out, h)
+	}
+	return out
+}
+
+// replaceSSHBlock returns content with its managed block replaced by block,
+// or block appended when there is none.
+func replaceSSHBlock(content, block string) (string, error) {
+	lines := strings.SplitAfter(content, "\n")
+	start, end := -1, -1
+	for i, l := range lines {
+		switch strings.TrimRight(l, "\r\n") {
+		case sshBlockStart:
+			if start >= 0 {
+				return "", errors.New("more than one wsgate start marker; fix the file by hand")
+			}
+			start = i
+		case sshBlockEnd:
+			if end >= 0 {
+				return "", errors.New("more than one wsgate end marker; fix the file by hand")
+			}
+			end = i
+		}
+	}
+	switch {
+	case start < 0 && end < 0:
+		if content == "" {
+			return block, nil
+		}
+		sep := "\n"
+		if !strings.HasSuffix(content, "\n") {
+			sep = "\n\n"
+		} else if strings.HasSuffix(content, "\n\n") {
+			sep = ""
+		}
+		return content + sep + block, nil
+	case start < 0 || end < 0 || end < start:
+		return "", errors.New("the wsgate markers are unpaired or out of order; fix the file by hand")
+	}
+	before := strings.Join(lines[:start], "")
+	after := strings.Join(lines[end+1:], "")
+	return before + block + after, nil
+}
+
+// applySSHBlock shows the change to file and writes it (unless dry-run or
+// declined), atomically and keeping the file's mode.
+func applySSHBlock(cmd *cobra.Command, file, block string, dryRun, yes bool) error {
+	out := cmd.OutOrStdout()
+	if resolved, err := filepath.EvalSymlinks(file); err == nil {
+		file = resolved // write the target, keep the link
+	}
+	old, err := os.ReadFile(file)
+	mode := fs.FileMode(0o600)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("read %s: %w", file, err)
+	default:
+		fi, err := os.Stat(file)
+		if err != nil {
+			return err
+		}
+		mode = fi.Mode().Perm()
+	}
+	updated, err := replaceSSHBlock(string(old), block)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if updated == string(old) {
+		fmt.Fprintf(out, "%s is up to date.\n", file)
+		return nil
+	}
+	writeDiff(out, file, string(old), updated)
+	if dryRun {
+		fmt.Fprintln(out, "Dry run: nothing written.")
+		return nil
+	}
+	if !yes {
+		ok, err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), "Write "+file+"?")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("not written")
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(file), err)
+	}
+	if err := writeFileAtomic(file, []byte(updated), mode); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Wrote %s.\n", file)
+	return nil
+}
+
+// writeDiff prints a unified-style line diff of old and new (context lines
+// kept short: the block is small and the rest never changes).
+func writeDiff(w io.Writer, name, old, updated string) {
+	a, b := splitLines(old), splitLines(updated)
+	fmt.Fprintf(w, "--- %s\n+++ %s\n", name, name)
+	for _, op := range diffLines(a, b) {
+		fmt.Fprintln(w, op)
+	}
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// diffLines is a longest-common-subsequence diff, fine for config files;
+// unchanged lines far from a change are left out.
+func diffLines(a, b []string) []string {
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var all []line
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			all = append(all, line{' ', a[i]})
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			all = append(all, line{'+', b[j]})
+			j++
+		default:
+			all = append(all, line{'-', a[i]})
+			i++
+		}
+	}
+	const context = 2
+	near := func(k int) bool {
+		for d := -context; d <= context; d++ {
+			if k+d >= 0 && k+d < len(all) && all[k+d].op != ' ' {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	skipped := false
+	for k, l := range all {
+		if l.op == ' ' && !near(k) {
+			skipped = true
+			continue
+		}
+		if skipped {
+			out = append(out, "@@")
+			skipped = false
+		}
+		out = append(out, string(l.op)+l.text)
+	}
+	return out
+}
