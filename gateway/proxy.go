@@ -331,6 +331,13 @@ type bridge struct {
 	agent   ssh.Channel
 	// exited is set once the agent's exit-status or exit-signal went out.
 	exited atomic.Bool
+	// replying is held while a user request is at the agent and its reply
+	// on its way back. The agent answers a request before it acts on it
+	// (runs the command, then exits and closes), but the reply and what
+	// follows it travel through different goroutines here; waiting on
+	// replying keeps the exit status and the close behind the reply, as the
+	// user's client expects.
+	replying sync.Mutex
 	// final is closed once the user channel was closed by the gateway.
 	final chan struct{}
 }
@@ -364,19 +371,28 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 	}
 
 	// Data: each direction copies data and extended data (stderr); when
-	// both hit EOF the other side gets EOF too, so half-close is kept.
-	downCopied := make(chan struct{})
+	// both end the other side gets EOF, so half-close is kept.
+	upCopied, downCopied := make(chan struct{}), make(chan struct{})
 	spawn(func() {
-		copyHalf(b.agent, b.user)
+		copyData(b.agent, b.user)
+		_ = b.agent.CloseWrite()
+		close(upCopied)
 	})
 	spawn(func() {
-		copyHalf(b.user, b.agent)
+		copyData(b.user, b.agent)
+		// No EOF when the agent is lost: nothing may follow an EOF, and
+		// the user is about to read why the session ends. The flag is set
+		// before x/crypto drops the agent's channels, so it is accurate
+		// here.
+		if !b.p.lost.Load() {
+			_ = b.user.CloseWrite()
+		}
 		close(downCopied)
 	})
 
 	// Requests, in order, both ways.
 	upQ, downQ := newReqQueue(), newReqQueue()
-	downForwarded := make(chan struct{})
+	upForwarded, downForwarded := make(chan struct{}), make(chan struct{})
 	spawn(func() {
 		for r := range ureqs {
 			if b.handleLocally(r) {
@@ -386,11 +402,17 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 			upQ.push(r)
 		}
 		upQ.close()
-		// The user closed the channel (or left): close the agent's side so
-		// it ends whatever it runs there.
+		// The user closed the channel (or left): once what they sent
+		// before is through, close the agent's side so it ends whatever
+		// it runs there.
+		<-upCopied
+		<-upForwarded
 		_ = b.agent.Close()
 	})
-	spawn(func() { forwardRequests(upQ, b.agent, nil, nil) })
+	spawn(func() {
+		forwardRequests(upQ, b.agent, &b.replying, nil, nil)
+		close(upForwarded)
+	})
 	spawn(func() {
 		for r := range areqs {
 			downQ.push(r)
@@ -398,10 +420,11 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 		downQ.close()
 	})
 	spawn(func() {
-		forwardRequests(downQ, b.user, func(r *ssh.Request) {
+		forwardRequests(downQ, b.user, nil, func(r *ssh.Request) {
 			if isExit(r) {
 				// Like sshd: the output, then the exit status.
 				<-downCopied
+				b.waitReplies()
 			}
 		}, func(r *ssh.Request) {
 			if isExit(r) {
@@ -417,6 +440,8 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 	// closes then.
 	<-downForwarded
 	<-downCopied
+	// The agent's side is closed, so a request still at it fails at once.
+	b.waitReplies()
 	if b.session && b.p.lost.Load() && !b.exited.Load() {
 		ws := b.p.info.Workspace.String()
 		_, _ = fmt.Fprintf(b.user.Stderr(), "wsgate: connection to workspace %s lost\r\n", ws)
@@ -426,8 +451,9 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 	wg.Wait()
 }
 
-// copyHalf copies data and stderr from src to dst, then sends dst EOF.
-func copyHalf(dst, src ssh.Channel) {
+// copyData copies data and extended data (stderr) from src to dst until
+// src's EOF or close.
+func copyData(dst, src ssh.Channel) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -436,13 +462,13 @@ func copyHalf(dst, src ssh.Channel) {
 	}()
 	_, _ = io.Copy(dst, src)
 	wg.Wait()
-	_ = dst.CloseWrite()
 }
 
 // forwardRequests sends queued requests to dst one at a time and relays
-// each reply. before, when set, runs before a request is sent; after, when
-// set, once it went out.
-func forwardRequests(q *reqQueue, dst ssh.Channel, before, after func(*ssh.Request)) {
+// each reply. inFlight, when set, is held from sending a request that wants
+// a reply until the reply is relayed. before, when set, runs before a
+// request is sent; after, when set, once it went out.
+func forwardRequests(q *reqQueue, dst ssh.Channel, inFlight *sync.Mutex, before, after func(*ssh.Request)) {
 	for {
 		r, ok := q.pop()
 		if !ok {
@@ -451,12 +477,26 @@ func forwardRequests(q *reqQueue, dst ssh.Channel, before, after func(*ssh.Reque
 		if before != nil {
 			before(r)
 		}
+		hold := inFlight != nil && r.WantReply
+		if hold {
+			inFlight.Lock()
+		}
 		ok, err := dst.SendRequest(r.Type, r.WantReply, r.Payload)
 		replyIfWanted(r, ok && err == nil, nil)
+		if hold {
+			inFlight.Unlock()
+		}
 		if after != nil && err == nil {
 			after(r)
 		}
 	}
+}
+
+// waitReplies waits until no reply to a user request is on its way.
+func (b *bridge) waitReplies() {
+	b.replying.Lock()
+	//nolint:staticcheck // an empty critical section: only the wait matters
+	b.replying.Unlock()
 }
 
 // handleLocally answers user requests the gateway refuses by itself; it

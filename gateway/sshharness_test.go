@@ -188,7 +188,7 @@ type runningAgent struct {
 func (e *testEnv) startAgent(key string) *runningAgent {
 	e.t.Helper()
 	dir := e.t.TempDir()
-	a, err := agent.New(agent.Config{Workspace: key, Dir: dir, Shell: "/bin/sh", Logger: slog.New(slog.DiscardHandler)})
+	a, err := agent.New(agent.Config{Workspace: key, Dir: dir, Shell: "/bin/sh", Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "agent")})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -249,6 +249,8 @@ func TestMaxUnauthenticated(t *testing.T) {
 	eventually(t, "a slot frees", func() bool { return e.srv.unauth.Load() < 2 })
 	cl := e.mustDial("alice", "alice-ws")
 	defer cl.Close()
+	// The client may see the handshake end just before the server does.
+	eventually(t, "alice's connection counted as authenticated", func() bool { return e.srv.unauth.Load() == 1 })
 	c4, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)
