@@ -1,0 +1,69 @@
+package redisstore
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config says which Redis to use and how.
+type Config struct {
+	// Client is used as it is and not closed by Close. Set Client or URL.
+	Client redis.UniversalClient
+	// URL ("redis://[user:pass@]host:port/db", or rediss://) makes a client
+	// that the store owns and closes.
+	URL string
+	// Prefix starts every key and the events channel. Default "wsgate:".
+	Prefix string
+	// EventBuffer is each subscriber's channel capacity. Default 256.
+	EventBuffer int
+	// HealthCheckInterval is how long a quiet subscription waits before it
+	// PINGs; a PING unanswered for another interval counts as a dropped
+	// connection. Default 10s.
+	HealthCheckInterval time.Duration
+	// Now is the store's clock (write times, expiry). Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+const (
+	DefaultPrefix              = "wsgate:"
+	defaultEventBuffer         = 256
+	defaultHealthCheckInterval = 10 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.EventBuffer == 0 {
+		c.EventBuffer = defaultEventBuffer
+	}
+	if c.HealthCheckInterval == 0 {
+		c.HealthCheckInterval = defaultHealthCheckInterval
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Client == nil && c.URL == "":
+		return errors.New("redisstore: config: set Client or URL")
+	case c.Client != nil && c.URL != "":
+		return errors.New("redisstore: config: set Client or URL, not both")
+	case c.EventBuffer < 1:
+		return errors.New("redisstore: config: EventBuffer must be at least 1")
+	case c.HealthCheckInterval < 0:
+		return errors.New("redisstore: config: HealthCheckInterval is negative")
+	}
+	return nil
+}

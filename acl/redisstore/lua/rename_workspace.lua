@@ -1,0 +1,25 @@
+-- A: owner, old name, new name.
+local old, new = A[1] .. '/' .. A[2], A[1] .. '/' .. A[3]
+local raw = redis.call('GET', k('workspace', old))
+if not raw then return notfound('workspace', old) end
+if old == new then return done() end
+if exists('workspace', new) then return conflict('workspace', new) end
+local w = cjson.decode(raw)
+local fields = redis.call('HGETALL', k('workspace', old, 'grants'))
+for i = 1, #fields, 2 do
+  local g = del_grant(old, fields[i], fields[i + 1])
+  g.workspace = wsref(new)
+  put_grant(new, fields[i], g)
+end
+if w.agent_token_hash and w.agent_token_hash ~= '' then
+  redis.call('SET', k('agent-token', w.agent_token_hash), new)
+end
+w.name, w.updated_at = A[3], NOW
+redis.call('DEL', k('workspace', old))
+redis.call('SET', k('workspace', new), cjson.encode(w))
+redis.call('SREM', k('workspaces'), old)
+redis.call('SADD', k('workspaces'), new)
+redis.call('SREM', k('user', A[1], 'workspaces'), old)
+redis.call('SADD', k('user', A[1], 'workspaces'), new)
+emit({kind = 'workspace_renamed', workspace = wsref(old)})
+return done()

@@ -1,0 +1,184 @@
+package redisstore
+
+import (
+	"context"
+	"slices"
+	"sort"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// CreateUser implements acl.Store.
+func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
+	if err := validName("user", u.Name); err != nil {
+		return err
+	}
+	if err := validOptionalName("org", u.Org); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(u.Keys))
+	for _, k := range u.Keys {
+		if err := validKey(k); err != nil {
+			return err
+		}
+		if seen[k.Fingerprint] {
+			return &acl.ConflictError{Kind: "key", Name: k.Fingerprint, Detail: "listed twice"}
+		}
+		seen[k.Fingerprint] = true
+	}
+	o := s.newOp()
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = o.now
+	}
+	keys := u.Keys
+	u.Keys, u.Groups = nil, nil
+	o.args = append(o.args, u.Name, mustJSON(u))
+	for _, k := range keys {
+		if k.AddedAt.IsZero() {
+			k.AddedAt = o.now
+		}
+		o.args = append(o.args, k.Fingerprint, mustJSON(k))
+	}
+	_, err := s.run(ctx, "create_user", o)
+	return err
+}
+
+// GetUser implements acl.Store.
+func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
+	if err := lookupName("user", name); err != nil {
+		return acl.User{}, err
+	}
+	return s.getUser(ctx, name, "")
+}
+
+// UserByKeyFingerprint implements acl.Store; one round trip.
+func (s *Store) UserByKeyFingerprint(ctx context.Context, fingerprint string) (acl.User, error) {
+	if fingerprint == "" {
+		return acl.User{}, acl.NotFound("key", fingerprint)
+	}
+	return s.getUser(ctx, "", fingerprint)
+}
+
+func (s *Store) getUser(ctx context.Context, name, fingerprint string) (acl.User, error) {
+	res, err := s.run(ctx, "get_user", s.newOp(name, fingerprint))
+	if err != nil {
+		return acl.User{}, err
+	}
+	return decodeUser(res)
+}
+
+// decodeUser reads a {user JSON, key JSONs, group names} reply.
+func decodeUser(res []any) (acl.User, error) {
+	var u acl.User
+	if len(res) != 3 {
+		return u, errReply("user", res)
+	}
+	raw, _ := res[0].(string)
+	if err := decode(raw, &u); err != nil {
+		return acl.User{}, err
+	}
+	for _, kraw := range strs(res[1]) {
+		var k acl.PublicKey
+		if err := decode(kraw, &k); err != nil {
+			return acl.User{}, err
+		}
+		u.Keys = append(u.Keys, k)
+	}
+	sortKeys(u.Keys)
+	u.Groups = strs(res[2])
+	if len(u.Groups) == 0 {
+		u.Groups = nil
+	}
+	slices.Sort(u.Groups)
+	return u, nil
+}
+
+// sortKeys orders keys by when they were added, then by fingerprint, the
+// order every backend reports.
+func sortKeys(keys []acl.PublicKey) {
+	sort.SliceStable(keys, func(i, j int) bool {
+		if !keys[i].AddedAt.Equal(keys[j].AddedAt) {
+			return keys[i].AddedAt.Before(keys[j].AddedAt)
+		}
+		return keys[i].Fingerprint < keys[j].Fingerprint
+	})
+}
+
+// ListUsers implements acl.Store.
+func (s *Store) ListUsers(ctx context.Context) ([]acl.User, error) {
+	res, err := s.run(ctx, "list_users", s.newOp())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]acl.User, 0, len(res))
+	for _, item := range res {
+		parts, _ := item.([]any)
+		u, err := decodeUser(parts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b acl.User) int { return compareStrings(a.Name, b.Name) })
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// SetUserSuspended implements acl.Store.
+func (s *Store) SetUserSuspended(ctx context.Context, name string, suspended bool) error {
+	if err := lookupName("user", name); err != nil {
+		return err
+	}
+	ev := ""
+	if suspended {
+		ev = string(acl.EventUserSuspended)
+	}
+	return s.write(ctx, "set_user_flag", name, "suspended", flag(suspended), ev)
+}
+
+// SetUserSiteAdmin implements acl.Store.
+func (s *Store) SetUserSiteAdmin(ctx context.Context, name string, siteAdmin bool) error {
+	if err := lookupName("user", name); err != nil {
+		return err
+	}
+	ev := ""
+	if !siteAdmin {
+		ev = string(acl.EventSiteAdminRevoked)
+	}
+	return s.write(ctx, "set_user_flag", name, "site_admin", flag(siteAdmin), ev)
+}
+
+// DeleteUser implements acl.Store.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	if err := lookupName("user", name); err != nil {
+		return err
+	}
+	return s.write(ctx, "delete_user", name)
+}
+
+// AddUserKey implements acl.Store.
+func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) error {
+	if err := validKey(key); err != nil {
+		return err
+	}
+	if err := lookupName("user", user); err != nil {
+		return err
+	}
+	o := s.newOp()
+	if key.AddedAt.IsZero() {
+		key.AddedAt = o.now
+	}
+	o.args = append(o.args, user, key.Fingerprint, mustJSON(key))
+	_, err := s.run(ctx, "add_user_key", o)
+	return err
+}
+
+// RemoveUserKey implements acl.Store.
+func (s *Store) RemoveUserKey(ctx context.Context, user, fingerprint string) error {
+	if err := lookupName("user", user); err != nil {
+		return err
+	}
+	return s.write(ctx, "remove_user_key", user, fingerprint)
+}

@@ -1,0 +1,158 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// CreateWorkspace implements acl.Store. An empty State means stopped; the
+// owner must exist; a non-empty agent token hash must be unused.
+func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
+	if err := validID(ws.ID()); err != nil {
+		return err
+	}
+	if err := validOptionalName("org", ws.Org); err != nil {
+		return err
+	}
+	if ws.State == "" {
+		ws.State = acl.StateStopped
+	}
+	if err := validState(ws.State); err != nil {
+		return err
+	}
+	o := s.newOp()
+	if ws.CreatedAt.IsZero() {
+		ws.CreatedAt = o.now
+	}
+	if ws.UpdatedAt.IsZero() {
+		ws.UpdatedAt = ws.CreatedAt
+	}
+	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(toWorkspaceRecord(ws)), ws.AgentTokenHash)
+	_, err := s.run(ctx, "create_workspace", o)
+	return err
+}
+
+// GetWorkspace implements acl.Store.
+func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
+	if err := lookupID(id); err != nil {
+		return acl.Workspace{}, err
+	}
+	var r workspaceRecord
+	ok, err := s.getJSON(ctx, "workspace:"+id.String(), &r)
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	if !ok {
+		return acl.Workspace{}, acl.NotFound("workspace", id.String())
+	}
+	return r.workspace(), nil
+}
+
+// WorkspaceByAgentTokenHash implements acl.Store; one round trip.
+func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl.Workspace, error) {
+	if hash == "" {
+		return acl.Workspace{}, acl.NotFound("agent token", "")
+	}
+	res, err := s.run(ctx, "workspace_by_agent_token", s.newOp(hash, shortHash(hash)))
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	ws, err := decodeWorkspaces(res)
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	if len(ws) != 1 {
+		return acl.Workspace{}, errReply("workspace", res)
+	}
+	return ws[0], nil
+}
+
+func decodeWorkspaces(res []any) ([]acl.Workspace, error) {
+	var out []acl.Workspace
+	for _, raw := range strs(res) {
+		var r workspaceRecord
+		if err := decode(raw, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r.workspace())
+	}
+	sortWorkspaces(out)
+	return out, nil
+}
+
+// ListWorkspaces implements acl.Store.
+func (s *Store) ListWorkspaces(ctx context.Context) ([]acl.Workspace, error) {
+	res, err := s.run(ctx, "list_json", s.newOp("workspaces", "workspace"))
+	if err != nil {
+		return nil, err
+	}
+	return decodeWorkspaces(res)
+}
+
+// WorkspacesOwnedBy implements acl.Store; an unknown user is not found.
+func (s *Store) WorkspacesOwnedBy(ctx context.Context, user string) ([]acl.Workspace, error) {
+	if err := lookupName("user", user); err != nil {
+		return nil, err
+	}
+	res, err := s.run(ctx, "list_json", s.newOp("user:"+user+":workspaces", "workspace", "user:"+user, "user", user))
+	if err != nil {
+		return nil, err
+	}
+	return decodeWorkspaces(res)
+}
+
+func compareIDs(a, b acl.WorkspaceID) int {
+	return cmp.Or(cmp.Compare(a.Owner, b.Owner), cmp.Compare(a.Name, b.Name))
+}
+
+func sortWorkspaces(ws []acl.Workspace) {
+	slices.SortFunc(ws, func(a, b acl.Workspace) int { return compareIDs(a.ID(), b.ID()) })
+}
+
+// RenameWorkspace implements acl.Store. Renaming to the current name is a
+// no-op.
+func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName string) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	if err := validName("workspace", newName); err != nil {
+		return err
+	}
+	return s.write(ctx, "rename_workspace", id.Owner, id.Name, newName)
+}
+
+// SetWorkspaceState implements acl.Store.
+func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state acl.WorkspaceState) error {
+	if err := validState(state); err != nil {
+		return err
+	}
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	ev := ""
+	switch state {
+	case acl.StateStopping, acl.StateStopped, acl.StateFailed:
+		ev = string(acl.EventWorkspaceStopped)
+	}
+	return s.write(ctx, "set_workspace_state", id.String(), string(state), ev)
+}
+
+// SetAgentTokenHash implements acl.Store. An empty hash leaves the
+// workspace with no agent token.
+func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash string) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	return s.write(ctx, "set_agent_token", id.String(), hash)
+}
+
+// DeleteWorkspace implements acl.Store.
+func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
+	if err := lookupID(id); err != nil {
+		return err
+	}
+	return s.write(ctx, "delete_workspace", id.Owner, id.String())
+}
