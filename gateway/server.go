@@ -26,8 +26,10 @@ type ServerConfig struct {
 	UserCAKeys     []ssh.PublicKey
 	HostnameSuffix string
 	DisableSharing bool
-	// API, when set, serves /api/v1/ (except the agent tunnel path).
-	API    http.Handler
+	// NewAPI, when set, builds the handler of /api/v1/ (all but the agent
+	// tunnel path). It is called once the SSH listener is bound, with its
+	// address, so the API can tell clients where SSH is.
+	NewAPI func(sshAddr net.Addr) (http.Handler, error)
 	Logger *slog.Logger
 }
 
@@ -87,22 +89,27 @@ func Start(cfg ServerConfig) (*Server, error) {
 	}
 	s.ssh = sshSrv
 
+	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
+		s.agents.Close()
+		return nil, fmt.Errorf("listen ssh %s: %w", cfg.SSHAddr, err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
-	if cfg.API != nil {
-		mux.Handle("/api/v1/", cfg.API)
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	if cfg.NewAPI != nil {
+		api, err := cfg.NewAPI(s.sshLn.Addr())
+		if err != nil {
+			s.sshLn.Close()
+			s.agents.Close()
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		mux.Handle("/api/v1/", api)
+	}
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-	}
-
-	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
-		s.agents.Close()
-		return nil, fmt.Errorf("listen ssh %s: %w", cfg.SSHAddr, err)
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		s.sshLn.Close()

@@ -10,16 +10,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/internal/sshkey"
-	"github.com/wsgate/wsgate/tunnel"
 )
 
 // The dev seed: three users, one group, one workspace.
@@ -78,6 +76,9 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		return err
 	}
 	defer st.Close()
+	if _, err := httpapi.Bootstrap(ctx, st, dir); err != nil {
+		return err
+	}
 	if err := seedDev(ctx, st, dir); err != nil {
 		return fmt.Errorf("seed dev store: %w", err)
 	}
@@ -88,7 +89,10 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		return fmt.Errorf("set agent token: %w", err)
 	}
 
-	srv, err := startGateway(ctx, f, st, log)
+	// The provisioner needs the HTTP address, known only once the gateway
+	// listens, so it is filled in right after Start and before first use.
+	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), token: agentToken, log: log.With("part", "agent")}
+	srv, err := startGateway(f, st, prov, log)
 	if err != nil {
 		return err
 	}
@@ -97,54 +101,30 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		HTTPAddr: srv.HTTPAddr().String(),
 		URL:      "http://" + srv.HTTPAddr().String(),
 	}
-
-	wsDir := filepath.Join(dir, "workspaces", devWorkspace.Name)
-	a, err := agent.New(agent.Config{Workspace: devWorkspace.String(), Dir: wsDir, Logger: log.With("part", "agent")})
+	prov.url = info.URL
+	ws, err := st.GetWorkspace(ctx, devWorkspace)
+	if err == nil {
+		err = prov.Start(ctx, ws)
+	}
+	if err == nil {
+		err = st.SetWorkspaceState(ctx, devWorkspace, acl.StateRunning)
+	}
+	if err == nil {
+		err = writeDevFiles(dir, info, srv.SSHAddr(), hostKeyOf(f))
+	}
 	if err != nil {
+		_ = prov.Stop(context.Background(), ws)
 		_ = srv.Shutdown(context.Background())
-		return fmt.Errorf("start agent: %w", err)
+		return err
 	}
-	agentCtx, stopAgent := context.WithCancel(context.WithoutCancel(ctx))
-	connected := make(chan struct{})
-	var once sync.Once
-	var agentDone sync.WaitGroup
-	agentDone.Add(1)
-	go func() {
-		defer agentDone.Done()
-		_ = a.Run(agentCtx, tunnel.ClientConfig{
-			URL:       info.URL,
-			Token:     agentToken,
-			Logger:    log.With("part", "agent"),
-			OnConnect: func() { once.Do(func() { close(connected) }) },
-		})
-	}()
-	stopDevAgent := func() {
-		stopAgent()
-		agentDone.Wait()
-		a.Close()
-	}
+	printDevHelp(out, dir, info)
 
-	select {
-	case <-connected:
-	case <-ctx.Done():
-	case <-srv.Done():
-	case <-time.After(30 * time.Second):
-		stopDevAgent()
-		_ = srv.Shutdown(context.Background())
-		return errors.New("the dev agent did not connect within 30s")
+	err = waitAndShutdown(ctx, srv, log)
+	// The gateway is closed: no API call can start the agent again.
+	if serr := prov.Stop(context.Background(), ws); serr != nil && err == nil {
+		err = serr
 	}
-	if ctx.Err() == nil && srv.Err() == nil {
-		if err := writeDevFiles(dir, info, srv.SSHAddr(), hostKeyOf(f)); err != nil {
-			stopDevAgent()
-			_ = srv.Shutdown(context.Background())
-			return err
-		}
-		printDevHelp(out, dir, info)
-	}
-
-	// Stop the agent before the gateway so sessions end in order.
-	defer stopDevAgent()
-	return waitAndShutdown(ctx, srv, log)
+	return err
 }
 
 func hostKeyOf(f *serverFlags) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/acl/redisstore"
 	"github.com/wsgate/wsgate/gateway"
+	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/internal/sshkey"
 )
 
@@ -86,7 +89,14 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := startGateway(ctx, f, st, log)
+	created, err := httpapi.Bootstrap(ctx, st, f.dataDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created site admin \"admin\"; its API token is in "+filepath.Join(f.dataDir, httpapi.AdminTokenFile), "user", httpapi.BootstrapUser)
+	}
+	srv, err := startGateway(f, st, nil, log)
 	if err != nil {
 		return err
 	}
@@ -96,9 +106,15 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 // openStore opens Redis when a URL is given, else the embedded file store.
 func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 	if f.redisURL != "" {
-		st, err := redisstore.Open(ctx, redisstore.Config{URL: f.redisURL, Prefix: f.redisPrefix})
+		st, err := redisstore.New(redisstore.Config{URL: f.redisURL, Prefix: f.redisPrefix})
 		if err != nil {
 			return nil, fmt.Errorf("open redis store: %w", err)
+		}
+		// Fail at start, not at the first SSH connection, when Redis is
+		// unreachable.
+		if _, err := st.GetSettings(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("reach redis: %w", err)
 		}
 		return st, nil
 	}
@@ -112,7 +128,9 @@ func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 	return st, nil
 }
 
-func startGateway(_ context.Context, f *serverFlags, st acl.Store, log *slog.Logger) (*gateway.Server, error) {
+// startGateway starts a replica over st; prov runs workspace start/stop/
+// update (nil: the API only records the states).
+func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *slog.Logger) (*gateway.Server, error) {
 	hostKeyPath := f.hostKey
 	if hostKeyPath == "" {
 		hostKeyPath = filepath.Join(f.dataDir, "host_ed25519")
@@ -125,6 +143,16 @@ func startGateway(_ context.Context, f *serverFlags, st acl.Store, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	newAPI := func(sshAddr net.Addr) (http.Handler, error) {
+		return httpapi.New(httpapi.Config{
+			Store:          st,
+			DisableSharing: f.disableSharing,
+			Logger:         log.With("part", "api"),
+			Provisioner:    prov,
+			SSHAddr:        sshAddr.String(),
+			HostnameSuffix: f.hostnameSuffix,
+		})
+	}
 	return gateway.Start(gateway.ServerConfig{
 		Store:          st,
 		SSHAddr:        f.sshAddr,
@@ -133,6 +161,7 @@ func startGateway(_ context.Context, f *serverFlags, st acl.Store, log *slog.Log
 		UserCAKeys:     cas,
 		HostnameSuffix: f.hostnameSuffix,
 		DisableSharing: f.disableSharing,
+		NewAPI:         newAPI,
 		Logger:         log,
 	})
 }
