@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -58,5 +57,5 @@ func decodeError(err error) error {
 		name = strings.Trim(name, `"`)
 		return invalidField(name, "unknown field %q", name)
 	}
-	return errorf(http.StatusBadRequest, "invalid JSON: %v", fmt.Sprint(err))
+	return errorf(http.StatusBadRequest, "invalid JSON: %v", err)
 }
