@@ -294,3 +294,34 @@ func TestSubscribeFailsWithoutRedis(t *testing.T) {
 		t.Fatal("Ping succeeded with Redis down")
 	}
 }
+
+func TestCloseEndsSubscriptionsWhileRedisIsDown(t *testing.T) {
+	srv := testredis.Start(t)
+	st, err := redisstore.New(redisstore.Config{URL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := st.Subscribe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop(t)
+	start := time.Now()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	deadline := time.After(5 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-ch:
+		case <-deadline:
+			t.Fatal("event channel still open after Close")
+		}
+	}
+	if _, err := st.Subscribe(t.Context()); err == nil {
+		t.Fatal("Subscribe after Close succeeded")
+	}
+}

@@ -34,11 +34,14 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan acl.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &subscription{s: s, ctx: ctx, sub: newSub(s.cfg.EventBuffer), ps: ps}
+	// sctx also ends when the store closes, so that a reconnect in
+	// progress gives up at once.
+	sctx, cancel := context.WithCancel(ctx)
+	x := &subscription{s: s, ctx: sctx, cancel: cancel, sub: newSub(s.cfg.EventBuffer), ps: ps}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		x.sub.run(ctx, s.done, s.cfg.Now)
+		x.sub.run(sctx, s.done, s.cfg.Now)
 		x.stop()
 	}()
 	go func() {
@@ -69,17 +72,20 @@ func (s *Store) subscribe(ctx context.Context) (*redis.PubSub, error) {
 // subscription is one subscriber's pub/sub connection, replaced whenever
 // it fails.
 type subscription struct {
-	s   *Store
-	ctx context.Context
-	sub *sub
+	s      *Store
+	ctx    context.Context
+	cancel context.CancelFunc
+	sub    *sub
 
 	mu      sync.Mutex
 	ps      *redis.PubSub
 	stopped bool
 }
 
-// stop closes the current connection, which ends read.
+// stop ends the subscription's context and closes the current
+// connection, which ends read.
 func (x *subscription) stop() {
+	x.cancel()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.stopped = true
