@@ -8,12 +8,12 @@ import "time"
 type Reason uint8
 
 const (
-	ReasonAllowed         Reason = iota // the role suffices
-	ReasonNoUser                        // unknown subject
-	ReasonSuspended                     // the subject is suspended
-	ReasonNoWorkspace                   // unknown workspace
-	ReasonNoRole                        // no grant, or sharing disabled and no other role
-	ReasonRoleTooLow                    // a role, but not enough for the action
+	ReasonAllowed     Reason = iota // the role suffices
+	ReasonNoUser                    // unknown subject
+	ReasonSuspended                 // the subject is suspended
+	ReasonNoWorkspace               // unknown workspace
+	ReasonNoRole                    // no grant, or sharing disabled and no other role
+	ReasonRoleTooLow                // a role, but not enough for the action
 )
 
 var reasonNames = [...]string{"allowed", "no_user", "suspended", "no_workspace", "no_role", "role_too_low"}
