@@ -29,8 +29,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultPrefix starts every key when Config.Prefix is empty.
+const DefaultPrefix = "wsgate:"
+
 const (
-	DefaultPrefix              = "wsgate:"
 	defaultEventBuffer         = 256
 	defaultHealthCheckInterval = 10 * time.Second
 )

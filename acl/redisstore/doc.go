@@ -9,8 +9,9 @@
 // the store needs a single Redis (or a primary with replicas), not Redis
 // Cluster.
 //
-// Key layout, under a prefix P (default "wsgate:"; two deployments with
-// different prefixes share a Redis without seeing each other):
+// Key layout, under a prefix P (default "wsgate:", so bob's record is
+// "wsgate:user:bob"; two deployments with different prefixes share a Redis
+// without seeing each other's data or events):
 //
 //	P users                       set of user names
 //	P user:<name>                 user JSON (no keys, no groups)

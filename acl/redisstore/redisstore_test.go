@@ -314,9 +314,9 @@ func TestCloseEndsSubscriptionsWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("Close took %v", d)
 	}
 	deadline := time.After(5 * time.Second)
-	for open := true; open; {
+	for more := true; more; {
 		select {
-		case _, open = <-ch:
+		case _, more = <-ch:
 		case <-deadline:
 			t.Fatal("event channel still open after Close")
 		}
