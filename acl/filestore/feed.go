@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -14,14 +15,15 @@ import (
 type feed struct {
 	buf  int
 	now  func() time.Time
+	log  *slog.Logger
 	mu   sync.Mutex
 	subs map[*sub]struct{}
 	done chan struct{} // closed once by close
 	wg   sync.WaitGroup
 }
 
-func newFeed(buf int, now func() time.Time) *feed {
-	return &feed{buf: buf, now: now, subs: make(map[*sub]struct{}), done: make(chan struct{})}
+func newFeed(buf int, now func() time.Time, log *slog.Logger) *feed {
+	return &feed{buf: buf, now: now, log: log, subs: make(map[*sub]struct{}), done: make(chan struct{})}
 }
 
 // subscribe registers a subscriber until ctx ends or the feed closes; false
@@ -39,7 +41,7 @@ func (f *feed) subscribe(ctx context.Context) (<-chan acl.Event, bool) {
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		s.run(ctx, f.done, f.now)
+		s.run(ctx, f.done, f.now, f.log)
 		f.mu.Lock()
 		delete(f.subs, s)
 		f.mu.Unlock()
@@ -104,7 +106,7 @@ func (s *sub) deliver(ev acl.Event) {
 }
 
 // run delivers owed resyncs until ctx ends or done closes, then closes out.
-func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Time) {
+func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Time, log *slog.Logger) {
 	defer func() {
 		s.mu.Lock()
 		s.closed = true
@@ -126,6 +128,7 @@ func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Tim
 		if !owed {
 			continue
 		}
+		log.Warn("event subscriber fell behind; events dropped, resync owed")
 		select {
 		case s.out <- acl.Event{Kind: acl.EventResync, At: now().UTC()}:
 		case <-ctx.Done():

@@ -75,7 +75,7 @@ func New(cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("filestore: open %s: %w", cfg.Path, err)
 	}
-	return &Store{db: db, cfg: cfg, feed: newFeed(cfg.EventBuffer, cfg.Now)}, nil
+	return &Store{db: db, cfg: cfg, feed: newFeed(cfg.EventBuffer, cfg.Now, cfg.Logger)}, nil
 }
 
 // Close ends every subscription and closes the file.

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ func (s *sub) deliver(ev acl.Event) {
 }
 
 // run delivers owed resyncs until ctx ends or done closes, then closes out.
-func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Time) {
+func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Time, log *slog.Logger) {
 	defer func() {
 		s.mu.Lock()
 		s.closed = true
@@ -66,6 +67,7 @@ func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Tim
 		if !owed {
 			continue
 		}
+		log.Warn("event subscriber fell behind; events dropped, resync owed")
 		select {
 		case s.out <- acl.Event{Kind: acl.EventResync, At: now().UTC()}:
 		case <-ctx.Done():

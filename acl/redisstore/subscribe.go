@@ -41,7 +41,7 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan acl.Event, error) {
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		x.sub.run(sctx, s.done, s.cfg.Now)
+		x.sub.run(sctx, s.done, s.cfg.Now, s.cfg.Logger)
 		x.stop()
 	}()
 	go func() {
