@@ -206,6 +206,12 @@ func grantCases() []testCase {
 			// An expired grant that was not swept yet is replaced like a
 			// new one: fresh CreatedAt, no event.
 			e.clock.Advance(time.Hour)
+			shared, err = e.st.WorkspacesSharedWithGroup(e.ctx, "devs")
+			e.must(err)
+			wantEqual(e.t, "shared with devs at 2h", len(shared), 0)
+			shared, err = e.st.WorkspacesSharedWithUser(e.ctx, "bob")
+			e.must(err)
+			wantEqual(e.t, "shared with bob at 2h", len(shared), 0)
 			e.apply(id, groupGrant("devs", acl.RoleUse))
 			w.quiet()
 			wantEqual(e.t, "regranted", e.grants(id), []acl.Grant{
