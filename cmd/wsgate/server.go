@@ -112,7 +112,7 @@ func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 		}
 		// Fail at start, not at the first SSH connection, when Redis is
 		// unreachable.
-		if _, err := st.GetSettings(ctx); err != nil {
+		if err := st.Ping(ctx); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("reach redis: %w", err)
 		}
