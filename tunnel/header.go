@@ -13,20 +13,28 @@ type Kind uint8
 const (
 	KindSSH Kind = 1 // an SSH connection, gateway (client) to agent (server)
 	KindTCP Kind = 2 // raw TCP to a port on the agent's loopback (app proxy)
+	// KindControl carries one request from the gateway and the agent's
+	// answer (stats, logs). What the bytes after the header mean is the
+	// gateway's and the agent's business, not this package's. An agent
+	// older than this kind refuses the stream (closes it), never the tunnel.
+	KindControl Kind = 3
 )
 
-// String returns "ssh" or "tcp".
+// String returns "ssh", "tcp" or "control".
 func (k Kind) String() string {
 	switch k {
 	case KindSSH:
 		return "ssh"
 	case KindTCP:
 		return "tcp"
+	case KindControl:
+		return "control"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// HeaderVersion is the only header version this build speaks.
+// HeaderVersion is the only header version this build speaks. Adding a
+// kind does not change the encoding, so it keeps the version.
 const HeaderVersion = 1
 
 // Field limits keep a header small and its parsing bounded.
@@ -47,7 +55,7 @@ var ErrBadHeader = errors.New("bad stream header")
 // oversize header before reading it.
 type Header struct {
 	Kind      Kind
-	User      string // the wsgate user who connects
+	User      string // the wsgate user who connects; optional for KindControl
 	SessionID string // the gateway's id for the session, for logs and stats
 	Port      uint16 // KindTCP only: the port on the agent's loopback
 }
@@ -63,10 +71,16 @@ func (h Header) Validate() error {
 		if h.Port == 0 {
 			return fmt.Errorf("%w: tcp stream without a port", ErrBadHeader)
 		}
+	case KindControl:
+		if h.Port != 0 {
+			return fmt.Errorf("%w: port set on a control stream", ErrBadHeader)
+		}
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrBadHeader, uint8(h.Kind))
 	}
-	if h.User == "" || len(h.User) > MaxUserLen || !printable(h.User) {
+	// A control stream acts for no user in particular (the gateway asks).
+	userOptional := h.Kind == KindControl && h.User == ""
+	if !userOptional && (h.User == "" || len(h.User) > MaxUserLen || !printable(h.User)) {
 		return fmt.Errorf("%w: invalid user name", ErrBadHeader)
 	}
 	if len(h.SessionID) > MaxSessionIDLen || !printable(h.SessionID) {

@@ -14,6 +14,8 @@ func TestHeaderRoundTrip(t *testing.T) {
 		{Kind: KindSSH, User: "bob", SessionID: "0123456789abcdef"},
 		{Kind: KindTCP, User: "carol", SessionID: "s", Port: 1},
 		{Kind: KindTCP, User: strings.Repeat("u", MaxUserLen), SessionID: strings.Repeat("s", MaxSessionIDLen), Port: 65535},
+		{Kind: KindControl},
+		{Kind: KindControl, User: "dave", SessionID: "req-1"},
 	} {
 		var buf bytes.Buffer
 		if err := WriteHeader(&buf, h); err != nil {
@@ -35,7 +37,9 @@ func TestHeaderRoundTrip(t *testing.T) {
 
 func TestHeaderValidate(t *testing.T) {
 	for name, h := range map[string]Header{
-		"unknown kind":     {Kind: 3, User: "alice"},
+		"unknown kind":     {Kind: 4, User: "alice"},
+		"control port":     {Kind: KindControl, Port: 1},
+		"control bad user": {Kind: KindControl, User: "a b"},
 		"zero kind":        {User: "alice"},
 		"ssh with port":    {Kind: KindSSH, User: "alice", Port: 22},
 		"tcp without port": {Kind: KindTCP, User: "alice"},
@@ -87,7 +91,7 @@ func TestReadHeaderRejects(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{KindSSH: "ssh", KindTCP: "tcp", 7: "Kind(7)"} {
+	for k, want := range map[Kind]string{KindSSH: "ssh", KindTCP: "tcp", KindControl: "control", 7: "Kind(7)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
 		}
@@ -110,6 +114,7 @@ func FuzzReadHeader(f *testing.F) {
 	for _, h := range []Header{
 		{Kind: KindSSH, User: "alice", SessionID: "abc"},
 		{Kind: KindTCP, User: "bob", Port: 8080},
+		{Kind: KindControl},
 	} {
 		b, err := h.MarshalBinary()
 		if err != nil {
