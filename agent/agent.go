@@ -29,6 +29,9 @@ type Agent struct {
 	cancel context.CancelFunc
 
 	streams group // one member per HandleStream call
+
+	stats *statsBook // live streams and traffic, for the control stream
+	logs  *logRing   // recent log lines, for the control stream
 }
 
 // New validates cfg, creates the start directory and generates an
@@ -47,6 +50,8 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("host key signer: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogRing(logRingLines)
+	cfg.Logger = logs.teeLogger(cfg.Logger)
 	return &Agent{
 		cfg:    cfg,
 		user:   u,
@@ -54,12 +59,15 @@ func New(cfg Config) (*Agent, error) {
 		signer: signer,
 		ctx:    ctx,
 		cancel: cancel,
+		stats:  newStatsBook(),
+		logs:   logs,
 	}, nil
 }
 
 // HandleStream serves one tunnel stream and returns when it is done:
 // KindSSH → an SSH server connection on conn; KindTCP → a relay to
-// 127.0.0.1:<h.Port> with half-close passed through. It closes conn.
+// 127.0.0.1:<h.Port> with half-close passed through; KindControl → one
+// answer about the agent (see serveControl). It closes conn.
 func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 	if err := h.Validate(); err != nil {
 		a.log.Warn("refusing stream", "err", err)
@@ -75,6 +83,12 @@ func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 	defer stop()
 
 	log := a.log.With("user", h.User, "session", h.SessionID, "kind", h.Kind.String())
+	if h.Kind == tunnel.KindControl {
+		a.serveControl(conn, log)
+		return
+	}
+	conn, done := a.stats.stream(conn, h)
+	defer done()
 	switch h.Kind {
 	case tunnel.KindSSH:
 		a.serveSSH(conn, h, log)

@@ -22,6 +22,9 @@ func (a *Agent) Run(ctx context.Context, tc tunnel.ClientConfig) error {
 	tc.Handler = a.HandleStream
 	if tc.Logger == nil {
 		tc.Logger = a.log
+	} else {
+		// Tunnel events (connects, retries) belong in the agent's logs too.
+		tc.Logger = a.logs.teeLogger(tc.Logger)
 	}
 	err := tunnel.Run(runCtx, tc)
 	switch {

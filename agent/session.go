@@ -56,6 +56,7 @@ func (c *sshConn) handleSession(conn *gossh.ServerConn, nc gossh.NewChannel) {
 		gone: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	defer c.a.stats.session(c.hdr.User)()
 	s.serve(reqs)
 }
 

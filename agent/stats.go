@@ -1,0 +1,172 @@
+package agent
+
+import (
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// Stats is what the agent reports about itself (the gateway's
+// `workspaces stats`). Bytes count every ssh and tcp stream since start.
+type Stats struct {
+	StartedAt     time.Time `json:"started_at"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	// LoadAverage is the host's 1, 5 and 15 minute load; empty where
+	// /proc/loadavg does not exist.
+	LoadAverage []float64   `json:"load_average,omitempty"`
+	Connections int         `json:"connections"` // live SSH connections
+	Sessions    int         `json:"sessions"`    // live session channels (shells, commands, sftp)
+	TCPStreams  int         `json:"tcp_streams"` // live app-proxy streams
+	Users       []UserStats `json:"users"`       // who is connected, by name
+	BytesIn     uint64      `json:"bytes_in"`    // from the gateway to the agent
+	BytesOut    uint64      `json:"bytes_out"`   // from the agent to the gateway
+}
+
+// UserStats is one connected user's share of the live streams.
+type UserStats struct {
+	Name        string `json:"name"`
+	Connections int    `json:"connections"`
+	Sessions    int    `json:"sessions"`
+	TCPStreams  int    `json:"tcp_streams"`
+}
+
+// statsBook counts the agent's live streams and traffic.
+type statsBook struct {
+	started   time.Time
+	in, out   atomic.Uint64
+	mu        sync.Mutex
+	users     map[string]*UserStats
+	loadAvgFn func() []float64
+}
+
+func newStatsBook() *statsBook {
+	return &statsBook{started: time.Now(), users: map[string]*UserStats{}, loadAvgFn: readLoadAvg}
+}
+
+// change applies f to user's counts, dropping users whose counts reach 0.
+func (b *statsBook) change(user string, f func(*UserStats)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u := b.users[user]
+	if u == nil {
+		u = &UserStats{Name: user}
+		b.users[user] = u
+	}
+	f(u)
+	if u.Connections == 0 && u.Sessions == 0 && u.TCPStreams == 0 {
+		delete(b.users, user)
+	}
+}
+
+// stream counts a live ssh or tcp stream of h.User until the returned
+// func is called, and wraps conn to count its bytes.
+func (b *statsBook) stream(conn net.Conn, h tunnel.Header) (net.Conn, func()) {
+	delta := func(n int) func(*UserStats) {
+		return func(u *UserStats) {
+			if h.Kind == tunnel.KindTCP {
+				u.TCPStreams += n
+			} else {
+				u.Connections += n
+			}
+		}
+	}
+	b.change(h.User, delta(1))
+	return &countingConn{Conn: conn, in: &b.in, out: &b.out}, func() { b.change(h.User, delta(-1)) }
+}
+
+// session counts a live session channel of user until the returned func is
+// called.
+func (b *statsBook) session(user string) func() {
+	b.change(user, func(u *UserStats) { u.Sessions++ })
+	return func() { b.change(user, func(u *UserStats) { u.Sessions-- }) }
+}
+
+func (b *statsBook) snapshot() Stats {
+	now := time.Now()
+	s := Stats{
+		StartedAt:     b.started,
+		UptimeSeconds: now.Sub(b.started).Seconds(),
+		LoadAverage:   b.loadAvgFn(),
+		BytesIn:       b.in.Load(),
+		BytesOut:      b.out.Load(),
+		Users:         []UserStats{},
+	}
+	b.mu.Lock()
+	for _, u := range b.users {
+		s.Users = append(s.Users, *u)
+		s.Connections += u.Connections
+		s.Sessions += u.Sessions
+		s.TCPStreams += u.TCPStreams
+	}
+	b.mu.Unlock()
+	sort.Slice(s.Users, func(i, j int) bool { return s.Users[i].Name < s.Users[j].Name })
+	return s
+}
+
+// readLoadAvg reads the 1, 5 and 15 minute load averages from
+// /proc/loadavg; nil when it cannot.
+func readLoadAvg() []float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil
+	}
+	return parseLoadAvg(string(b))
+}
+
+func parseLoadAvg(s string) []float64 {
+	f := strings.Fields(s)
+	if len(f) < 3 {
+		return nil
+	}
+	out := make([]float64, 3)
+	for i := range out {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil || v < 0 {
+			return nil
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// countingConn counts the bytes read from and written to a stream. It keeps
+// the stream's half-close, which the relays need.
+type countingConn struct {
+	net.Conn
+	in, out *atomic.Uint64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.in.Add(uint64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.out.Add(uint64(n))
+	return n, err
+}
+
+// CloseWrite half-closes the stream when it can; like noHalfClose it does
+// nothing otherwise, so the EOF travels with the full close.
+func (c *countingConn) CloseWrite() error {
+	if hc, ok := c.Conn.(tunnel.HalfCloser); ok {
+		return hc.CloseWrite()
+	}
+	return nil
+}
+
+// Stats reports the agent's live connections, traffic, uptime and load.
+func (a *Agent) Stats() Stats { return a.stats.snapshot() }
+
+// Logs returns up to n of the agent's most recent log lines (info and
+// above), oldest first.
+func (a *Agent) Logs(n int) []string { return a.logs.last(n) }
