@@ -82,6 +82,11 @@ func (a *api) routes() {
 	a.handle("POST /api/v1/workspaces/{owner}/{name}/update", a.updateWorkspace)
 	a.handle("POST /api/v1/workspaces/{owner}/{name}/agent-token", a.rotateAgentToken)
 
+	// Agent stats and logs, who is connected (agentinfo.go).
+	a.handle("GET /api/v1/workspaces/{owner}/{name}/stats", a.getStats)
+	a.handle("GET /api/v1/workspaces/{owner}/{name}/logs", a.getLogs)
+	a.handle("GET /api/v1/workspaces/{owner}/{name}/connections", a.getConnections)
+
 	// Sharing.
 	a.handle("GET /api/v1/workspaces/{owner}/{name}/acl", a.getACL)
 	a.handle("PATCH /api/v1/workspaces/{owner}/{name}/acl", a.patchACL)

@@ -42,6 +42,9 @@ type Config struct {
 	HostnameSuffix string
 	// ProvisionTimeout bounds one provisioner call; default 10 minutes.
 	ProvisionTimeout time.Duration
+	// AgentInfo serves workspace stats, logs and connections; nil answers
+	// 503 on those endpoints.
+	AgentInfo AgentInfo
 }
 
 // DefaultHostnameSuffix is the host alias suffix: alice-ws.coder.

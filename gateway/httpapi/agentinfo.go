@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// AgentInfo answers what the API tells about a workspace's agent: its
+// stats and recent logs (asked of the agent itself) and who is connected
+// through this gateway. The gateway implements it over its agent tunnels
+// and SSH sessions; Config.AgentInfo sets it.
+type AgentInfo interface {
+	// Stats and Logs fail with ErrAgentNotConnected (wrapped) when the
+	// workspace's agent has no tunnel to this gateway.
+	Stats(ctx context.Context, id acl.WorkspaceID) (AgentStats, error)
+	// Logs returns up to n of the agent's newest log lines, oldest first.
+	Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]string, error)
+	// Connections lists the live SSH connections to the workspace through
+	// this gateway, oldest first.
+	Connections(id acl.WorkspaceID) []Connection
+}
+
+// ErrAgentNotConnected is returned (wrapped) by AgentInfo when the
+// workspace's agent is not connected.
+var ErrAgentNotConnected = errors.New("agent not connected")
+
+// Bounds of GET .../logs?lines=N.
+const (
+	DefaultLogLines = 100
+	MaxLogLines     = 1000
+)
+
+// AgentStats is the answer of GET /api/v1/workspaces/{owner}/{name}/stats,
+// as the agent reports it. Bytes count all SSH and app traffic since the
+// agent started.
+type AgentStats struct {
+	StartedAt     time.Time `json:"started_at"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	// LoadAverage is the 1, 5 and 15 minute load of the workspace's host;
+	// empty when the agent cannot read it.
+	LoadAverage []float64   `json:"load_average,omitempty"`
+	Connections int         `json:"connections"` // live SSH connections
+	Sessions    int         `json:"sessions"`    // live shells, commands and sftp sessions
+	TCPStreams  int         `json:"tcp_streams"` // live app-proxy streams
+	Users       []UserStats `json:"users"`       // who is connected
+	BytesIn     uint64      `json:"bytes_in"`    // into the workspace
+	BytesOut    uint64      `json:"bytes_out"`   // out of the workspace
+}
+
+// UserStats is one connected user's share of the agent's live streams.
+type UserStats struct {
+	Name        string `json:"name"`
+	Connections int    `json:"connections"`
+	Sessions    int    `json:"sessions"`
+	TCPStreams  int    `json:"tcp_streams"`
+}
+
+// AgentLogs is the answer of GET /api/v1/workspaces/{owner}/{name}/logs.
+type AgentLogs struct {
+	Lines []string `json:"lines"`
+}
+
+// Connection is one live SSH connection to a workspace through this
+// gateway (GET /api/v1/workspaces/{owner}/{name}/connections).
+type Connection struct {
+	SessionID string `json:"session_id"`
+	User      string `json:"user"`
+	// Via is "ssh" for the SSH front door, "https" for `wsgate ssh`.
+	Via            string    `json:"via"`
+	RemoteAddr     string    `json:"remote_addr"`
+	Since          time.Time `json:"since"`
+	KeyFingerprint string    `json:"key_fingerprint,omitempty"`
+}
+
+// agentInfo returns the configured AgentInfo or a 503.
+func (a *api) agentInfo() (AgentInfo, error) {
+	if a.cfg.AgentInfo == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "this server does not report agent information")
+	}
+	return a.cfg.AgentInfo, nil
+}
+
+// agentError maps an AgentInfo failure to an answer.
+func agentError(id acl.WorkspaceID, err error) error {
+	if errors.Is(err, ErrAgentNotConnected) {
+		return errorf(http.StatusConflict, "workspace %s is not running: its agent is not connected", id)
+	}
+	var he *httpError
+	if errors.As(err, &he) {
+		return err
+	}
+	return errorf(http.StatusBadGateway, "cannot reach the agent of workspace %s: %v", id, err)
+}
+
+// agentTimeout bounds one question to an agent.
+const agentTimeout = 10 * time.Second
+
+func (a *api) getStats(w http.ResponseWriter, r *http.Request, caller acl.User) error {
+	c, err := a.loadAccess(r, caller, acl.ActionView)
+	if err != nil {
+		return err
+	}
+	info, err := a.agentInfo()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), agentTimeout)
+	defer cancel()
+	s, err := info.Stats(ctx, c.ws.ID())
+	if err != nil {
+		return agentError(c.ws.ID(), err)
+	}
+	if s.Users == nil {
+		s.Users = []UserStats{}
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) error {
+	c, err := a.loadAccess(r, caller, acl.ActionView)
+	if err != nil {
+		return err
+	}
+	n := DefaultLogLines
+	if v := r.URL.Query().Get("lines"); v != "" {
+		n, err = strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLogLines {
+			return invalidField("lines", "lines must be a number from 1 to %d, not %q", MaxLogLines, v)
+		}
+	}
+	info, err := a.agentInfo()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), agentTimeout)
+	defer cancel()
+	lines, err := info.Logs(ctx, c.ws.ID(), n)
+	if err != nil {
+		return agentError(c.ws.ID(), err)
+	}
+	if lines == nil {
+		lines = []string{}
+	}
+	writeJSON(w, http.StatusOK, AgentLogs{Lines: lines})
+	return nil
+}
+
+func (a *api) getConnections(w http.ResponseWriter, r *http.Request, caller acl.User) error {
+	c, err := a.loadAccess(r, caller, acl.ActionView)
+	if err != nil {
+		return err
+	}
+	info, err := a.agentInfo()
+	if err != nil {
+		return err
+	}
+	conns := info.Connections(c.ws.ID())
+	if conns == nil {
+		conns = []Connection{}
+	}
+	writeJSON(w, http.StatusOK, conns)
+	return nil
+}
