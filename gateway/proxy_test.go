@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	sshagent "golang.org/x/crypto/ssh/agent"
+
+	"github.com/pkg/sftp"
 )
 
 func TestExecExitStatusAndStreams(t *testing.T) {
@@ -463,4 +465,88 @@ func TestAgentLost(t *testing.T) {
 		t.Fatal("user connection not closed after the agent was lost")
 	}
 	eventually(t, "session unlisted", func() bool { return len(e.srv.Sessions()) == 0 })
+}
+
+// TestConcurrentSessions runs many short sessions at once on one
+// connection: every one gets its output, its status and its reply to exec
+// in order (a reply overtaken by the close once made Run fail with EOF).
+func TestConcurrentSessions(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 5 {
+				r := run(t, c, fmt.Sprintf("echo out%d; echo err >&2; exit %d", i, g), nil)
+				if r.stdout != fmt.Sprintf("out%d\n", i) || r.stderr != "err\n" || r.exit != g {
+					errs <- fmt.Errorf("worker %d run %d: %+v", g, i, r)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestEarlyStdin sends stdin and EOF right behind an exec that wants no
+// reply, as OpenSSH does without waiting: the command still reads them.
+func TestEarlyStdin(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+	for i := range 10 {
+		ch, reqs, err := c.OpenChannel("session", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ssh.DiscardRequests(reqs)
+		_, _ = ch.SendRequest("env", false, ssh.Marshal(struct{ K, V string }{"LANG", "C"}))
+		_, _ = ch.SendRequest("exec", false, ssh.Marshal(struct{ C string }{"cat"}))
+		want := fmt.Sprintf("hello %d\n", i)
+		if _, err := ch.Write([]byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		_ = ch.CloseWrite()
+		b, err := io.ReadAll(ch)
+		if err != nil || string(b) != want {
+			t.Fatalf("run %d: %q, %v", i, b, err)
+		}
+		_ = ch.Close()
+	}
+}
+
+func TestSFTP(t *testing.T) {
+	e := newEnv(t)
+	ra := e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	data := make([]byte, 1<<20)
+	_, _ = rand.Read(data)
+	f, err := sc.Create(ra.dir + "/up.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	must(t, f.Close())
+	g, err := sc.Open(ra.dir + "/up.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	back, err := io.ReadAll(g)
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("read back %d bytes, %v", len(back), err)
+	}
 }
