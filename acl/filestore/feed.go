@@ -7,23 +7,24 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // feed fans events out to subscribers. A writer never waits on a reader:
-// when a subscriber's buffer is full the event is dropped and that
-// subscriber is owed one EventResync, delivered as soon as it reads again.
+// each subscriber is a storekit.Sub, which drops what does not fit and owes
+// that subscriber one EventResync.
 type feed struct {
 	buf  int
 	now  func() time.Time
 	log  *slog.Logger
 	mu   sync.Mutex
-	subs map[*sub]struct{}
+	subs map[*storekit.Sub]struct{}
 	done chan struct{} // closed once by close
 	wg   sync.WaitGroup
 }
 
 func newFeed(buf int, now func() time.Time, log *slog.Logger) *feed {
-	return &feed{buf: buf, now: now, log: log, subs: make(map[*sub]struct{}), done: make(chan struct{})}
+	return &feed{buf: buf, now: now, log: log, subs: make(map[*storekit.Sub]struct{}), done: make(chan struct{})}
 }
 
 // subscribe registers a subscriber until ctx ends or the feed closes; false
@@ -36,17 +37,17 @@ func (f *feed) subscribe(ctx context.Context) (<-chan acl.Event, bool) {
 		return nil, false
 	default:
 	}
-	s := newSub(f.buf)
+	s := storekit.NewSub(f.buf)
 	f.subs[s] = struct{}{}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		s.run(ctx, f.done, f.now, f.log)
+		s.Run(ctx, f.done, f.now, f.log)
 		f.mu.Lock()
 		delete(f.subs, s)
 		f.mu.Unlock()
 	}()
-	return s.out, true
+	return s.Events(), true
 }
 
 func (f *feed) publish(events []acl.Event) {
@@ -57,7 +58,7 @@ func (f *feed) publish(events []acl.Event) {
 	defer f.mu.Unlock()
 	for s := range f.subs {
 		for _, ev := range events {
-			s.deliver(ev)
+			s.Deliver(ev)
 		}
 	}
 }
@@ -72,69 +73,4 @@ func (f *feed) close() {
 	}
 	f.mu.Unlock()
 	f.wg.Wait()
-}
-
-// sub is one subscriber's channel and its owed resync.
-type sub struct {
-	out    chan acl.Event
-	kick   chan struct{} // cap 1: "a resync is owed"
-	mu     sync.Mutex
-	owed   bool
-	closed bool
-}
-
-func newSub(buf int) *sub {
-	return &sub{out: make(chan acl.Event, buf), kick: make(chan struct{}, 1)}
-}
-
-// deliver never blocks.
-func (s *sub) deliver(ev acl.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	select {
-	case s.out <- ev:
-	default:
-		s.owed = true
-		select {
-		case s.kick <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// run delivers owed resyncs until ctx ends or done closes, then closes out.
-func (s *sub) run(ctx context.Context, done <-chan struct{}, now func() time.Time, log *slog.Logger) {
-	defer func() {
-		s.mu.Lock()
-		s.closed = true
-		close(s.out)
-		s.mu.Unlock()
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-done:
-			return
-		case <-s.kick:
-		}
-		s.mu.Lock()
-		owed := s.owed
-		s.owed = false // drops from here on owe another resync
-		s.mu.Unlock()
-		if !owed {
-			continue
-		}
-		log.Warn("event subscriber fell behind; events dropped, resync owed")
-		select {
-		case s.out <- acl.Event{Kind: acl.EventResync, At: now().UTC()}:
-		case <-ctx.Done():
-			return
-		case <-done:
-			return
-		}
-	}
 }

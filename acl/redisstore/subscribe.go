@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 const (
@@ -37,18 +38,18 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan acl.Event, error) {
 	// sctx also ends when the store closes, so that a reconnect in
 	// progress gives up at once.
 	sctx, cancel := context.WithCancel(ctx)
-	x := &subscription{s: s, ctx: sctx, cancel: cancel, sub: newSub(s.cfg.EventBuffer), ps: ps}
+	x := &subscription{s: s, ctx: sctx, cancel: cancel, sub: storekit.NewSub(s.cfg.EventBuffer), ps: ps}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		x.sub.run(sctx, s.done, s.cfg.Now, s.cfg.Logger)
+		x.sub.Run(sctx, s.done, s.cfg.Now, s.cfg.Logger)
 		x.stop()
 	}()
 	go func() {
 		defer s.wg.Done()
 		x.read()
 	}()
-	return x.sub.out, nil
+	return x.sub.Events(), nil
 }
 
 // subscribe opens a pub/sub connection and waits for the confirmation.
@@ -75,7 +76,7 @@ type subscription struct {
 	s      *Store
 	ctx    context.Context
 	cancel context.CancelFunc
-	sub    *sub
+	sub    *storekit.Sub
 
 	mu      sync.Mutex
 	ps      *redis.PubSub
@@ -134,7 +135,7 @@ func (x *subscription) read() {
 			return
 		}
 		log.Info("redisstore: event feed back; subscribers resync")
-		x.sub.deliver(acl.Event{Kind: acl.EventResync, At: x.s.cfg.Now().UTC()})
+		x.sub.Deliver(acl.Event{Kind: acl.EventResync, At: x.s.cfg.Now().UTC()})
 	}
 }
 
@@ -190,12 +191,12 @@ func (x *subscription) receive(ps *redis.PubSub) error {
 				x.s.cfg.Logger.Warn("redisstore: undecodable event; subscribers resync", "err", err)
 				ev = acl.Event{Kind: acl.EventResync, At: x.s.cfg.Now().UTC()}
 			}
-			x.sub.deliver(ev)
+			x.sub.Deliver(ev)
 		case *redis.Subscription:
 			// go-redis resubscribed on a new connection by itself, so
 			// messages may have been lost in between.
 			if m.Kind == "subscribe" {
-				x.sub.deliver(acl.Event{Kind: acl.EventResync, At: x.s.cfg.Now().UTC()})
+				x.sub.Deliver(acl.Event{Kind: acl.EventResync, At: x.s.cfg.Now().UTC()})
 			}
 		}
 	}
