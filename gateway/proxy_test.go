@@ -550,3 +550,41 @@ func TestSFTP(t *testing.T) {
 		t.Fatalf("read back %d bytes, %v", len(back), err)
 	}
 }
+
+func TestEnvAndSignal(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	c := e.mustDial("alice", "alice-ws")
+
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Setenv("LANG", "C.UTF-8"); err != nil {
+		t.Fatalf("env LANG: %v", err)
+	}
+	out, err := s.Output("echo $LANG")
+	if err != nil || string(out) != "C.UTF-8\n" {
+		t.Fatalf("env relayed: %q, %v", out, err)
+	}
+
+	s, err = c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stdout, _ := s.StdoutPipe()
+	if err := s.Start("trap 'echo caught; exit 4' USR1; echo ready; while :; do sleep 0.05; done"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(stdout)
+	readUntil(t, br, "ready")
+	if err := s.Signal(ssh.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, br, "caught")
+	var ee *ssh.ExitError
+	if err := s.Wait(); !errors.As(err, &ee) || ee.ExitStatus() != 4 {
+		t.Fatalf("after the signal: %v", err)
+	}
+}
