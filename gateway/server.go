@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -27,9 +28,10 @@ type ServerConfig struct {
 	HostnameSuffix string
 	DisableSharing bool
 	// NewAPI, when set, builds the handler of /api/v1/ (all but the agent
-	// tunnel path). It is called once the SSH listener is bound, with its
-	// address, so the API can tell clients where SSH is.
-	NewAPI func(sshAddr net.Addr) (http.Handler, error)
+	// tunnel and SSH upgrade paths). It is called once the SSH listener is
+	// bound, with its address, so the API can tell clients where SSH is, and
+	// with this replica's httpapi.AgentInfo for stats, logs and connections.
+	NewAPI func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error)
 	Logger *slog.Logger
 }
 
@@ -95,9 +97,10 @@ func Start(cfg ServerConfig) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
+	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	if cfg.NewAPI != nil {
-		api, err := cfg.NewAPI(s.sshLn.Addr())
+		api, err := cfg.NewAPI(s.sshLn.Addr(), NewAgentInfo(s.agents, s.ssh))
 		if err != nil {
 			s.sshLn.Close()
 			s.agents.Close()

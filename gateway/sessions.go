@@ -23,6 +23,10 @@ type SessionInfo struct {
 	RemoteAddr     string
 	Started        time.Time
 	Conn           *ssh.ServerConn
+
+	// TokenID is the API token a connection over HTTPS was opened with
+	// (`wsgate ssh`); empty for the SSH front door.
+	TokenID string
 }
 
 func (s *SSHServer) register(p *proxy) bool {

@@ -24,6 +24,7 @@ const (
 	extNoPTY          = "wsgate-no-pty"
 	extNoPortForward  = "wsgate-no-port-forwarding"
 	extNoAgentForward = "wsgate-no-agent-forwarding"
+	extTokenID        = "wsgate-token-id"
 )
 
 // Certificate critical options wsgate understands; any other one makes the
@@ -48,6 +49,9 @@ type identity struct {
 	NoPTY          bool
 	NoPortForward  bool
 	NoAgentForward bool
+	// TokenID is the API token that opened the connection (SSH over
+	// HTTPS); empty for the SSH front door.
+	TokenID string
 }
 
 func (id identity) permissions(criticalOptions map[string]string) *ssh.Permissions {
@@ -70,6 +74,9 @@ func (id identity) permissions(criticalOptions map[string]string) *ssh.Permissio
 	setFlag(extNoPTY, id.NoPTY)
 	setFlag(extNoPortForward, id.NoPortForward)
 	setFlag(extNoAgentForward, id.NoAgentForward)
+	if id.TokenID != "" {
+		ext[extTokenID] = id.TokenID
+	}
 	return &ssh.Permissions{CriticalOptions: criticalOptions, Extensions: ext}
 }
 
@@ -85,6 +92,7 @@ func identityFrom(p *ssh.Permissions) (identity, error) {
 		NoPTY:          e[extNoPTY] != "",
 		NoPortForward:  e[extNoPortForward] != "",
 		NoAgentForward: e[extNoAgentForward] != "",
+		TokenID:        e[extTokenID],
 	}
 	if s, ok := e[extCertSerial]; ok {
 		n, err := strconv.ParseUint(s, 10, 64)

@@ -120,7 +120,11 @@ func (s *SSHServer) isClosed() bool {
 }
 
 // ServeConn serves one connection and blocks until it is done.
-func (s *SSHServer) ServeConn(conn net.Conn) {
+func (s *SSHServer) ServeConn(conn net.Conn) { s.serveConn(conn, nil) }
+
+// serveConn serves conn; bound, when set, is the identity the connection
+// already proved (see ServeConnAs), else the client authenticates by key.
+func (s *SSHServer) serveConn(conn net.Conn, bound *identity) {
 	cs := newConnState(conn)
 	s.mu.Lock()
 	if s.closed {
@@ -138,7 +142,7 @@ func (s *SSHServer) ServeConn(conn net.Conn) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	s.serve(cs)
+	s.serve(cs, bound)
 }
 
 // Shutdown stops accepting, tells live sessions the gateway is going away,
@@ -186,7 +190,7 @@ func (s *SSHServer) Shutdown(ctx context.Context) error {
 
 // serve runs the handshake under the unauthenticated cap and the handshake
 // timeout, then hands the connection on.
-func (s *SSHServer) serve(cs *connState) {
+func (s *SSHServer) serve(cs *connState, bound *identity) {
 	remote := cs.RemoteAddr().String()
 	if s.unauth.Add(1) > int64(s.cfg.MaxUnauthenticated) {
 		s.unauth.Add(-1)
@@ -197,7 +201,11 @@ func (s *SSHServer) serve(cs *connState) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	auth := &authenticator{ctx: ctx, store: s.cfg.Store, caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
 	conf := *s.base
-	conf.PublicKeyCallback = auth.publicKey
+	if bound != nil {
+		bindIdentity(&conf, *bound)
+	} else {
+		conf.PublicKeyCallback = auth.publicKey
+	}
 	sc, chans, reqs, err := ssh.NewServerConn(cs, &conf)
 	cancel()
 	s.unauth.Add(-1)
@@ -240,6 +248,9 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 	if id.Cert {
 		attrs = append(attrs, "cert_serial", id.CertSerial, "cert_key_id", id.CertKeyID)
 	}
+	if id.TokenID != "" {
+		attrs = append(attrs, "token_id", id.TokenID)
+	}
 	log.Info("ssh authenticated", attrs...)
 	start := time.Now()
 	defer func() { log.Info("ssh connection closed", "duration", time.Since(start).Round(time.Millisecond)) }()
@@ -255,7 +266,7 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 		info: SessionInfo{
 			ID: sid, User: id.User, Workspace: ws, KeyFingerprint: id.KeyFingerprint,
 			Cert: id.Cert, CertSerial: id.CertSerial, CertKeyID: id.CertKeyID,
-			RemoteAddr: sc.RemoteAddr().String(), Started: start, Conn: sc,
+			RemoteAddr: sc.RemoteAddr().String(), TokenID: id.TokenID, Started: start, Conn: sc,
 		},
 		id: id, user: sc, log: log, state: cs,
 	}

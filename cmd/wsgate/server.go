@@ -143,7 +143,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 	if err != nil {
 		return nil, err
 	}
-	newAPI := func(sshAddr net.Addr) (http.Handler, error) {
+	newAPI := func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error) {
 		return httpapi.New(httpapi.Config{
 			Store:          st,
 			DisableSharing: f.disableSharing,
@@ -151,6 +151,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 			Provisioner:    prov,
 			SSHAddr:        sshAddr.String(),
 			HostnameSuffix: f.hostnameSuffix,
+			AgentInfo:      agents,
 		})
 	}
 	return gateway.Start(gateway.ServerConfig{

@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// Stats, logs and connections of a real agent over a real tunnel, while
+// alice (front door) and bob (over HTTPS) are connected.
+func TestAgentInfoWithARealAgent(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
+	e.share(ws, acl.SubjectUser, "bob", acl.RoleUse)
+	info := NewAgentInfo(e.reg, e.srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	s, err := info.Stats(ctx, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Connections != 0 || len(s.Users) != 0 || s.StartedAt.IsZero() {
+		t.Fatalf("idle agent: %+v", s)
+	}
+
+	alice := e.mustDial("alice", "alice-ws")
+	sess, err := alice.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Start("cat >/dev/null"); err != nil {
+		t.Fatal(err)
+	}
+	hs := e.upgradeServer(false)
+	token, _ := e.apiToken("bob")
+	bob := e.mustDialHTTPS(hs, token, "alice-ws")
+	if r := run(t, bob, "echo hi", nil); r.stdout != "hi\n" {
+		t.Fatalf("bob: %+v", r)
+	}
+
+	eventually(t, "alice's session in the agent's stats", func() bool {
+		s, err = info.Stats(ctx, ws)
+		return err == nil && s.Sessions == 1
+	})
+	if s.Connections != 2 || len(s.Users) != 2 || s.Users[0].Name != "alice" || s.Users[0].Sessions != 1 ||
+		s.Users[1].Name != "bob" || s.Users[1].Connections != 1 || s.BytesIn == 0 || s.BytesOut == 0 {
+		t.Fatalf("stats with alice and bob connected: %+v", s)
+	}
+
+	conns := info.Connections(ws)
+	if len(conns) != 2 {
+		t.Fatalf("connections: %+v", conns)
+	}
+	a, b := conns[0], conns[1]
+	if a.User != "alice" || a.Via != "ssh" || a.KeyFingerprint == "" || a.SessionID == "" ||
+		b.User != "bob" || b.Via != "https" || b.KeyFingerprint != "" || b.Since.Before(a.Since) {
+		t.Fatalf("connections: %+v", conns)
+	}
+	if other := info.Connections(acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}); len(other) != 0 {
+		t.Fatalf("bob-ws connections: %+v", other)
+	}
+
+	lines, err := info.Logs(ctx, ws, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{`msg="ssh connection open" user=alice`, "user=bob", `msg="program started"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("agent logs lack %q:\n%s", want, all)
+		}
+	}
+	if last, err := info.Logs(ctx, ws, 2); err != nil || len(last) != 2 || last[1] != lines[len(lines)-1] {
+		t.Fatalf("last 2 lines: %q %v (all ends with %q)", last, err, lines[len(lines)-1])
+	}
+	_ = stdin.Close()
+}
+
+func TestAgentInfoAgentNotConnected(t *testing.T) {
+	e := newEnv(t)
+	info := NewAgentInfo(e.reg, e.srv)
+	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
+	if _, err := info.Stats(context.Background(), ws); !errors.Is(err, httpapi.ErrAgentNotConnected) {
+		t.Fatalf("stats: %v", err)
+	}
+	if _, err := info.Logs(context.Background(), ws, 10); !errors.Is(err, httpapi.ErrAgentNotConnected) {
+		t.Fatalf("logs: %v", err)
+	}
+}
+
+// fakeAgent connects a tunnel for key whose streams get handle instead of
+// a real agent: agents that are older or stuck.
+func (e *testEnv) fakeAgent(key string, handle func(net.Conn, tunnel.Header)) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = tunnel.Run(ctx, tunnel.ClientConfig{
+			URL: e.httpURL, Token: e.tokens[key], Handler: handle,
+			MinBackoff: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		})
+	}()
+	e.t.Cleanup(func() { cancel(); <-done })
+	eventually(e.t, "fake agent connected", func() bool { return e.reg.Connected(key) })
+}
+
+func TestAgentInfoOldAndStuckAgents(t *testing.T) {
+	e := newEnv(t)
+	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
+	info := NewAgentInfo(e.reg, e.srv)
+
+	// An agent that predates control streams closes them at once.
+	e.fakeAgent("bob/bob-ws", func(c net.Conn, _ tunnel.Header) { _ = c.Close() })
+	if _, err := info.Stats(context.Background(), ws); err == nil || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("old agent: %v", err)
+	}
+
+	// A stuck agent is given up on when ctx ends.
+	release := make(chan struct{})
+	stuck := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
+	e.fakeAgent("alice/alice-ws", func(c net.Conn, _ tunnel.Header) {
+		<-release
+		_, _ = io.Copy(io.Discard, c)
+		_ = c.Close()
+	})
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := info.Logs(ctx, stuck, 10); err == nil {
+		t.Fatal("stuck agent answered")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("gave up after %v", d)
+	}
+}
