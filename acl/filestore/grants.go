@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 func grantKey(ws string, kind acl.SubjectKind, subject string) string {
@@ -105,7 +106,7 @@ func sortGrants(gs []acl.Grant) {
 // ListGrants implements acl.Store: live grants, users first, then groups,
 // each by name.
 func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant, error) {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
@@ -128,10 +129,10 @@ func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant
 
 // ApplyGrants implements acl.Store.
 func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []acl.GrantChange) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
-	if err := validChanges(id, changes); err != nil {
+	if err := storekit.ValidChanges(id, changes); err != nil {
 		return err
 	}
 	ws := id.String()
@@ -213,7 +214,7 @@ func grantEvent(kind acl.EventKind, id acl.WorkspaceID, sk acl.SubjectKind, subj
 
 // ClearGrants implements acl.Store.
 func (s *Store) ClearGrants(ctx context.Context, id acl.WorkspaceID) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -268,7 +269,7 @@ func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, er
 
 // WorkspacesSharedWithUser implements acl.Store.
 func (s *Store) WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error) {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
@@ -324,7 +325,7 @@ func (s *Store) WorkspacesSharedWithUser(ctx context.Context, user string) ([]ac
 // WorkspacesSharedWithGroup implements acl.Store. The group holds each
 // grant in its own name, so Direct is true and ViaGroups empty.
 func (s *Store) WorkspacesSharedWithGroup(ctx context.Context, group string) ([]acl.SharedWorkspace, error) {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()

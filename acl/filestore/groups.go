@@ -2,24 +2,19 @@ package filestore
 
 import (
 	"context"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateGroup implements acl.Store. Members given at creation must exist.
 func (s *Store) CreateGroup(ctx context.Context, g acl.Group) error {
-	if err := validName("group", g.Name); err != nil {
+	members, err := storekit.CheckNewGroup(g)
+	if err != nil {
 		return err
 	}
-	if err := validOptionalName("org", g.Org); err != nil {
-		return err
-	}
-	members := slices.Clone(g.Members)
-	slices.Sort(members)
-	members = slices.Compact(members)
 	return s.update(ctx, func(w *wtx) error {
 		groups := w.Bucket(bGroups)
 		if groups.Get([]byte(g.Name)) != nil {
@@ -50,7 +45,7 @@ func addMember(w *wtx, group, user string) error {
 
 // GetGroup implements acl.Store.
 func (s *Store) GetGroup(ctx context.Context, name string) (acl.Group, error) {
-	if err := lookupName("group", name); err != nil {
+	if err := storekit.LookupName("group", name); err != nil {
 		return acl.Group{}, err
 	}
 	var g acl.Group
@@ -96,7 +91,7 @@ func (s *Store) ListGroups(ctx context.Context) ([]acl.Group, error) {
 
 // DeleteGroup implements acl.Store.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	if err := lookupName("group", name); err != nil {
+	if err := storekit.LookupName("group", name); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -124,10 +119,10 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 
 // AddGroupMember implements acl.Store; adding a member twice is a conflict.
 func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return err
 	}
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -143,10 +138,10 @@ func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
 
 // RemoveGroupMember implements acl.Store.
 func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return err
 	}
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {

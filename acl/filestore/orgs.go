@@ -6,13 +6,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 const settingsKey = "settings"
 
 // CreateOrg implements acl.Store.
 func (s *Store) CreateOrg(ctx context.Context, o acl.Org) error {
-	if err := validName("org", o.Name); err != nil {
+	if err := storekit.ValidName("org", o.Name); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -34,7 +35,7 @@ func (s *Store) CreateOrg(ctx context.Context, o acl.Org) error {
 
 // GetOrg implements acl.Store.
 func (s *Store) GetOrg(ctx context.Context, name string) (acl.Org, error) {
-	if err := lookupName("org", name); err != nil {
+	if err := storekit.LookupName("org", name); err != nil {
 		return acl.Org{}, err
 	}
 	var o acl.Org
@@ -67,7 +68,7 @@ func (s *Store) ListOrgs(ctx context.Context) ([]acl.Org, error) {
 
 // SetOrgSharingDisabled implements acl.Store.
 func (s *Store) SetOrgSharingDisabled(ctx context.Context, org string, disabled bool) error {
-	if err := lookupName("org", org); err != nil {
+	if err := storekit.LookupName("org", org); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {

@@ -56,19 +56,3 @@ func shortHash(h string) string {
 	}
 	return h
 }
-
-// lookupName turns a name that can never exist into a plain not-found, so
-// that reads answer the same for invalid and unknown names.
-func lookupName(kind, name string) error {
-	if acl.ValidateName(kind, name) != nil {
-		return acl.NotFound(kind, name)
-	}
-	return nil
-}
-
-func lookupID(id acl.WorkspaceID) error {
-	if acl.ValidateName("user", id.Owner) != nil || acl.ValidateName("workspace", id.Name) != nil {
-		return acl.NotFound("workspace", id.String())
-	}
-	return nil
-}

@@ -8,18 +8,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateToken implements acl.Store. The ID must be unique for the user and
 // the hash unique in the store.
 func (s *Store) CreateToken(ctx context.Context, t acl.Token) error {
-	if t.ID == "" {
-		return acl.Invalid("id", "token id is empty")
-	}
-	if t.Hash == "" {
-		return acl.Invalid("hash", "token hash is empty")
-	}
-	if err := lookupName("user", t.User); err != nil {
+	if err := storekit.CheckNewToken(t); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -65,7 +60,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (acl.Token, error)
 // ListTokens implements acl.Store: every token of the user, expired ones
 // included, oldest first.
 func (s *Store) ListTokens(ctx context.Context, user string) ([]acl.Token, error) {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return nil, err
 	}
 	var out []acl.Token
@@ -99,7 +94,7 @@ func sortTokens(ts []acl.Token) {
 
 // RevokeToken implements acl.Store.
 func (s *Store) RevokeToken(ctx context.Context, user, id string) error {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {

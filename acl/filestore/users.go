@@ -9,25 +9,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateUser implements acl.Store.
 func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
-	if err := validName("user", u.Name); err != nil {
+	if err := storekit.CheckNewUser(u); err != nil {
 		return err
-	}
-	if err := validOptionalName("org", u.Org); err != nil {
-		return err
-	}
-	seen := make(map[string]bool, len(u.Keys))
-	for _, k := range u.Keys {
-		if err := validKey(k); err != nil {
-			return err
-		}
-		if seen[k.Fingerprint] {
-			return &acl.ConflictError{Kind: "key", Name: k.Fingerprint, Detail: "listed twice"}
-		}
-		seen[k.Fingerprint] = true
 	}
 	return s.update(ctx, func(w *wtx) error {
 		users, keys := w.Bucket(bUsers), w.Bucket(bKeys)
@@ -62,7 +50,7 @@ func keyTaken(fp string) error {
 
 // GetUser implements acl.Store.
 func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return acl.User{}, err
 	}
 	var u acl.User
@@ -145,7 +133,7 @@ func (s *Store) updateUser(ctx context.Context, name string, fn func(w *wtx, u *
 
 // DeleteUser implements acl.Store.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -197,7 +185,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // AddUserKey implements acl.Store.
 func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) error {
-	if err := validKey(key); err != nil {
+	if err := storekit.ValidKey(key); err != nil {
 		return err
 	}
 	return s.updateUserErr(ctx, user, func(w *wtx, u *acl.User) error {
@@ -233,7 +221,7 @@ func (s *Store) RemoveUserKey(ctx context.Context, user, fingerprint string) err
 }
 
 func (s *Store) updateUserErr(ctx context.Context, name string, fn func(w *wtx, u *acl.User) error) error {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {

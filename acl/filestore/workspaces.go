@@ -8,21 +8,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateWorkspace implements acl.Store. An empty State means stopped; the
 // owner must exist; a non-empty agent token hash must be unused.
 func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
-	if err := validID(ws.ID()); err != nil {
-		return err
-	}
-	if err := validOptionalName("org", ws.Org); err != nil {
-		return err
-	}
-	if ws.State == "" {
-		ws.State = acl.StateStopped
-	}
-	if err := validState(ws.State); err != nil {
+	ws, err := storekit.CheckNewWorkspace(ws)
+	if err != nil {
 		return err
 	}
 	id := ws.ID().String()
@@ -57,7 +50,7 @@ func agentTokenTaken(id string) error {
 
 // GetWorkspace implements acl.Store.
 func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return acl.Workspace{}, err
 	}
 	var ws acl.Workspace
@@ -103,7 +96,7 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]acl.Workspace, error) {
 
 // WorkspacesOwnedBy implements acl.Store; an unknown user is not found.
 func (s *Store) WorkspacesOwnedBy(ctx context.Context, user string) ([]acl.Workspace, error) {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return nil, err
 	}
 	return s.listWorkspaces(ctx, user)
@@ -144,10 +137,10 @@ func sortWorkspaces(ws []acl.Workspace) {
 // RenameWorkspace implements acl.Store. Renaming to the current name is a
 // no-op.
 func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName string) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
-	if err := validName("workspace", newName); err != nil {
+	if err := storekit.ValidName("workspace", newName); err != nil {
 		return err
 	}
 	newID := acl.WorkspaceID{Owner: id.Owner, Name: newName}
@@ -196,7 +189,7 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 
 // SetWorkspaceState implements acl.Store.
 func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state acl.WorkspaceState) error {
-	if err := validState(state); err != nil {
+	if err := storekit.ValidState(state); err != nil {
 		return err
 	}
 	return s.updateWorkspace(ctx, id, func(w *wtx, r *workspaceRecord) error {
@@ -236,7 +229,7 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 }
 
 func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *workspaceRecord) error) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
@@ -259,7 +252,7 @@ func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func
 
 // DeleteWorkspace implements acl.Store.
 func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 func sortGrants(gs []acl.Grant) {
@@ -25,7 +26,7 @@ func decodeGrant(raw string) (acl.Grant, error) {
 // ListGrants implements acl.Store: live grants, users first, then groups,
 // each by name.
 func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant, error) {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return nil, err
 	}
 	o := s.newOp(id.String())
@@ -49,10 +50,10 @@ func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant
 
 // ApplyGrants implements acl.Store.
 func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []acl.GrantChange) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
-	if err := validChanges(id, changes); err != nil {
+	if err := storekit.ValidChanges(id, changes); err != nil {
 		return err
 	}
 	o := s.newOp(id.String())
@@ -66,7 +67,7 @@ func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []a
 
 // ClearGrants implements acl.Store.
 func (s *Store) ClearGrants(ctx context.Context, id acl.WorkspaceID) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.write(ctx, "clear_grants", id.String())
@@ -75,11 +76,11 @@ func (s *Store) ClearGrants(ctx context.Context, id acl.WorkspaceID) error {
 // DeleteExpiredGrants implements acl.Store; it reads the expiry index only
 // as far as now.
 func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, error) {
-	if now.Before(minExpiry) {
+	if now.Before(storekit.MinExpiry) {
 		return 0, nil
 	}
-	bound := maxExpiry
-	if now.Before(maxExpiry) {
+	bound := storekit.MaxExpiry
+	if now.Before(storekit.MaxExpiry) {
 		bound = now.Add(time.Nanosecond)
 	}
 	res, err := s.run(ctx, "delete_expired_grants", s.newOp(nsKey(bound)))
@@ -98,7 +99,7 @@ func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, er
 
 // WorkspacesSharedWithUser implements acl.Store.
 func (s *Store) WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error) {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return nil, err
 	}
 	return s.sharedWith(ctx, acl.SubjectUser, user)
@@ -107,7 +108,7 @@ func (s *Store) WorkspacesSharedWithUser(ctx context.Context, user string) ([]ac
 // WorkspacesSharedWithGroup implements acl.Store. The group holds each
 // grant in its own name, so Direct is true and ViaGroups empty.
 func (s *Store) WorkspacesSharedWithGroup(ctx context.Context, group string) ([]acl.SharedWorkspace, error) {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return nil, err
 	}
 	return s.sharedWith(ctx, acl.SubjectGroup, group)

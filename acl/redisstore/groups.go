@@ -5,21 +5,17 @@ import (
 	"slices"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateGroup implements acl.Store. Members given at creation must exist.
 func (s *Store) CreateGroup(ctx context.Context, g acl.Group) error {
-	if err := validName("group", g.Name); err != nil {
+	members, err := storekit.CheckNewGroup(g)
+	if err != nil {
 		return err
 	}
-	if err := validOptionalName("org", g.Org); err != nil {
-		return err
-	}
-	members := slices.Clone(g.Members)
-	slices.Sort(members)
-	members = slices.Compact(members)
 	for _, m := range members {
-		if err := lookupName("user", m); err != nil {
+		if err := storekit.LookupName("user", m); err != nil {
 			return err
 		}
 	}
@@ -32,13 +28,13 @@ func (s *Store) CreateGroup(ctx context.Context, g acl.Group) error {
 	for _, m := range members {
 		o.args = append(o.args, m)
 	}
-	_, err := s.run(ctx, "create_group", o)
+	_, err = s.run(ctx, "create_group", o)
 	return err
 }
 
 // GetGroup implements acl.Store.
 func (s *Store) GetGroup(ctx context.Context, name string) (acl.Group, error) {
-	if err := lookupName("group", name); err != nil {
+	if err := storekit.LookupName("group", name); err != nil {
 		return acl.Group{}, err
 	}
 	res, err := s.run(ctx, "get_group", s.newOp(name))
@@ -84,7 +80,7 @@ func (s *Store) ListGroups(ctx context.Context) ([]acl.Group, error) {
 
 // DeleteGroup implements acl.Store.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	if err := lookupName("group", name); err != nil {
+	if err := storekit.LookupName("group", name); err != nil {
 		return err
 	}
 	return s.write(ctx, "delete_group", name)
@@ -92,10 +88,10 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 
 // AddGroupMember implements acl.Store; adding a member twice is a conflict.
 func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return err
 	}
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.write(ctx, "add_group_member", group, user)
@@ -103,10 +99,10 @@ func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
 
 // RemoveGroupMember implements acl.Store.
 func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error {
-	if err := lookupName("group", group); err != nil {
+	if err := storekit.LookupName("group", group); err != nil {
 		return err
 	}
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.write(ctx, "remove_group_member", group, user)

@@ -5,11 +5,12 @@ import (
 	"slices"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateOrg implements acl.Store.
 func (s *Store) CreateOrg(ctx context.Context, org acl.Org) error {
-	if err := validName("org", org.Name); err != nil {
+	if err := storekit.ValidName("org", org.Name); err != nil {
 		return err
 	}
 	o := s.newOp()
@@ -25,7 +26,7 @@ func (s *Store) CreateOrg(ctx context.Context, org acl.Org) error {
 
 // GetOrg implements acl.Store.
 func (s *Store) GetOrg(ctx context.Context, name string) (acl.Org, error) {
-	if err := lookupName("org", name); err != nil {
+	if err := storekit.LookupName("org", name); err != nil {
 		return acl.Org{}, err
 	}
 	var o acl.Org
@@ -56,7 +57,7 @@ func (s *Store) ListOrgs(ctx context.Context) ([]acl.Org, error) {
 
 // SetOrgSharingDisabled implements acl.Store.
 func (s *Store) SetOrgSharingDisabled(ctx context.Context, org string, disabled bool) error {
-	if err := lookupName("org", org); err != nil {
+	if err := storekit.LookupName("org", org); err != nil {
 		return err
 	}
 	return s.write(ctx, "set_org_sharing", org, flag(disabled))

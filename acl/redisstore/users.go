@@ -6,25 +6,13 @@ import (
 	"sort"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateUser implements acl.Store.
 func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
-	if err := validName("user", u.Name); err != nil {
+	if err := storekit.CheckNewUser(u); err != nil {
 		return err
-	}
-	if err := validOptionalName("org", u.Org); err != nil {
-		return err
-	}
-	seen := make(map[string]bool, len(u.Keys))
-	for _, k := range u.Keys {
-		if err := validKey(k); err != nil {
-			return err
-		}
-		if seen[k.Fingerprint] {
-			return &acl.ConflictError{Kind: "key", Name: k.Fingerprint, Detail: "listed twice"}
-		}
-		seen[k.Fingerprint] = true
 	}
 	o := s.newOp()
 	if u.CreatedAt.IsZero() {
@@ -45,7 +33,7 @@ func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
 
 // GetUser implements acl.Store.
 func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return acl.User{}, err
 	}
 	return s.getUser(ctx, name, "")
@@ -128,7 +116,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]acl.User, error) {
 
 // SetUserSuspended implements acl.Store.
 func (s *Store) SetUserSuspended(ctx context.Context, name string, suspended bool) error {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	ev := ""
@@ -140,7 +128,7 @@ func (s *Store) SetUserSuspended(ctx context.Context, name string, suspended boo
 
 // SetUserSiteAdmin implements acl.Store.
 func (s *Store) SetUserSiteAdmin(ctx context.Context, name string, siteAdmin bool) error {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	ev := ""
@@ -152,7 +140,7 @@ func (s *Store) SetUserSiteAdmin(ctx context.Context, name string, siteAdmin boo
 
 // DeleteUser implements acl.Store.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	if err := lookupName("user", name); err != nil {
+	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	return s.write(ctx, "delete_user", name)
@@ -160,10 +148,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // AddUserKey implements acl.Store.
 func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) error {
-	if err := validKey(key); err != nil {
+	if err := storekit.ValidKey(key); err != nil {
 		return err
 	}
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	o := s.newOp()
@@ -177,7 +165,7 @@ func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) 
 
 // RemoveUserKey implements acl.Store.
 func (s *Store) RemoveUserKey(ctx context.Context, user, fingerprint string) error {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return err
 	}
 	return s.write(ctx, "remove_user_key", user, fingerprint)

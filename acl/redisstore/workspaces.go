@@ -6,21 +6,14 @@ import (
 	"slices"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // CreateWorkspace implements acl.Store. An empty State means stopped; the
 // owner must exist; a non-empty agent token hash must be unused.
 func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
-	if err := validID(ws.ID()); err != nil {
-		return err
-	}
-	if err := validOptionalName("org", ws.Org); err != nil {
-		return err
-	}
-	if ws.State == "" {
-		ws.State = acl.StateStopped
-	}
-	if err := validState(ws.State); err != nil {
+	ws, err := storekit.CheckNewWorkspace(ws)
+	if err != nil {
 		return err
 	}
 	o := s.newOp()
@@ -31,13 +24,13 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
 		ws.UpdatedAt = ws.CreatedAt
 	}
 	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(toWorkspaceRecord(ws)), ws.AgentTokenHash)
-	_, err := s.run(ctx, "create_workspace", o)
+	_, err = s.run(ctx, "create_workspace", o)
 	return err
 }
 
 // GetWorkspace implements acl.Store.
 func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return acl.Workspace{}, err
 	}
 	var r workspaceRecord
@@ -94,7 +87,7 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]acl.Workspace, error) {
 
 // WorkspacesOwnedBy implements acl.Store; an unknown user is not found.
 func (s *Store) WorkspacesOwnedBy(ctx context.Context, user string) ([]acl.Workspace, error) {
-	if err := lookupName("user", user); err != nil {
+	if err := storekit.LookupName("user", user); err != nil {
 		return nil, err
 	}
 	res, err := s.run(ctx, "list_json", s.newOp("user:"+user+":workspaces", "workspace", "user:"+user, "user", user))
@@ -115,10 +108,10 @@ func sortWorkspaces(ws []acl.Workspace) {
 // RenameWorkspace implements acl.Store. Renaming to the current name is a
 // no-op.
 func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName string) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
-	if err := validName("workspace", newName); err != nil {
+	if err := storekit.ValidName("workspace", newName); err != nil {
 		return err
 	}
 	return s.write(ctx, "rename_workspace", id.Owner, id.Name, newName)
@@ -126,10 +119,10 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 
 // SetWorkspaceState implements acl.Store.
 func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state acl.WorkspaceState) error {
-	if err := validState(state); err != nil {
+	if err := storekit.ValidState(state); err != nil {
 		return err
 	}
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	ev := ""
@@ -143,7 +136,7 @@ func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state
 // SetAgentTokenHash implements acl.Store. An empty hash leaves the
 // workspace with no agent token.
 func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash string) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.write(ctx, "set_agent_token", id.String(), hash)
@@ -151,7 +144,7 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 
 // DeleteWorkspace implements acl.Store.
 func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
-	if err := lookupID(id); err != nil {
+	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.write(ctx, "delete_workspace", id.Owner, id.String())

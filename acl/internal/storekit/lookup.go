@@ -1,0 +1,20 @@
+package storekit
+
+import "github.com/wsgate/wsgate/acl"
+
+// LookupName turns a name that can never exist into a plain not-found, so
+// that reads answer the same for invalid and unknown names.
+func LookupName(kind, name string) error {
+	if acl.ValidateName(kind, name) != nil {
+		return acl.NotFound(kind, name)
+	}
+	return nil
+}
+
+// LookupID is LookupName for a workspace id.
+func LookupID(id acl.WorkspaceID) error {
+	if acl.ValidateName("user", id.Owner) != nil || acl.ValidateName("workspace", id.Name) != nil {
+		return acl.NotFound("workspace", id.String())
+	}
+	return nil
+}
