@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +32,9 @@ func newWorkspacesCmd() *cobra.Command {
 		newWorkspacesLifecycleCmd("stop", "Stop a workspace", (*apiclient.Client).StopWorkspace),
 		newWorkspacesLifecycleCmd("update", "Update a workspace (and leave it running)", (*apiclient.Client).UpdateWorkspace),
 		newWorkspacesAgentTokenCmd(),
+		newWorkspacesStatsCmd(),
+		newWorkspacesLogsCmd(),
+		newWorkspacesConnectionsCmd(),
 	)
 	return cmd
 }
@@ -248,4 +253,144 @@ func newWorkspacesAgentTokenCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func newWorkspacesStatsCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "stats WORKSPACE",
+		Short: "Show the agent's stats: who is connected, sessions, traffic, uptime, load",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			s, err := c.WorkspaceStats(cmd.Context(), ws.ID())
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if out.json() {
+				return printJSON(w, s)
+			}
+			printStats(w, ws.ID(), s)
+			return nil
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func printStats(w io.Writer, id acl.WorkspaceID, s httpapi.AgentStats) {
+	load := "-"
+	if len(s.LoadAverage) == 3 {
+		load = fmt.Sprintf("%.2f %.2f %.2f", s.LoadAverage[0], s.LoadAverage[1], s.LoadAverage[2])
+	}
+	t := newTable(w, "WORKSPACE", id.String())
+	t.row("UPTIME", (time.Duration(s.UptimeSeconds) * time.Second).String())
+	t.row("LOAD", load)
+	t.row("CONNECTIONS", strconv.Itoa(s.Connections))
+	t.row("SESSIONS", strconv.Itoa(s.Sessions))
+	t.row("APP STREAMS", strconv.Itoa(s.TCPStreams))
+	t.row("BYTES IN", strconv.FormatUint(s.BytesIn, 10))
+	t.row("BYTES OUT", strconv.FormatUint(s.BytesOut, 10))
+	_ = t.flush()
+	if len(s.Users) == 0 {
+		fmt.Fprintln(w, "\nNobody is connected.")
+		return
+	}
+	fmt.Fprintln(w)
+	t = newTable(w, "USER", "CONNECTIONS", "SESSIONS", "APP STREAMS")
+	for _, u := range s.Users {
+		t.row(u.Name, strconv.Itoa(u.Connections), strconv.Itoa(u.Sessions), strconv.Itoa(u.TCPStreams))
+	}
+	_ = t.flush()
+}
+
+func newWorkspacesLogsCmd() *cobra.Command {
+	var (
+		lines int
+		out   *output
+	)
+	cmd := &cobra.Command{
+		Use:   "logs WORKSPACE",
+		Short: "Show the agent's recent log lines",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			if lines < 1 || lines > httpapi.MaxLogLines {
+				return fmt.Errorf("invalid -n %d: expected 1 to %d", lines, httpapi.MaxLogLines)
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			ls, err := c.WorkspaceLogs(cmd.Context(), ws.ID(), lines)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if out.json() {
+				return printJSON(w, httpapi.AgentLogs{Lines: ls})
+			}
+			for _, l := range ls {
+				fmt.Fprintln(w, l)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&lines, "lines", "n", httpapi.DefaultLogLines, "number of newest lines to show")
+	out = addOutputFlag(cmd)
+	return cmd
+}
+
+func newWorkspacesConnectionsCmd() *cobra.Command {
+	var out *output
+	cmd := &cobra.Command{
+		Use:   "connections WORKSPACE",
+		Short: "List who is connected to a workspace through the gateway",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			cs, err := c.WorkspaceConnections(cmd.Context(), ws.ID())
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if out.json() {
+				return printJSON(w, cs)
+			}
+			t := newTable(w, "USER", "VIA", "FROM", "SINCE", "SESSION")
+			for _, x := range cs {
+				t.row(x.User, x.Via, x.RemoteAddr, x.Since.Local().Format(time.DateTime), x.SessionID)
+			}
+			return t.flush()
+		},
+	}
+	out = addOutputFlag(cmd)
+	return cmd
 }

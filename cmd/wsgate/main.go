@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newWorkspacesCmd(),
 		newTokensCmd(),
 		newConfigSSHCmd(),
+		newSSHCmd(),
 	)
 	return root
 }
