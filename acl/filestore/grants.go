@@ -1,10 +1,8 @@
 package filestore
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -97,12 +95,6 @@ func deleteSubjectGrants(w *wtx, kind acl.SubjectKind, subject string) error {
 	return nil
 }
 
-func sortGrants(gs []acl.Grant) {
-	slices.SortFunc(gs, func(a, b acl.Grant) int {
-		return cmp.Or(compareIDs(a.Workspace, b.Workspace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Subject, b.Subject))
-	})
-}
-
 // ListGrants implements acl.Store: live grants, users first, then groups,
 // each by name.
 func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant, error) {
@@ -117,13 +109,13 @@ func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant
 		}
 		all, err := workspaceGrants(tx, id.String())
 		for _, g := range all {
-			if !expired(g.ExpiresAt, now) {
+			if !storekit.Expired(g.ExpiresAt, now) {
 				out = append(out, g)
 			}
 		}
 		return err
 	})
-	sortGrants(out)
+	storekit.SortGrants(out)
 	return out, err
 }
 
@@ -152,7 +144,7 @@ func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []a
 			if err != nil {
 				return err
 			}
-			live := found && !expired(old.ExpiresAt, w.now)
+			live := found && !storekit.Expired(old.ExpiresAt, w.now)
 			if found {
 				if err := deleteGrant(w, old); err != nil {
 					return err
@@ -253,7 +245,7 @@ func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, er
 			if err != nil {
 				return err
 			}
-			if !ok || !expired(g.ExpiresAt, now) {
+			if !ok || !storekit.Expired(g.ExpiresAt, now) {
 				continue
 			}
 			if err := deleteGrant(w, g); err != nil {
@@ -318,7 +310,7 @@ func (s *Store) WorkspacesSharedWithUser(ctx context.Context, user string) ([]ac
 		}
 		return nil
 	})
-	sortShared(out)
+	storekit.SortShared(out)
 	return out, err
 }
 
@@ -347,7 +339,7 @@ func (s *Store) WorkspacesSharedWithGroup(ctx context.Context, group string) ([]
 		}
 		return nil
 	})
-	sortShared(out)
+	storekit.SortShared(out)
 	return out, err
 }
 
@@ -361,13 +353,9 @@ func subjectGrants(tx *bolt.Tx, kind acl.SubjectKind, subject string, now time.T
 		if err != nil {
 			return nil, err
 		}
-		if ok && !expired(g.ExpiresAt, now) {
+		if ok && !storekit.Expired(g.ExpiresAt, now) {
 			out = append(out, g)
 		}
 	}
 	return out, nil
-}
-
-func sortShared(sw []acl.SharedWorkspace) {
-	slices.SortFunc(sw, func(a, b acl.SharedWorkspace) int { return compareIDs(a.Workspace.ID(), b.Workspace.ID()) })
 }

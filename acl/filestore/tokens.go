@@ -1,9 +1,7 @@
 package filestore
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -31,7 +29,7 @@ func (s *Store) CreateToken(ctx context.Context, t acl.Token) error {
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = w.now
 		}
-		if err := putJSON(w.Bucket(bTokens), t.Hash, toTokenRecord(t)); err != nil {
+		if err := putJSON(w.Bucket(bTokens), t.Hash, storekit.ToTokenRecord(t)); err != nil {
 			return err
 		}
 		return w.Bucket(bUserTokens).Put(uk, []byte(t.Hash))
@@ -43,15 +41,15 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (acl.Token, error)
 	now := s.cfg.Now()
 	var t acl.Token
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		var r tokenRecord
+		var r storekit.TokenRecord
 		ok, err := getJSON(tx.Bucket(bTokens), hash, &r)
 		if err != nil {
 			return err
 		}
-		if !ok || hash == "" || expired(r.ExpiresAt, now) {
-			return acl.NotFound("token", shortHash(hash))
+		if !ok || hash == "" || storekit.Expired(r.ExpiresAt, now) {
+			return acl.NotFound("token", storekit.ShortHash(hash))
 		}
-		t = r.token()
+		t = r.Token()
 		return nil
 	})
 	return t, err
@@ -71,25 +69,19 @@ func (s *Store) ListTokens(ctx context.Context, user string) ([]acl.Token, error
 		prefix := user + "\x00"
 		for _, id := range keysWithPrefix(tx.Bucket(bUserTokens), prefix) {
 			hash := tx.Bucket(bUserTokens).Get([]byte(prefix + id))
-			var r tokenRecord
+			var r storekit.TokenRecord
 			ok, err := getJSON(tx.Bucket(bTokens), string(hash), &r)
 			if err != nil {
 				return err
 			}
 			if ok {
-				out = append(out, r.token())
+				out = append(out, r.Token())
 			}
 		}
 		return nil
 	})
-	sortTokens(out)
+	storekit.SortTokens(out)
 	return out, err
-}
-
-func sortTokens(ts []acl.Token) {
-	slices.SortFunc(ts, func(a, b acl.Token) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
 }
 
 // RevokeToken implements acl.Store.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -73,19 +72,8 @@ func readUser(tx *bolt.Tx, name string) (acl.User, error) {
 		return acl.User{}, acl.NotFound("user", name)
 	}
 	u.Groups = keysWithPrefix(tx.Bucket(bUserGroups), name+"\x00")
-	sortKeys(u.Keys)
+	storekit.SortKeys(u.Keys)
 	return u, nil
-}
-
-// sortKeys orders keys by when they were added, then by fingerprint, the
-// order every backend reports.
-func sortKeys(keys []acl.PublicKey) {
-	sort.SliceStable(keys, func(i, j int) bool {
-		if !keys[i].AddedAt.Equal(keys[j].AddedAt) {
-			return keys[i].AddedAt.Before(keys[j].AddedAt)
-		}
-		return keys[i].Fingerprint < keys[j].Fingerprint
-	})
 }
 
 // ListUsers implements acl.Store.

@@ -1,9 +1,7 @@
 package filestore
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -40,7 +38,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
 		if ws.UpdatedAt.IsZero() {
 			ws.UpdatedAt = ws.CreatedAt
 		}
-		return putJSON(w.Bucket(bWorkspaces), id, toWorkspaceRecord(ws))
+		return putJSON(w.Bucket(bWorkspaces), id, storekit.ToWorkspaceRecord(ws))
 	})
 }
 
@@ -63,7 +61,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Works
 }
 
 func readWorkspace(tx *bolt.Tx, id string) (acl.Workspace, error) {
-	var r workspaceRecord
+	var r storekit.WorkspaceRecord
 	ok, err := getJSON(tx.Bucket(bWorkspaces), id, &r)
 	if err != nil {
 		return acl.Workspace{}, err
@@ -71,7 +69,7 @@ func readWorkspace(tx *bolt.Tx, id string) (acl.Workspace, error) {
 	if !ok {
 		return acl.Workspace{}, acl.NotFound("workspace", id)
 	}
-	return r.workspace(), nil
+	return r.Workspace(), nil
 }
 
 // WorkspaceByAgentTokenHash implements acl.Store.
@@ -80,7 +78,7 @@ func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		id := tx.Bucket(bAgentTokens).Get([]byte(hash))
 		if id == nil || hash == "" {
-			return acl.NotFound("agent token", shortHash(hash))
+			return acl.NotFound("agent token", storekit.ShortHash(hash))
 		}
 		var err error
 		ws, err = readWorkspace(tx, string(id))
@@ -122,16 +120,8 @@ func (s *Store) listWorkspaces(ctx context.Context, owner string) ([]acl.Workspa
 		}
 		return nil
 	})
-	sortWorkspaces(out)
+	storekit.SortWorkspaces(out)
 	return out, err
-}
-
-func compareIDs(a, b acl.WorkspaceID) int {
-	return cmp.Or(cmp.Compare(a.Owner, b.Owner), cmp.Compare(a.Name, b.Name))
-}
-
-func sortWorkspaces(ws []acl.Workspace) {
-	slices.SortFunc(ws, func(a, b acl.Workspace) int { return compareIDs(a.ID(), b.ID()) })
 }
 
 // RenameWorkspace implements acl.Store. Renaming to the current name is a
@@ -146,7 +136,7 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 	newID := acl.WorkspaceID{Owner: id.Owner, Name: newName}
 	return s.update(ctx, func(w *wtx) error {
 		wsb := w.Bucket(bWorkspaces)
-		var r workspaceRecord
+		var r storekit.WorkspaceRecord
 		ok, err := getJSON(wsb, id.String(), &r)
 		if err != nil {
 			return err
@@ -192,7 +182,7 @@ func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state
 	if err := storekit.ValidState(state); err != nil {
 		return err
 	}
-	return s.updateWorkspace(ctx, id, func(w *wtx, r *workspaceRecord) error {
+	return s.updateWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
 		r.State = state
 		switch state {
 		case acl.StateStopping, acl.StateStopped, acl.StateFailed:
@@ -205,7 +195,7 @@ func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state
 // SetAgentTokenHash implements acl.Store. An empty hash leaves the
 // workspace with no agent token.
 func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash string) error {
-	return s.updateWorkspace(ctx, id, func(w *wtx, r *workspaceRecord) error {
+	return s.updateWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
 		tokens := w.Bucket(bAgentTokens)
 		if hash != "" {
 			if holder := tokens.Get([]byte(hash)); holder != nil && string(holder) != id.String() {
@@ -228,13 +218,13 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 	})
 }
 
-func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *workspaceRecord) error) error {
+func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *storekit.WorkspaceRecord) error) error {
 	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
 		wsb := w.Bucket(bWorkspaces)
-		var r workspaceRecord
+		var r storekit.WorkspaceRecord
 		ok, err := getJSON(wsb, id.String(), &r)
 		if err != nil {
 			return err
@@ -257,7 +247,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
 	}
 	return s.update(ctx, func(w *wtx) error {
 		wsb := w.Bucket(bWorkspaces)
-		var r workspaceRecord
+		var r storekit.WorkspaceRecord
 		ok, err := getJSON(wsb, id.String(), &r)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -10,12 +9,6 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
-
-func sortGrants(gs []acl.Grant) {
-	slices.SortFunc(gs, func(a, b acl.Grant) int {
-		return cmp.Or(compareIDs(a.Workspace, b.Workspace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Subject, b.Subject))
-	})
-}
 
 func decodeGrant(raw string) (acl.Grant, error) {
 	var g acl.Grant
@@ -40,11 +33,11 @@ func (s *Store) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant
 		if err != nil {
 			return nil, err
 		}
-		if !expired(g.ExpiresAt, o.now) {
+		if !storekit.Expired(g.ExpiresAt, o.now) {
 			out = append(out, g)
 		}
 	}
-	sortGrants(out)
+	storekit.SortGrants(out)
 	return out, nil
 }
 
@@ -126,7 +119,7 @@ func (s *Store) sharedWith(ctx context.Context, kind acl.SubjectKind, name strin
 	}
 	byWS := map[string]*acl.SharedWorkspace{}
 	for i := 0; i < len(pairs); i += 2 {
-		var r workspaceRecord
+		var r storekit.WorkspaceRecord
 		if err := decode(pairs[i], &r); err != nil {
 			return nil, err
 		}
@@ -134,13 +127,13 @@ func (s *Store) sharedWith(ctx context.Context, kind acl.SubjectKind, name strin
 		if err != nil {
 			return nil, err
 		}
-		if expired(g.ExpiresAt, o.now) {
+		if storekit.Expired(g.ExpiresAt, o.now) {
 			continue
 		}
 		key := g.Workspace.String()
 		sw := byWS[key]
 		if sw == nil {
-			sw = &acl.SharedWorkspace{Workspace: r.workspace()}
+			sw = &acl.SharedWorkspace{Workspace: r.Workspace()}
 			byWS[key] = sw
 		}
 		sw.Role = max(sw.Role, g.Role)
@@ -155,6 +148,6 @@ func (s *Store) sharedWith(ctx context.Context, kind acl.SubjectKind, name strin
 		slices.Sort(sw.ViaGroups)
 		out = append(out, *sw)
 	}
-	slices.SortFunc(out, func(a, b acl.SharedWorkspace) int { return compareIDs(a.Workspace.ID(), b.Workspace.ID()) })
+	storekit.SortShared(out)
 	return out, nil
 }

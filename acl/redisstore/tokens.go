@@ -1,9 +1,7 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/internal/storekit"
@@ -19,7 +17,7 @@ func (s *Store) CreateToken(ctx context.Context, t acl.Token) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = o.now
 	}
-	o.args = append(o.args, t.User, t.ID, t.Hash, mustJSON(toTokenRecord(t)))
+	o.args = append(o.args, t.User, t.ID, t.Hash, mustJSON(storekit.ToTokenRecord(t)))
 	_, err := s.run(ctx, "create_token", o)
 	return err
 }
@@ -27,7 +25,7 @@ func (s *Store) CreateToken(ctx context.Context, t acl.Token) error {
 // TokenByHash implements acl.Store. An expired token is not found.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (acl.Token, error) {
 	now := s.cfg.Now()
-	var r tokenRecord
+	var r storekit.TokenRecord
 	ok := false
 	if hash != "" {
 		var err error
@@ -35,10 +33,10 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (acl.Token, error)
 			return acl.Token{}, err
 		}
 	}
-	if !ok || expired(r.ExpiresAt, now) {
-		return acl.Token{}, acl.NotFound("token", shortHash(hash))
+	if !ok || storekit.Expired(r.ExpiresAt, now) {
+		return acl.Token{}, acl.NotFound("token", storekit.ShortHash(hash))
 	}
-	return r.token(), nil
+	return r.Token(), nil
 }
 
 // ListTokens implements acl.Store: every token of the user, expired ones
@@ -53,15 +51,13 @@ func (s *Store) ListTokens(ctx context.Context, user string) ([]acl.Token, error
 	}
 	var out []acl.Token
 	for _, raw := range strs(res) {
-		var r tokenRecord
+		var r storekit.TokenRecord
 		if err := decode(raw, &r); err != nil {
 			return nil, err
 		}
-		out = append(out, r.token())
+		out = append(out, r.Token())
 	}
-	slices.SortFunc(out, func(a, b acl.Token) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
+	storekit.SortTokens(out)
 	return out, nil
 }
 

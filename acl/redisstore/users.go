@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/internal/storekit"
@@ -72,24 +71,13 @@ func decodeUser(res []any) (acl.User, error) {
 		}
 		u.Keys = append(u.Keys, k)
 	}
-	sortKeys(u.Keys)
+	storekit.SortKeys(u.Keys)
 	u.Groups = strs(res[2])
 	if len(u.Groups) == 0 {
 		u.Groups = nil
 	}
 	slices.Sort(u.Groups)
 	return u, nil
-}
-
-// sortKeys orders keys by when they were added, then by fingerprint, the
-// order every backend reports.
-func sortKeys(keys []acl.PublicKey) {
-	sort.SliceStable(keys, func(i, j int) bool {
-		if !keys[i].AddedAt.Equal(keys[j].AddedAt) {
-			return keys[i].AddedAt.Before(keys[j].AddedAt)
-		}
-		return keys[i].Fingerprint < keys[j].Fingerprint
-	})
 }
 
 // ListUsers implements acl.Store.

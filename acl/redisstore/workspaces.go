@@ -1,9 +1,7 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/internal/storekit"
@@ -23,7 +21,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
 	if ws.UpdatedAt.IsZero() {
 		ws.UpdatedAt = ws.CreatedAt
 	}
-	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(toWorkspaceRecord(ws)), ws.AgentTokenHash)
+	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(storekit.ToWorkspaceRecord(ws)), ws.AgentTokenHash)
 	_, err = s.run(ctx, "create_workspace", o)
 	return err
 }
@@ -33,7 +31,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Works
 	if err := storekit.LookupID(id); err != nil {
 		return acl.Workspace{}, err
 	}
-	var r workspaceRecord
+	var r storekit.WorkspaceRecord
 	ok, err := s.getJSON(ctx, "workspace:"+id.String(), &r)
 	if err != nil {
 		return acl.Workspace{}, err
@@ -41,7 +39,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Works
 	if !ok {
 		return acl.Workspace{}, acl.NotFound("workspace", id.String())
 	}
-	return r.workspace(), nil
+	return r.Workspace(), nil
 }
 
 // WorkspaceByAgentTokenHash implements acl.Store; one round trip.
@@ -49,7 +47,7 @@ func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl
 	if hash == "" {
 		return acl.Workspace{}, acl.NotFound("agent token", "")
 	}
-	res, err := s.run(ctx, "workspace_by_agent_token", s.newOp(hash, shortHash(hash)))
+	res, err := s.run(ctx, "workspace_by_agent_token", s.newOp(hash, storekit.ShortHash(hash)))
 	if err != nil {
 		return acl.Workspace{}, err
 	}
@@ -66,13 +64,13 @@ func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl
 func decodeWorkspaces(res []any) ([]acl.Workspace, error) {
 	var out []acl.Workspace
 	for _, raw := range strs(res) {
-		var r workspaceRecord
+		var r storekit.WorkspaceRecord
 		if err := decode(raw, &r); err != nil {
 			return nil, err
 		}
-		out = append(out, r.workspace())
+		out = append(out, r.Workspace())
 	}
-	sortWorkspaces(out)
+	storekit.SortWorkspaces(out)
 	return out, nil
 }
 
@@ -95,14 +93,6 @@ func (s *Store) WorkspacesOwnedBy(ctx context.Context, user string) ([]acl.Works
 		return nil, err
 	}
 	return decodeWorkspaces(res)
-}
-
-func compareIDs(a, b acl.WorkspaceID) int {
-	return cmp.Or(cmp.Compare(a.Owner, b.Owner), cmp.Compare(a.Name, b.Name))
-}
-
-func sortWorkspaces(ws []acl.Workspace) {
-	slices.SortFunc(ws, func(a, b acl.Workspace) int { return compareIDs(a.ID(), b.ID()) })
 }
 
 // RenameWorkspace implements acl.Store. Renaming to the current name is a

@@ -70,7 +70,9 @@ func TestValidChanges(t *testing.T) {
 }
 
 func TestCheckNewUser(t *testing.T) {
-	k := func(fp string) acl.PublicKey { return acl.PublicKey{Fingerprint: fp, AuthorizedKey: "ssh-ed25519 AAAA"} }
+	k := func(fp string) acl.PublicKey {
+		return acl.PublicKey{Fingerprint: fp, AuthorizedKey: "ssh-ed25519 AAAA"}
+	}
 	for _, tc := range []struct {
 		name     string
 		u        acl.User

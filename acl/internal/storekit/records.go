@@ -1,4 +1,4 @@
-package filestore
+package storekit
 
 import (
 	"time"
@@ -6,9 +6,9 @@ import (
 	"github.com/wsgate/wsgate/acl"
 )
 
-// workspaceRecord is a workspace as stored: unlike acl.Workspace's JSON it
+// WorkspaceRecord is a workspace as stored: unlike acl.Workspace's JSON it
 // keeps the agent token hash.
-type workspaceRecord struct {
+type WorkspaceRecord struct {
 	Owner          string             `json:"owner"`
 	Name           string             `json:"name"`
 	Org            string             `json:"org,omitempty"`
@@ -18,18 +18,20 @@ type workspaceRecord struct {
 	UpdatedAt      time.Time          `json:"updated_at"`
 }
 
-func toWorkspaceRecord(w acl.Workspace) workspaceRecord {
-	return workspaceRecord{Owner: w.Owner, Name: w.Name, Org: w.Org, State: w.State,
+// ToWorkspaceRecord is w as stored.
+func ToWorkspaceRecord(w acl.Workspace) WorkspaceRecord {
+	return WorkspaceRecord{Owner: w.Owner, Name: w.Name, Org: w.Org, State: w.State,
 		AgentTokenHash: w.AgentTokenHash, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
-func (r workspaceRecord) workspace() acl.Workspace {
+// Workspace is the stored workspace back as an acl.Workspace.
+func (r WorkspaceRecord) Workspace() acl.Workspace {
 	return acl.Workspace{Owner: r.Owner, Name: r.Name, Org: r.Org, State: r.State,
 		AgentTokenHash: r.AgentTokenHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-// tokenRecord is a token as stored, hash included.
-type tokenRecord struct {
+// TokenRecord is a token as stored, hash included.
+type TokenRecord struct {
 	ID        string    `json:"id"`
 	User      string    `json:"user"`
 	Name      string    `json:"name"`
@@ -38,19 +40,21 @@ type tokenRecord struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
-func toTokenRecord(t acl.Token) tokenRecord {
-	return tokenRecord{ID: t.ID, User: t.User, Name: t.Name, Hash: t.Hash, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+// ToTokenRecord is t as stored.
+func ToTokenRecord(t acl.Token) TokenRecord {
+	return TokenRecord{ID: t.ID, User: t.User, Name: t.Name, Hash: t.Hash, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
 }
 
-func (r tokenRecord) token() acl.Token {
+// Token is the stored token back as an acl.Token.
+func (r TokenRecord) Token() acl.Token {
 	return acl.Token{ID: r.ID, User: r.User, Name: r.Name, Hash: r.Hash, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
-// expired reports whether a deadline (zero: none) has passed at now.
-func expired(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
+// Expired reports whether a deadline (zero: none) has passed at now.
+func Expired(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 
-// shortHash names a secret's hash in errors without spelling it out.
-func shortHash(h string) string {
+// ShortHash names a secret's hash in errors without spelling it out.
+func ShortHash(h string) string {
 	if len(h) > 8 {
 		return h[:8] + "…"
 	}
