@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // Config says where the store lives and how it behaves.
@@ -21,24 +23,13 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-const (
-	defaultLockTimeout = time.Second
-	defaultEventBuffer = 256
-)
+const defaultLockTimeout = time.Second
 
 func (c Config) withDefaults() Config {
 	if c.LockTimeout == 0 {
 		c.LockTimeout = defaultLockTimeout
 	}
-	if c.EventBuffer == 0 {
-		c.EventBuffer = defaultEventBuffer
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	storekit.Defaults(&c.EventBuffer, &c.Now, &c.Logger)
 	return c
 }
 

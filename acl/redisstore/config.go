@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsgate/wsgate/acl/internal/storekit"
 )
 
 // Config says which Redis to use and how.
@@ -32,27 +34,16 @@ type Config struct {
 // DefaultPrefix starts every key when Config.Prefix is empty.
 const DefaultPrefix = "wsgate:"
 
-const (
-	defaultEventBuffer         = 256
-	defaultHealthCheckInterval = 10 * time.Second
-)
+const defaultHealthCheckInterval = 10 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
 	}
-	if c.EventBuffer == 0 {
-		c.EventBuffer = defaultEventBuffer
-	}
 	if c.HealthCheckInterval == 0 {
 		c.HealthCheckInterval = defaultHealthCheckInterval
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	storekit.Defaults(&c.EventBuffer, &c.Now, &c.Logger)
 	return c
 }
 
