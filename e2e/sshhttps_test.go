@@ -1,0 +1,351 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+// cliEnv is the environment of a wsgate CLI call as user (token "" means
+// a wrong one).
+func (d *devEnv) cliEnv(t testing.TB, user string) []string {
+	t.Helper()
+	token := "wsg_not-a-real-token"
+	if user != "" {
+		token = d.token(t, user)
+	}
+	return append(os.Environ(), "WSGATE_URL="+d.url, "WSGATE_TOKEN="+token, "HOME="+t.TempDir())
+}
+
+// wsgateAs runs the wsgate binary as user with stdin and returns its
+// output and exit code.
+func (d *devEnv) wsgateAs(t testing.TB, user string, stdin io.Reader, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(wsgateBin, args...)
+	cmd.Env = d.cliEnv(t, user)
+	var stdout, stderr strings.Builder
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("wsgate %v did not finish in 60s; stderr %s", args, stderr.String())
+	}
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// proxySSHArgs are OpenSSH arguments that reach target through
+// `wsgate ssh --stdio` instead of the SSH port. keyUser's key is offered
+// (it must not matter); the host key is pinned for the alias "gw".
+func (d *devEnv) proxySSHArgs(t testing.TB, keyUser, target string, command ...string) []string {
+	t.Helper()
+	pub, err := os.ReadFile(filepath.Join(d.dir, "host_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, []byte("gw "+string(pub)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{
+		"-F", "/dev/null",
+		"-i", d.key(keyUser),
+		"-o", "IdentitiesOnly=yes",
+		"-o", "IdentityAgent=none",
+		"-o", "UserKnownHostsFile=" + kh,
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "BatchMode=yes",
+		"-o", "LogLevel=ERROR",
+		"-o", "ProxyCommand=" + wsgateBin + " ssh --stdio %h",
+		"-l", target, "gw",
+	}
+	return append(args, command...)
+}
+
+// runProxySSH runs OpenSSH through the ProxyCommand with user's API token.
+func (d *devEnv) runProxySSH(t testing.TB, tokenUser, keyUser, target string, stdin io.Reader, command ...string) result {
+	t.Helper()
+	cmd := exec.Command("ssh", d.proxySSHArgs(t, keyUser, target, command...)...)
+	cmd.Env = d.cliEnv(t, tokenUser)
+	var stdout, stderr strings.Builder
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("ssh via ProxyCommand did not finish in 60s; stderr %s", stderr.String())
+	}
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestOpenSSHThroughStdioProxy: stock ssh with `wsgate ssh --stdio %h` as
+// ProxyCommand reaches the workspace as the token's user, whatever key it
+// offers, and stdin's EOF crosses the proxy.
+func TestOpenSSHThroughStdioProxy(t *testing.T) {
+	requireTool(t, "ssh")
+	d := startDev(t)
+
+	r := d.runProxySSH(t, "alice", "alice", "alice-ws", nil, "echo hi $WSGATE_USER")
+	if r.code != 0 || r.stdout != "hi alice\n" {
+		t.Fatalf("alice via proxy: %+v", r)
+	}
+	// bob's key with alice's token is still alice.
+	r = d.runProxySSH(t, "alice", "bob", "alice-ws", nil, "echo $WSGATE_USER")
+	if r.code != 0 || r.stdout != "alice\n" {
+		t.Fatalf("alice's token, bob's key: %+v", r)
+	}
+	// 1 MiB through stdin: cat ends only if the EOF crossed.
+	payload := strings.Repeat("0123456789abcdef", 1<<16)
+	r = d.runProxySSH(t, "alice", "alice", "alice-ws", strings.NewReader(payload), "wc -c")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "1048576" {
+		t.Fatalf("wc -c through the proxy: %+v", r)
+	}
+	if r := d.runProxySSH(t, "alice", "alice", "alice-ws", nil, "exit 7"); r.code != 7 {
+		t.Fatalf("exit 7: %+v", r)
+	}
+
+	// A wrong token: the proxy says why and ssh fails.
+	r = d.runProxySSH(t, "", "alice", "alice-ws", nil, "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "unauthorized: missing, invalid or expired API token") {
+		t.Fatalf("wrong token: %+v", r)
+	}
+	// bob without a share reads what the SSH port tells him.
+	viaProxy := d.runProxySSH(t, "bob", "bob", "alice-ws", nil, "true")
+	viaPort := d.sshRun(t, "bob", "alice-ws", nil, "true")
+	if viaProxy.code != 1 || viaProxy.stderr != viaPort.stderr || viaPort.code != 1 {
+		t.Fatalf("bob without share: proxy %+v, port %+v", viaProxy, viaPort)
+	}
+}
+
+// TestWsgateSSH: `wsgate ssh <ws> [command]` runs commands with stdin
+// wired, passes the exit status through and refuses like the SSH port.
+func TestWsgateSSH(t *testing.T) {
+	requireTool(t, "ssh")
+	d := startDev(t)
+
+	if r := d.wsgateAs(t, "alice", nil, "ssh", "alice-ws", "echo", "hi", "there"); r.code != 0 || r.stdout != "hi there\n" {
+		t.Fatalf("echo: %+v", r)
+	}
+	if r := d.wsgateAs(t, "alice", nil, "ssh", "alice/alice-ws", "exit 7"); r.code != 7 || r.stderr != "" {
+		t.Fatalf("exit 7: %+v", r)
+	}
+	if r := d.wsgateAs(t, "alice", strings.NewReader("12345"), "ssh", "alice-ws", "wc", "-c"); r.code != 0 || strings.TrimSpace(r.stdout) != "5" {
+		t.Fatalf("stdin: %+v", r)
+	}
+	if r := d.wsgateAs(t, "alice", nil, "ssh", "alice-ws", "echo out; echo err >&2"); r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Fatalf("stdout and stderr: %+v", r)
+	}
+	if r := d.wsgateAs(t, "alice", nil, "ssh", "alice-ws", "kill -TERM $$"); r.code != 128+15 {
+		t.Fatalf("killed by TERM: %+v", r)
+	}
+	// Without a command and without a terminal: a shell reading stdin.
+	if r := d.wsgateAs(t, "alice", strings.NewReader("echo from-shell\n"), "ssh", "alice-ws"); r.code != 0 || r.stdout != "from-shell\n" {
+		t.Fatalf("shell on stdin: %+v", r)
+	}
+
+	r := d.wsgateAs(t, "", nil, "ssh", "alice-ws", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "unauthorized: missing, invalid or expired API token") || !strings.Contains(r.stderr, "wsgate login") {
+		t.Fatalf("wrong token: %+v", r)
+	}
+	viaHTTPS := d.wsgateAs(t, "bob", nil, "ssh", "alice-ws", "true")
+	viaPort := d.sshRun(t, "bob", "alice-ws", nil, "true")
+	if viaHTTPS.code != 1 || viaHTTPS.stderr != viaPort.stderr {
+		t.Fatalf("bob without share: https %+v, port %+v", viaHTTPS, viaPort)
+	}
+	if r := d.wsgateCLI(t, "alice", "sharing", "share", "alice-ws", "--user", "bob"); r.code != 0 {
+		t.Fatalf("share: %+v", r)
+	}
+	if r := d.wsgateAs(t, "bob", nil, "ssh", "alice-ws", "echo $WSGATE_USER"); r.code != 0 || r.stdout != "bob\n" {
+		t.Fatalf("bob after share: %+v", r)
+	}
+}
+
+// TestWsgateSSHTerminal: on a terminal, `wsgate ssh <ws>` gives a shell
+// with a pty of the local size, follows resizes, and exits with the
+// shell's status.
+func TestWsgateSSHTerminal(t *testing.T) {
+	d := startDev(t)
+	cmd := exec.Command(wsgateBin, "ssh", "alice-ws")
+	cmd.Env = append(d.cliEnv(t, "alice"), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(out, f) // ends with EIO once wsgate is gone
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+		}
+		f.Close()
+		<-copied
+		if t.Failed() {
+			t.Logf("terminal output:\n%q", out.String())
+		}
+	})
+
+	type_ := func(s string) {
+		if _, err := io.WriteString(f, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type_("stty size; test -t 0 && echo tty-$((40+2))\r")
+	waitFor(t, 20*time.Second, "the remote shell's size and tty", func() bool {
+		s := out.String()
+		return strings.Contains(s, "30 100") && strings.Contains(s, "tty-42")
+	})
+
+	if err := pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	// The resize travels as SIGWINCH → window-change, asynchronously: ask
+	// again until the shell reports it.
+	deadline := time.Now().Add(20 * time.Second)
+	var asked time.Time
+	for ; !strings.Contains(out.String(), "40 120"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the remote terminal never saw the resize")
+		}
+		if time.Since(asked) > time.Second {
+			type_("stty size\r")
+			asked = time.Now()
+		}
+	}
+
+	type_("exit 3\r")
+	select {
+	case err := <-exited:
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 3 {
+			t.Fatalf("wsgate ssh ended with %v, want exit status 3", err)
+		}
+		exited <- err
+	case <-time.After(20 * time.Second):
+		t.Fatal("wsgate ssh did not exit after the shell did")
+	}
+}
+
+// TestWorkspaceStatsLogsConnections: the CLI shows who is connected, the
+// agent's stats and its logs, to users with at least `use`.
+func TestWorkspaceStatsLogsConnections(t *testing.T) {
+	requireTool(t, "ssh")
+	d := startDev(t)
+	if r := d.wsgateCLI(t, "alice", "sharing", "share", "alice-ws", "--user", "bob"); r.code != 0 {
+		t.Fatalf("share: %+v", r)
+	}
+	// alice over the SSH port, bob over HTTPS, each with a long command.
+	background := func(name string, args []string, env []string) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	}
+	background("ssh", append(d.sshArgs("alice", "alice-ws"), "cat"), os.Environ())
+	background(wsgateBin, []string{"ssh", "alice-ws", "cat"}, d.cliEnv(t, "bob"))
+
+	var stats httpapi.AgentStats
+	waitFor(t, 20*time.Second, "both sessions in the stats", func() bool {
+		r := d.wsgateCLI(t, "bob", "workspaces", "stats", "alice/alice-ws", "-o", "json")
+		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &stats) == nil && stats.Sessions == 2
+	})
+	if stats.Connections != 2 || len(stats.Users) != 2 || stats.Users[0].Name != "alice" || stats.Users[1].Name != "bob" ||
+		stats.BytesIn == 0 || stats.UptimeSeconds <= 0 {
+		t.Fatalf("stats: %+v", stats)
+	}
+	r := d.wsgateCLI(t, "alice", "workspaces", "stats", "alice-ws")
+	for _, want := range []string{"WORKSPACE    alice/alice-ws", "CONNECTIONS  2", "SESSIONS     2", "USER", "alice", "bob"} {
+		mustContain(t, "stats table", r.stdout, want)
+	}
+
+	var conns []httpapi.Connection
+	r = d.wsgateCLI(t, "alice", "workspaces", "connections", "alice-ws", "-o", "json")
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &conns) != nil || len(conns) != 2 {
+		t.Fatalf("connections: %+v", r)
+	}
+	via := map[string]string{}
+	for _, c := range conns {
+		via[c.User] = c.Via
+	}
+	if via["alice"] != "ssh" || via["bob"] != "https" {
+		t.Fatalf("connections: %+v", conns)
+	}
+	r = d.wsgateCLI(t, "bob", "workspaces", "connections", "alice/alice-ws")
+	mustContain(t, "connections table", r.stdout, "USER   VIA")
+	mustContain(t, "connections table", r.stdout, "https")
+
+	r = d.wsgateCLI(t, "alice", "workspaces", "logs", "alice-ws", "-n", "3")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
+		t.Fatalf("logs -n 3: %+v", r)
+	}
+	var logs httpapi.AgentLogs
+	r = d.wsgateCLI(t, "bob", "workspaces", "logs", "alice/alice-ws", "-o", "json")
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &logs) != nil || !strings.Contains(strings.Join(logs.Lines, "\n"), "user=bob") {
+		t.Fatalf("logs as bob: %+v", r)
+	}
+
+	// carol has no share: the workspace does not exist for her.
+	for _, sub := range []string{"stats", "logs", "connections"} {
+		r := d.wsgateCLI(t, "carol", "workspaces", sub, "alice/alice-ws")
+		if r.code == 0 || !strings.Contains(r.stderr, "not found") {
+			t.Fatalf("carol %s: %+v", sub, r)
+		}
+	}
+	// A stopped workspace has no agent to ask.
+	if r := d.wsgateCLI(t, "alice", "workspaces", "stop", "alice-ws"); r.code != 0 {
+		t.Fatalf("stop: %+v", r)
+	}
+	r = d.wsgateCLI(t, "alice", "workspaces", "stats", "alice-ws")
+	if r.code == 0 || !strings.Contains(r.stderr, "workspace alice/alice-ws is not running: its agent is not connected") {
+		t.Fatalf("stats of a stopped workspace: %+v", r)
+	}
+}
