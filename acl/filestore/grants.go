@@ -73,6 +73,21 @@ func workspaceGrants(tx *bolt.Tx, ws string) ([]acl.Grant, error) {
 	return out, nil
 }
 
+// deleteWorkspaceGrants removes every stored grant of a workspace and
+// returns them.
+func deleteWorkspaceGrants(w *wtx, ws string) ([]acl.Grant, error) {
+	grants, err := workspaceGrants(w.Tx, ws)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
+		if err := deleteGrant(w, g); err != nil {
+			return nil, err
+		}
+	}
+	return grants, nil
+}
+
 // deleteSubjectGrants removes every grant that names a user or group.
 func deleteSubjectGrants(w *wtx, kind acl.SubjectKind, subject string) error {
 	prefix := join(kind.String(), subject) + "\x00"
@@ -181,12 +196,8 @@ func grantable(w *wtx, c acl.GrantChange) error {
 		return nil
 	}
 	var u acl.User
-	ok, err := getJSON(w.Bucket(bUsers), c.Subject, &u)
-	if err != nil {
+	if err := getExisting(w.Bucket(bUsers), "user", c.Subject, &u); err != nil {
 		return err
-	}
-	if !ok {
-		return acl.NotFound("user", c.Subject)
 	}
 	if u.Suspended && c.Role != acl.RoleNone {
 		return acl.Invalid("subject", "user %q is suspended", c.Subject)
@@ -206,24 +217,12 @@ func grantEvent(kind acl.EventKind, id acl.WorkspaceID, sk acl.SubjectKind, subj
 
 // ClearGrants implements acl.Store.
 func (s *Store) ClearGrants(ctx context.Context, id acl.WorkspaceID) error {
-	if err := storekit.LookupID(id); err != nil {
-		return err
-	}
-	return s.update(ctx, func(w *wtx) error {
-		if w.Bucket(bWorkspaces).Get([]byte(id.String())) == nil {
-			return acl.NotFound("workspace", id.String())
-		}
-		grants, err := workspaceGrants(w.Tx, id.String())
-		if err != nil {
-			return err
-		}
+	return s.onWorkspace(ctx, id, func(w *wtx, _ *storekit.WorkspaceRecord) error {
+		grants, err := deleteWorkspaceGrants(w, id.String())
 		for _, g := range grants {
-			if err := deleteGrant(w, g); err != nil {
-				return err
-			}
 			w.emit(grantEvent(acl.EventGrantRemoved, id, g.Kind, g.Subject, acl.RoleNone))
 		}
-		return nil
+		return err
 	})
 }
 

@@ -59,12 +59,8 @@ func (s *Store) GetGroup(ctx context.Context, name string) (acl.Group, error) {
 
 func readGroup(tx *bolt.Tx, name string) (acl.Group, error) {
 	var g acl.Group
-	ok, err := getJSON(tx.Bucket(bGroups), name, &g)
-	if err != nil {
+	if err := getExisting(tx.Bucket(bGroups), "group", name, &g); err != nil {
 		return acl.Group{}, err
-	}
-	if !ok {
-		return acl.Group{}, acl.NotFound("group", name)
 	}
 	g.Members = keysWithPrefix(tx.Bucket(bMembers), name+"\x00")
 	if g.Members == nil {
@@ -119,17 +115,8 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 
 // AddGroupMember implements acl.Store; adding a member twice is a conflict.
 func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
-	if err := storekit.LookupName("group", group); err != nil {
-		return err
-	}
-	if err := storekit.LookupName("user", user); err != nil {
-		return err
-	}
-	return s.update(ctx, func(w *wtx) error {
-		if err := groupAndUserExist(w, group, user); err != nil {
-			return err
-		}
-		if w.Bucket(bMembers).Get([]byte(join(group, user))) != nil {
+	return s.onMembership(ctx, group, user, func(w *wtx, mk []byte) error {
+		if w.Bucket(bMembers).Get(mk) != nil {
 			return &acl.ConflictError{Kind: "member", Name: user, Detail: "already in group " + group}
 		}
 		return addMember(w, group, user)
@@ -138,17 +125,7 @@ func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
 
 // RemoveGroupMember implements acl.Store.
 func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error {
-	if err := storekit.LookupName("group", group); err != nil {
-		return err
-	}
-	if err := storekit.LookupName("user", user); err != nil {
-		return err
-	}
-	return s.update(ctx, func(w *wtx) error {
-		if err := groupAndUserExist(w, group, user); err != nil {
-			return err
-		}
-		mk := []byte(join(group, user))
+	return s.onMembership(ctx, group, user, func(w *wtx, mk []byte) error {
 		if w.Bucket(bMembers).Get(mk) == nil {
 			return acl.NotFound("member", user)
 		}
@@ -163,12 +140,19 @@ func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error
 	})
 }
 
-func groupAndUserExist(w *wtx, group, user string) error {
-	if w.Bucket(bGroups).Get([]byte(group)) == nil {
-		return acl.NotFound("group", group)
+// onMembership runs fn in one write once group and user both exist; mk is
+// their key in the members bucket.
+func (s *Store) onMembership(ctx context.Context, group, user string, fn func(w *wtx, mk []byte) error) error {
+	if err := storekit.LookupMembership(group, user); err != nil {
+		return err
 	}
-	if w.Bucket(bUsers).Get([]byte(user)) == nil {
-		return acl.NotFound("user", user)
-	}
-	return nil
+	return s.update(ctx, func(w *wtx) error {
+		if w.Bucket(bGroups).Get([]byte(group)) == nil {
+			return acl.NotFound("group", group)
+		}
+		if w.Bucket(bUsers).Get([]byte(user)) == nil {
+			return acl.NotFound("user", user)
+		}
+		return fn(w, []byte(join(group, user)))
+	})
 }

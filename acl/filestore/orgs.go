@@ -40,11 +40,7 @@ func (s *Store) GetOrg(ctx context.Context, name string) (acl.Org, error) {
 	}
 	var o acl.Org
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bOrgs), name, &o)
-		if err == nil && !ok {
-			err = acl.NotFound("org", name)
-		}
-		return err
+		return getExisting(tx.Bucket(bOrgs), "org", name, &o)
 	})
 	return o, err
 }
@@ -74,12 +70,8 @@ func (s *Store) SetOrgSharingDisabled(ctx context.Context, org string, disabled 
 	return s.update(ctx, func(w *wtx) error {
 		orgs := w.Bucket(bOrgs)
 		var o acl.Org
-		ok, err := getJSON(orgs, org, &o)
-		if err != nil {
+		if err := getExisting(orgs, "org", org, &o); err != nil {
 			return err
-		}
-		if !ok {
-			return acl.NotFound("org", org)
 		}
 		o.SharingDisabled = disabled
 		if disabled {

@@ -158,6 +158,16 @@ func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
 	return true, nil
 }
 
+// getExisting is getJSON for a record that must exist: a missing key is
+// acl.NotFound(kind, key).
+func getExisting(b *bolt.Bucket, kind, key string, v any) error {
+	ok, err := getJSON(b, key, v)
+	if err == nil && !ok {
+		err = acl.NotFound(kind, key)
+	}
+	return err
+}
+
 func putJSON(b *bolt.Bucket, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {

@@ -64,12 +64,8 @@ func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
 // readUser loads a user and fills in their groups, sorted.
 func readUser(tx *bolt.Tx, name string) (acl.User, error) {
 	var u acl.User
-	ok, err := getJSON(tx.Bucket(bUsers), name, &u)
-	if err != nil {
+	if err := getExisting(tx.Bucket(bUsers), "user", name, &u); err != nil {
 		return acl.User{}, err
-	}
-	if !ok {
-		return acl.User{}, acl.NotFound("user", name)
 	}
 	u.Groups = keysWithPrefix(tx.Bucket(bUserGroups), name+"\x00")
 	storekit.SortKeys(u.Keys)
@@ -121,18 +117,7 @@ func (s *Store) updateUser(ctx context.Context, name string, fn func(w *wtx, u *
 
 // DeleteUser implements acl.Store.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	if err := storekit.LookupName("user", name); err != nil {
-		return err
-	}
-	return s.update(ctx, func(w *wtx) error {
-		var u acl.User
-		ok, err := getJSON(w.Bucket(bUsers), name, &u)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return acl.NotFound("user", name)
-		}
+	return s.onUser(ctx, name, func(w *wtx, u *acl.User) error {
 		if owned := keysWithPrefix(w.Bucket(bWorkspaces), name+"/"); len(owned) > 0 {
 			return &acl.ConflictError{Kind: "user", Name: name,
 				Detail: fmt.Sprintf("still owns %d workspace(s); delete them first", len(owned))}
@@ -208,24 +193,28 @@ func (s *Store) RemoveUserKey(ctx context.Context, user, fingerprint string) err
 	})
 }
 
-func (s *Store) updateUserErr(ctx context.Context, name string, fn func(w *wtx, u *acl.User) error) error {
+// onUser runs fn in one write on the stored user name, who must exist.
+func (s *Store) onUser(ctx context.Context, name string, fn func(w *wtx, u *acl.User) error) error {
 	if err := storekit.LookupName("user", name); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
-		users := w.Bucket(bUsers)
 		var u acl.User
-		ok, err := getJSON(users, name, &u)
-		if err != nil {
+		if err := getExisting(w.Bucket(bUsers), "user", name, &u); err != nil {
 			return err
 		}
-		if !ok {
-			return acl.NotFound("user", name)
-		}
-		if err := fn(w, &u); err != nil {
+		return fn(w, &u)
+	})
+}
+
+// updateUserErr is onUser for changes that keep the user: it stores the
+// user fn changed.
+func (s *Store) updateUserErr(ctx context.Context, name string, fn func(w *wtx, u *acl.User) error) error {
+	return s.onUser(ctx, name, func(w *wtx, u *acl.User) error {
+		if err := fn(w, u); err != nil {
 			return err
 		}
-		return putJSON(users, name, u)
+		return putJSON(w.Bucket(bUsers), name, *u)
 	})
 }
 

@@ -62,12 +62,8 @@ func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Works
 
 func readWorkspace(tx *bolt.Tx, id string) (acl.Workspace, error) {
 	var r storekit.WorkspaceRecord
-	ok, err := getJSON(tx.Bucket(bWorkspaces), id, &r)
-	if err != nil {
+	if err := getExisting(tx.Bucket(bWorkspaces), "workspace", id, &r); err != nil {
 		return acl.Workspace{}, err
-	}
-	if !ok {
-		return acl.Workspace{}, acl.NotFound("workspace", id)
 	}
 	return r.Workspace(), nil
 }
@@ -127,6 +123,7 @@ func (s *Store) listWorkspaces(ctx context.Context, owner string) ([]acl.Workspa
 // RenameWorkspace implements acl.Store. Renaming to the current name is a
 // no-op.
 func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName string) error {
+	// The id before the new name, in the order redisstore checks them too.
 	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
@@ -134,30 +131,19 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 		return err
 	}
 	newID := acl.WorkspaceID{Owner: id.Owner, Name: newName}
-	return s.update(ctx, func(w *wtx) error {
-		wsb := w.Bucket(bWorkspaces)
-		var r storekit.WorkspaceRecord
-		ok, err := getJSON(wsb, id.String(), &r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return acl.NotFound("workspace", id.String())
-		}
+	return s.onWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
 		if newName == id.Name {
 			return nil
 		}
+		wsb := w.Bucket(bWorkspaces)
 		if wsb.Get([]byte(newID.String())) != nil {
 			return acl.Conflict("workspace", newID.String())
 		}
-		grants, err := workspaceGrants(w.Tx, id.String())
+		grants, err := deleteWorkspaceGrants(w, id.String())
 		if err != nil {
 			return err
 		}
 		for _, g := range grants {
-			if err := deleteGrant(w, g); err != nil {
-				return err
-			}
 			g.Workspace = newID
 			if err := putGrant(w, g); err != nil {
 				return err
@@ -173,7 +159,7 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 			return err
 		}
 		w.emit(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: id})
-		return putJSON(wsb, newID.String(), r)
+		return putJSON(wsb, newID.String(), *r)
 	})
 }
 
@@ -218,58 +204,45 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 	})
 }
 
-func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *storekit.WorkspaceRecord) error) error {
+// onWorkspace runs fn in one write on the stored record of workspace id,
+// which must exist.
+func (s *Store) onWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *storekit.WorkspaceRecord) error) error {
 	if err := storekit.LookupID(id); err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *wtx) error {
-		wsb := w.Bucket(bWorkspaces)
 		var r storekit.WorkspaceRecord
-		ok, err := getJSON(wsb, id.String(), &r)
-		if err != nil {
+		if err := getExisting(w.Bucket(bWorkspaces), "workspace", id.String(), &r); err != nil {
 			return err
 		}
-		if !ok {
-			return acl.NotFound("workspace", id.String())
-		}
-		if err := fn(w, &r); err != nil {
+		return fn(w, &r)
+	})
+}
+
+// updateWorkspace is onWorkspace for changes that keep the workspace: it
+// stores the record fn changed, updated now.
+func (s *Store) updateWorkspace(ctx context.Context, id acl.WorkspaceID, fn func(w *wtx, r *storekit.WorkspaceRecord) error) error {
+	return s.onWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
+		if err := fn(w, r); err != nil {
 			return err
 		}
 		r.UpdatedAt = w.now
-		return putJSON(wsb, id.String(), r)
+		return putJSON(w.Bucket(bWorkspaces), id.String(), *r)
 	})
 }
 
 // DeleteWorkspace implements acl.Store.
 func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
-	if err := storekit.LookupID(id); err != nil {
-		return err
-	}
-	return s.update(ctx, func(w *wtx) error {
-		wsb := w.Bucket(bWorkspaces)
-		var r storekit.WorkspaceRecord
-		ok, err := getJSON(wsb, id.String(), &r)
-		if err != nil {
+	return s.onWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
+		if _, err := deleteWorkspaceGrants(w, id.String()); err != nil {
 			return err
-		}
-		if !ok {
-			return acl.NotFound("workspace", id.String())
-		}
-		grants, err := workspaceGrants(w.Tx, id.String())
-		if err != nil {
-			return err
-		}
-		for _, g := range grants {
-			if err := deleteGrant(w, g); err != nil {
-				return err
-			}
 		}
 		if r.AgentTokenHash != "" {
 			if err := w.Bucket(bAgentTokens).Delete([]byte(r.AgentTokenHash)); err != nil {
 				return err
 			}
 		}
-		if err := wsb.Delete([]byte(id.String())); err != nil {
+		if err := w.Bucket(bWorkspaces).Delete([]byte(id.String())); err != nil {
 			return err
 		}
 		w.emit(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id})

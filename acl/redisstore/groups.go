@@ -88,10 +88,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 
 // AddGroupMember implements acl.Store; adding a member twice is a conflict.
 func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
-	if err := storekit.LookupName("group", group); err != nil {
-		return err
-	}
-	if err := storekit.LookupName("user", user); err != nil {
+	if err := storekit.LookupMembership(group, user); err != nil {
 		return err
 	}
 	return s.write(ctx, "add_group_member", group, user)
@@ -99,10 +96,7 @@ func (s *Store) AddGroupMember(ctx context.Context, group, user string) error {
 
 // RemoveGroupMember implements acl.Store.
 func (s *Store) RemoveGroupMember(ctx context.Context, group, user string) error {
-	if err := storekit.LookupName("group", group); err != nil {
-		return err
-	}
-	if err := storekit.LookupName("user", user); err != nil {
+	if err := storekit.LookupMembership(group, user); err != nil {
 		return err
 	}
 	return s.write(ctx, "remove_group_member", group, user)

@@ -18,3 +18,11 @@ func LookupID(id acl.WorkspaceID) error {
 	}
 	return nil
 }
+
+// LookupMembership is LookupName for a group and a would-be member.
+func LookupMembership(group, user string) error {
+	if err := LookupName("group", group); err != nil {
+		return err
+	}
+	return LookupName("user", user)
+}

@@ -149,4 +149,7 @@ func TestLookup(t *testing.T) {
 	wantErr(t, "valid id", storekit.LookupID(acl.WorkspaceID{Owner: "alice", Name: "ws"}), nil, "")
 	wantErr(t, "invalid owner", storekit.LookupID(acl.WorkspaceID{Owner: "a:b", Name: "c"}), acl.ErrNotFound, "a:b/c")
 	wantErr(t, "invalid name", storekit.LookupID(acl.WorkspaceID{Owner: "alice", Name: "A B"}), acl.ErrNotFound, "alice/A B")
+	wantErr(t, "valid membership", storekit.LookupMembership("devs", "bob"), nil, "")
+	wantErr(t, "invalid group", storekit.LookupMembership("De vs", "B:b"), acl.ErrNotFound, "De vs")
+	wantErr(t, "invalid member", storekit.LookupMembership("devs", "B:b"), acl.ErrNotFound, "B:b")
 }
