@@ -37,6 +37,9 @@ type Event struct {
 	Fingerprint string      `json:"fingerprint,omitempty"`
 	TokenID     string      `json:"token_id,omitempty"`
 	Role        Role        `json:"role,omitempty"`
+	// Actor is the user whose request made the write (see WithActor);
+	// empty for writes made by the system, such as expiry.
+	Actor string `json:"actor,omitempty"`
 	// At is when the write happened (the store's clock), so that consumers
 	// can measure write-to-effect latency.
 	At time.Time `json:"at"`

@@ -99,16 +99,18 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan acl.Event, error) {
 	return ch, nil
 }
 
-// wtx is one write transaction: the bbolt tx, the write's time, and the
-// events to publish once it commits.
+// wtx is one write transaction: the bbolt tx, the write's time, who made
+// it, and the events to publish once it commits.
 type wtx struct {
 	*bolt.Tx
 	now    time.Time
+	actor  string
 	events []acl.Event
 }
 
 func (w *wtx) emit(ev acl.Event) {
 	ev.At = w.now
+	ev.Actor = w.actor
 	w.events = append(w.events, ev)
 }
 
@@ -118,7 +120,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &wtx{now: s.cfg.Now().UTC()}
+	w := &wtx{now: s.cfg.Now().UTC(), actor: acl.ActorFrom(ctx)}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		w.Tx, w.events = tx, nil
 		return fn(w)

@@ -85,8 +85,8 @@ func (s *Store) run(ctx context.Context, name string, o *op) ([]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	argv := make([]any, 0, 3+len(o.args))
-	argv = append(argv, s.cfg.Prefix, o.now.Format(time.RFC3339Nano), nsKey(o.now))
+	argv := make([]any, 0, 4+len(o.args))
+	argv = append(argv, s.cfg.Prefix, o.now.Format(time.RFC3339Nano), nsKey(o.now), acl.ActorFrom(ctx))
 	argv = append(argv, o.args...)
 	res, err := script(name).Run(ctx, s.rdb, nil, argv...).Slice()
 	if err != nil {

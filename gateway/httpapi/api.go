@@ -98,6 +98,9 @@ func (a *api) handle(pattern string, h handlerFunc) {
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		caller, err := a.authenticate(r)
 		if err == nil {
+			// Writes made for this request name the caller in their
+			// events ("stopped by alice").
+			r = r.WithContext(acl.WithActor(r.Context(), caller.Name))
 			err = h(w, r, caller)
 		}
 		if err != nil {

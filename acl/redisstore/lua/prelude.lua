@@ -1,18 +1,20 @@
 -- Shared by every script. ARGV[1] is the key prefix, ARGV[2] the write's
--- time (RFC 3339) and ARGV[3] the same time as 19-digit Unix nanoseconds;
--- the operation's own arguments follow, as A[1], A[2], ...
+-- time (RFC 3339), ARGV[3] the same time as 19-digit Unix nanoseconds and
+-- ARGV[4] the acting user ("" for none), copied into every event; the
+-- operation's own arguments follow, as A[1], A[2], ...
 --
 -- Scripts check everything before their first write: Redis does not roll a
 -- script back, so a failed write must return before touching anything.
-local P, NOW, NOWNS = ARGV[1], ARGV[2], ARGV[3]
+local P, NOW, NOWNS, ACTOR = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local A = {}
-for i = 4, #ARGV do A[#A + 1] = ARGV[i] end
+for i = 5, #ARGV do A[#A + 1] = ARGV[i] end
 
 local function k(...) return P .. table.concat({...}, ':') end
 
 local pending = {}
 local function emit(ev)
   ev.at = NOW
+  if ACTOR ~= '' then ev.actor = ACTOR end
   pending[#pending + 1] = cjson.encode(ev)
 end
 -- done publishes the events of this write and reports success.
