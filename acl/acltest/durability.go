@@ -42,8 +42,7 @@ func (e *env) dump() dump {
 	for _, u := range d.Users {
 		d.Tokens[u.Name], err = e.st.ListTokens(e.ctx, u.Name)
 		e.must(err)
-		d.Shared[u.Name], err = e.st.WorkspacesSharedWithUser(e.ctx, u.Name)
-		e.must(err)
+		d.Shared[u.Name] = e.sharedWithUser(u.Name)
 	}
 	return d
 }
@@ -84,11 +83,8 @@ func durabilityCases() []testCase {
 		}},
 		{"concurrency/50_members", func(e *env) {
 			e.group("devs")
-			var users []string
-			for i := range 50 {
-				users = append(users, fmt.Sprintf("u%02d", i))
-				e.user(users[i])
-			}
+			users := numbered("u", 50)
+			e.users(users...)
 			e.concurrently(len(users), func(i int) error { return e.st.AddGroupMember(e.ctx, "devs", users[i]) })
 			g, err := e.st.GetGroup(e.ctx, "devs")
 			e.must(err)
@@ -97,11 +93,8 @@ func durabilityCases() []testCase {
 		{"concurrency/50_grants", func(e *env) {
 			e.user("alice")
 			id := e.workspace("alice", "ws")
-			var want []string
-			for i := range 50 {
-				want = append(want, fmt.Sprintf("u%02d", i))
-				e.user(want[i])
-			}
+			want := numbered("u", 50)
+			e.users(want...)
 			e.concurrently(len(want), func(i int) error {
 				return e.st.ApplyGrants(e.ctx, id, []acl.GrantChange{userGrant(want[i], acl.RoleUse)})
 			})
@@ -123,6 +116,15 @@ func durabilityCases() []testCase {
 			wantEqual(e.t, "successful creates", wins, 1)
 		}},
 	}
+}
+
+// numbered returns n names prefix00, prefix01, …, in name order.
+func numbered(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%02d", prefix, i)
+	}
+	return out
 }
 
 // concurrently runs fn(0..n-1) at once and fails on any error.

@@ -42,6 +42,13 @@ func (e *env) user(name string) {
 	e.must(e.st.CreateUser(e.ctx, acl.User{Name: name}))
 }
 
+func (e *env) users(names ...string) {
+	e.t.Helper()
+	for _, n := range names {
+		e.user(n)
+	}
+}
+
 func (e *env) group(name string, members ...string) {
 	e.t.Helper()
 	e.must(e.st.CreateGroup(e.ctx, acl.Group{Name: name, Members: members}))
@@ -63,6 +70,20 @@ func (e *env) grants(id acl.WorkspaceID) []acl.Grant {
 	gs, err := e.st.ListGrants(e.ctx, id)
 	e.must(err)
 	return gs
+}
+
+func (e *env) sharedWithUser(name string) []acl.SharedWorkspace {
+	e.t.Helper()
+	sw, err := e.st.WorkspacesSharedWithUser(e.ctx, name)
+	e.must(err)
+	return sw
+}
+
+func (e *env) sharedWithGroup(name string) []acl.SharedWorkspace {
+	e.t.Helper()
+	sw, err := e.st.WorkspacesSharedWithGroup(e.ctx, name)
+	e.must(err)
+	return sw
 }
 
 func (e *env) getUser(name string) acl.User {

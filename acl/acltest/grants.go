@@ -9,9 +9,7 @@ import (
 func grantCases() []testCase {
 	return []testCase{
 		{"grants/apply_and_list", func(e *env) {
-			e.user("alice")
-			e.user("bob")
-			e.user("carol")
+			e.users("alice", "bob", "carol")
 			e.group("devs")
 			id := e.workspace("alice", "ws")
 			expires := e.clock.Now().Add(time.Hour)
@@ -29,10 +27,7 @@ func grantCases() []testCase {
 			wantNotFound(e.t, e.st.ApplyGrants(e.ctx, acl.WorkspaceID{Owner: "alice", Name: "nope"}, []acl.GrantChange{userGrant("bob", acl.RoleUse)}), "workspace", "alice/nope")
 		}},
 		{"grants/apply_is_atomic", func(e *env) {
-			e.user("alice")
-			e.user("bob")
-			e.user("dave")
-			e.user("sus")
+			e.users("alice", "bob", "dave", "sus")
 			e.group("devs")
 			e.must(e.st.SetUserSuspended(e.ctx, "sus", true))
 			id := e.workspace("alice", "ws")
@@ -64,8 +59,7 @@ func grantCases() []testCase {
 			wantEqual(e.t, "grants", len(e.grants(id)), 0)
 		}},
 		{"grants/remove_missing_is_noop", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs")
 			id := e.workspace("alice", "ws")
 			w := e.watch()
@@ -80,8 +74,7 @@ func grantCases() []testCase {
 			wantEqual(e.t, "grants", len(e.grants(id)), 0)
 		}},
 		{"grants/lower_and_raise", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs")
 			id := e.workspace("alice", "ws")
 			created := e.clock.Now()
@@ -101,9 +94,7 @@ func grantCases() []testCase {
 			})
 		}},
 		{"grants/clear", func(e *env) {
-			e.user("alice")
-			e.user("bob")
-			e.user("carol")
+			e.users("alice", "bob", "carol")
 			e.group("devs")
 			id := e.workspace("alice", "ws")
 			e.apply(id, userGrant("bob", acl.RoleUse), userGrant("carol", acl.RoleAdmin), groupGrant("devs", acl.RoleUse))
@@ -119,9 +110,7 @@ func grantCases() []testCase {
 			wantNotFound(e.t, e.st.ClearGrants(e.ctx, acl.WorkspaceID{Owner: "alice", Name: "x"}), "workspace", "alice/x")
 		}},
 		{"grants/shared_with_user", func(e *env) {
-			for _, u := range []string{"alice", "bob", "carol", "zoe"} {
-				e.user(u)
-			}
+			e.users("alice", "bob", "carol", "zoe")
 			e.group("devs", "bob")
 			e.group("ops", "bob")
 			e.group("qa", "bob")
@@ -135,8 +124,7 @@ func grantCases() []testCase {
 			e.apply(w3, groupGrant("others", acl.RoleAdmin))
 			e.apply(w0, userGrant("bob", acl.RoleAdmin))
 
-			got, err := e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
+			got := e.sharedWithUser("bob")
 			ws := func(id acl.WorkspaceID) acl.Workspace {
 				w, err := e.st.GetWorkspace(e.ctx, id)
 				e.must(err)
@@ -147,35 +135,28 @@ func grantCases() []testCase {
 				{Workspace: ws(w2), Role: acl.RoleUse, ViaGroups: []string{"ops", "qa"}},
 				{Workspace: ws(w0), Role: acl.RoleAdmin, Direct: true},
 			})
-			got, err = e.st.WorkspacesSharedWithUser(e.ctx, "carol")
-			e.must(err)
-			wantEqual(e.t, "shared with carol", len(got), 0)
-			_, err = e.st.WorkspacesSharedWithUser(e.ctx, "ghost")
+			wantEqual(e.t, "shared with carol", len(e.sharedWithUser("carol")), 0)
+			_, err := e.st.WorkspacesSharedWithUser(e.ctx, "ghost")
 			wantNotFound(e.t, err, "user", "ghost")
 		}},
 		{"grants/shared_with_group", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs")
 			e.group("idle")
 			w2 := e.workspace("alice", "w2")
 			w1 := e.workspace("alice", "w1")
 			e.apply(w2, groupGrant("devs", acl.RoleUse), userGrant("bob", acl.RoleAdmin))
 			e.apply(w1, groupGrant("devs", acl.RoleAdmin))
-			got, err := e.st.WorkspacesSharedWithGroup(e.ctx, "devs")
-			e.must(err)
+			got := e.sharedWithGroup("devs")
 			wantEqual(e.t, "shared with devs", names(got, func(s acl.SharedWorkspace) string {
 				return s.Workspace.ID().String() + "=" + s.Role.String()
 			}), []string{"alice/w1=admin", "alice/w2=use"})
-			got, err = e.st.WorkspacesSharedWithGroup(e.ctx, "idle")
-			e.must(err)
-			wantEqual(e.t, "shared with idle", len(got), 0)
-			_, err = e.st.WorkspacesSharedWithGroup(e.ctx, "ghosts")
+			wantEqual(e.t, "shared with idle", len(e.sharedWithGroup("idle")), 0)
+			_, err := e.st.WorkspacesSharedWithGroup(e.ctx, "ghosts")
 			wantNotFound(e.t, err, "group", "ghosts")
 		}},
 		{"grants/expiry", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs", "bob")
 			id := e.workspace("alice", "ws")
 			start := e.clock.Now()
@@ -190,8 +171,7 @@ func grantCases() []testCase {
 			// Exactly at ExpiresAt the grant is over.
 			e.clock.Advance(time.Hour)
 			wantEqual(e.t, "grants at 1h", summary(e.grants(id)), "group:devs=use")
-			shared, err := e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
+			shared := e.sharedWithUser("bob")
 			wantEqual(e.t, "shared at 1h", shared[0].Direct, false)
 			wantEqual(e.t, "role at 1h", shared[0].Role, acl.RoleUse)
 			n, err = e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())
@@ -206,12 +186,8 @@ func grantCases() []testCase {
 			// An expired grant that was not swept yet is replaced like a
 			// new one: fresh CreatedAt, no event.
 			e.clock.Advance(time.Hour)
-			shared, err = e.st.WorkspacesSharedWithGroup(e.ctx, "devs")
-			e.must(err)
-			wantEqual(e.t, "shared with devs at 2h", len(shared), 0)
-			shared, err = e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
-			wantEqual(e.t, "shared with bob at 2h", len(shared), 0)
+			wantEqual(e.t, "shared with devs at 2h", len(e.sharedWithGroup("devs")), 0)
+			wantEqual(e.t, "shared with bob at 2h", len(e.sharedWithUser("bob")), 0)
 			e.apply(id, groupGrant("devs", acl.RoleUse))
 			w.quiet()
 			wantEqual(e.t, "regranted", e.grants(id), []acl.Grant{
@@ -219,13 +195,10 @@ func grantCases() []testCase {
 			n, err = e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())
 			e.must(err)
 			wantEqual(e.t, "nothing left to expire", n, 0)
-			shared, err = e.st.WorkspacesSharedWithGroup(e.ctx, "devs")
-			e.must(err)
-			wantEqual(e.t, "shared with devs", len(shared), 1)
+			wantEqual(e.t, "shared with devs", len(e.sharedWithGroup("devs")), 1)
 		}},
 		{"grants/expiry_bounds", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			id := e.workspace("alice", "ws")
 			e.apply(id, acl.GrantChange{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: e.clock.Now().Add(time.Nanosecond)})
 			n, err := e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())

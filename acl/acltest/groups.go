@@ -7,9 +7,7 @@ import (
 func groupCases() []testCase {
 	return []testCase{
 		{"groups/create_get_list", func(e *env) {
-			for _, u := range []string{"bob", "carol", "dave"} {
-				e.user(u)
-			}
+			e.users("bob", "carol", "dave")
 			e.must(e.st.CreateGroup(e.ctx, acl.Group{Name: "ops", Org: "acme", Members: []string{"dave", "bob"}}))
 			e.group("devs", "carol", "bob")
 			e.group("empty")
@@ -35,8 +33,7 @@ func groupCases() []testCase {
 			wantEqual(e.t, "bob's groups", len(e.getUser("bob").Groups), 0)
 		}},
 		{"groups/members_add_remove", func(e *env) {
-			e.user("bob")
-			e.user("carol")
+			e.users("bob", "carol")
 			e.group("devs")
 			e.must(e.st.AddGroupMember(e.ctx, "devs", "carol"))
 			e.must(e.st.AddGroupMember(e.ctx, "devs", "bob"))
@@ -57,8 +54,7 @@ func groupCases() []testCase {
 			wantEqual(e.t, "carol's groups", e.getUser("carol").Groups, []string{"devs"})
 		}},
 		{"groups/delete_removes_grants", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs", "bob")
 			ws := e.workspace("alice", "ws")
 			e.apply(ws, groupGrant("devs", acl.RoleAdmin), userGrant("bob", acl.RoleUse))
@@ -73,9 +69,7 @@ func groupCases() []testCase {
 			wantEqual(e.t, "bob's groups", len(e.getUser("bob").Groups), 0)
 
 			e.group("devs")
-			shared, err := e.st.WorkspacesSharedWithGroup(e.ctx, "devs")
-			e.must(err)
-			wantEqual(e.t, "shared with new devs", len(shared), 0)
+			wantEqual(e.t, "shared with new devs", len(e.sharedWithGroup("devs")), 0)
 		}},
 		{"orgs/create_get_list", func(e *env) {
 			e.must(e.st.CreateOrg(e.ctx, acl.Org{Name: "zeta"}))

@@ -38,8 +38,7 @@ func tokenCases() []testCase {
 			wantEqual(e.t, "tokens left", names(ts, func(t acl.Token) string { return t.ID }), []string{"t2"})
 		}},
 		{"tokens/create_rejects", func(e *env) {
-			e.user("bob")
-			e.user("carol")
+			e.users("bob", "carol")
 			e.must(e.st.CreateToken(e.ctx, acl.Token{ID: "t1", User: "bob", Hash: "h1"}))
 			wantConflict(e.t, e.st.CreateToken(e.ctx, acl.Token{ID: "t1", User: "bob", Hash: "h2"}), "token")
 			wantConflict(e.t, e.st.CreateToken(e.ctx, acl.Token{ID: "t9", User: "carol", Hash: "h1"}), "token")

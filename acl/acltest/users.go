@@ -81,9 +81,7 @@ func userCases() []testCase {
 			}
 		}},
 		{"users/delete_removes_everything", func(e *env) {
-			e.user("alice")
-			e.user("bob")
-			e.user("carol")
+			e.users("alice", "bob", "carol")
 			e.must(e.st.AddUserKey(e.ctx, "bob", key("bob")))
 			e.must(e.st.CreateToken(e.ctx, acl.Token{ID: "t1", User: "bob", Name: "cli", Hash: "hash-bob"}))
 			e.group("devs", "bob", "carol")
@@ -113,9 +111,7 @@ func userCases() []testCase {
 			if len(u.Groups) != 0 || len(u.Keys) != 0 {
 				e.t.Fatalf("new bob inherited %+v", u)
 			}
-			shared, err := e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
-			wantEqual(e.t, "shared with new bob", len(shared), 0)
+			wantEqual(e.t, "shared with new bob", len(e.sharedWithUser("bob")), 0)
 			ts, err := e.st.ListTokens(e.ctx, "bob")
 			e.must(err)
 			wantEqual(e.t, "tokens of new bob", len(ts), 0)
@@ -155,8 +151,7 @@ func userCases() []testCase {
 			w.quiet()
 		}},
 		{"keys/duplicate_fingerprint_is_conflict", func(e *env) {
-			e.user("bob")
-			e.user("carol")
+			e.users("bob", "carol")
 			e.must(e.st.AddUserKey(e.ctx, "bob", key("1")))
 			wantConflict(e.t, e.st.AddUserKey(e.ctx, "carol", key("1")), "key")
 			wantConflict(e.t, e.st.AddUserKey(e.ctx, "bob", key("1")), "key")

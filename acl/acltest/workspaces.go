@@ -90,8 +90,7 @@ func workspaceCases() []testCase {
 			w.quiet()
 		}},
 		{"workspaces/rename_keeps_grants", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs", "bob")
 			e.must(e.st.CreateWorkspace(e.ctx, acl.Workspace{Owner: "alice", Name: "old", AgentTokenHash: "agent-1"}))
 			old := acl.WorkspaceID{Owner: "alice", Name: "old"}
@@ -122,8 +121,7 @@ func workspaceCases() []testCase {
 			e.must(err)
 			wantEqual(e.t, "agent token follows", got.ID(), renamed)
 			wantEqual(e.t, "updated at", got.UpdatedAt, e.clock.Now())
-			shared, err := e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
+			shared := e.sharedWithUser("bob")
 			wantEqual(e.t, "shared with bob", names(shared, func(s acl.SharedWorkspace) string { return s.Workspace.ID().String() }), []string{"alice/new"})
 			owned, err := e.st.WorkspacesOwnedBy(e.ctx, "alice")
 			e.must(err)
@@ -139,8 +137,7 @@ func workspaceCases() []testCase {
 			w.quiet()
 		}},
 		{"workspaces/delete_removes_grants", func(e *env) {
-			e.user("alice")
-			e.user("bob")
+			e.users("alice", "bob")
 			e.group("devs", "bob")
 			e.must(e.st.CreateWorkspace(e.ctx, acl.Workspace{Owner: "alice", Name: "ws", AgentTokenHash: "agent-1"}))
 			id := acl.WorkspaceID{Owner: "alice", Name: "ws"}
@@ -153,17 +150,13 @@ func workspaceCases() []testCase {
 			if !isNotFound(err) {
 				e.t.Fatalf("agent token of deleted workspace: %v", err)
 			}
-			shared, err := e.st.WorkspacesSharedWithUser(e.ctx, "bob")
-			e.must(err)
-			wantEqual(e.t, "shared with bob", len(shared), 0)
+			wantEqual(e.t, "shared with bob", len(e.sharedWithUser("bob")), 0)
 			e.workspace("alice", "ws")
 			wantEqual(e.t, "grants of new ws", len(e.grants(id)), 0)
 		}},
 		{"workspaces/listings_sorted", func(e *env) {
 			// Sorted by owner then name: "a" before "a-b" although '-' < '/'.
-			e.user("a-b")
-			e.user("a")
-			e.user("zed")
+			e.users("a-b", "a", "zed")
 			e.workspace("a-b", "y")
 			e.workspace("a", "x")
 			e.workspace("a", "b")
