@@ -242,6 +242,10 @@ func sshCommand(dir, user string, info devInfo) string {
 }
 
 func printDevHelp(out io.Writer, dir string, info devInfo) {
+	self, err := os.Executable()
+	if err != nil {
+		self = "wsgate"
+	}
 	fmt.Fprintf(out, `wsgate dev is ready.
   SSH:  %s
   HTTP: %s
@@ -251,6 +255,11 @@ Connect to alice's workspace as alice:
   %s
 
 bob and carol have keys too (%s/users/<user>/id_ed25519); they are refused
-until alice shares alice-ws with them. Press Ctrl-C to stop.
-`, info.SSHAddr, info.URL, dir, sshCommand(dir, "alice", info), dir)
+until alice shares alice-ws with them, for example with bob:
+  WSGATE_URL=%s WSGATE_TOKEN=$(cat %s) %s sharing share alice-ws --user bob
+  %s
+
+Press Ctrl-C to stop.
+`, info.SSHAddr, info.URL, dir, sshCommand(dir, "alice", info), dir,
+		info.URL, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info))
 }
