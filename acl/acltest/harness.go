@@ -47,3 +47,32 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// RunAt runs the suite on a backend whose stores live at a location (a
+// file path, a key prefix) and builds the Harness from it: fresh names a
+// new, empty location; open opens a store there (closing it in
+// t.Cleanup); Reopen closes a store and opens its location again.
+func RunAt(t *testing.T, eventBuffer int, fresh func(t *testing.T) string, open func(t *testing.T, at string, now func() time.Time) acl.Store) {
+	var mu sync.Mutex
+	where := map[acl.Store]string{}
+	openAt := func(t *testing.T, at string, now func() time.Time) acl.Store {
+		st := open(t, at, now)
+		mu.Lock()
+		where[st] = at
+		mu.Unlock()
+		return st
+	}
+	Run(t, Harness{
+		Open: func(t *testing.T, now func() time.Time) acl.Store { return openAt(t, fresh(t), now) },
+		Reopen: func(t *testing.T, old acl.Store, now func() time.Time) acl.Store {
+			if err := old.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			at := where[old]
+			mu.Unlock()
+			return openAt(t, at, now)
+		},
+		EventBuffer: eventBuffer,
+	})
+}

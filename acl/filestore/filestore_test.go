@@ -3,7 +3,6 @@ package filestore_test
 import (
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,34 +18,16 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const eventBuffer = 16
 
 func TestConformance(t *testing.T) {
-	var mu sync.Mutex
-	paths := map[acl.Store]string{}
-	open := func(t *testing.T, path string, now func() time.Time) acl.Store {
-		st, err := filestore.New(filestore.Config{Path: path, Now: now, EventBuffer: eventBuffer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		mu.Lock()
-		paths[st] = path
-		mu.Unlock()
-		return st
-	}
-	acltest.Run(t, acltest.Harness{
-		Open: func(t *testing.T, now func() time.Time) acl.Store {
-			return open(t, filepath.Join(t.TempDir(), "wsgate.db"), now)
-		},
-		Reopen: func(t *testing.T, old acl.Store, now func() time.Time) acl.Store {
-			if err := old.Close(); err != nil {
+	acltest.RunAt(t, eventBuffer,
+		func(t *testing.T) string { return filepath.Join(t.TempDir(), "wsgate.db") },
+		func(t *testing.T, path string, now func() time.Time) acl.Store {
+			st, err := filestore.New(filestore.Config{Path: path, Now: now, EventBuffer: eventBuffer})
+			if err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			path := paths[old]
-			mu.Unlock()
-			return open(t, path, now)
-		},
-		EventBuffer: eventBuffer,
-	})
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		})
 }
 
 func TestSecondOpenerFailsClearly(t *testing.T) {

@@ -117,9 +117,7 @@ func TestResyncAfterSilentDrop(t *testing.T) {
 	if err := writer.SetUserSuspended(ctx, "bob", true); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, ch); ev.Kind != acl.EventUserSuspended {
-		t.Fatalf("got %+v", ev)
-	}
+	nextIs(t, ch, acl.EventUserSuspended)
 
 	hole.swallow()
 	// Lost while the connection is silent: the resync stands in for it.
@@ -127,16 +125,12 @@ func TestResyncAfterSilentDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if ev := next(t, ch); ev.Kind != acl.EventResync {
-		t.Fatalf("got %+v, want resync", ev)
-	}
+	nextIs(t, ch, acl.EventResync)
 	if d := time.Since(start); d > 20*interval+time.Second {
 		t.Fatalf("resync after %v", d)
 	}
 	if err := writer.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, ch); ev.Kind != acl.EventUserDeleted {
-		t.Fatalf("got %+v after resync", ev)
-	}
+	nextIs(t, ch, acl.EventUserDeleted)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,30 +39,11 @@ func open(t *testing.T, cfg redisstore.Config) *redisstore.Store {
 
 func TestConformance(t *testing.T) {
 	srv := testredis.Start(t)
-	var mu sync.Mutex
-	prefix := map[acl.Store]string{}
-	openPrefix := func(t *testing.T, p string, now func() time.Time) acl.Store {
-		st := open(t, redisstore.Config{URL: srv.URL(), Prefix: p, Now: now, EventBuffer: eventBuffer})
-		mu.Lock()
-		prefix[st] = p
-		mu.Unlock()
-		return st
-	}
-	acltest.Run(t, acltest.Harness{
-		Open: func(t *testing.T, now func() time.Time) acl.Store {
-			return openPrefix(t, newPrefix(), now)
-		},
-		Reopen: func(t *testing.T, old acl.Store, now func() time.Time) acl.Store {
-			if err := old.Close(); err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			p := prefix[old]
-			mu.Unlock()
-			return openPrefix(t, p, now)
-		},
-		EventBuffer: eventBuffer,
-	})
+	acltest.RunAt(t, eventBuffer,
+		func(*testing.T) string { return newPrefix() },
+		func(t *testing.T, prefix string, now func() time.Time) acl.Store {
+			return open(t, redisstore.Config{URL: srv.URL(), Prefix: prefix, Now: now, EventBuffer: eventBuffer})
+		})
 }
 
 func rawClient(t *testing.T, srv *testredis.Server) *redis.Client {
@@ -115,9 +95,7 @@ func TestPrefixIsolation(t *testing.T) {
 	if err := b.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, evB); ev.Kind != acl.EventUserDeleted {
-		t.Fatalf("b got %+v, want its own user_deleted", ev)
-	}
+	nextIs(t, evB, acl.EventUserDeleted)
 	if u, err := a.GetUser(ctx, "bob"); err != nil || !u.Suspended {
 		t.Fatalf("a's bob after b deleted its bob: %+v %v", u, err)
 	}
@@ -199,6 +177,29 @@ func TestValuesReadableWithRedisCLI(t *testing.T) {
 	}
 }
 
+// nextIs reads one event, which must be of kind.
+func nextIs(t *testing.T, ch <-chan acl.Event, kind acl.EventKind) {
+	t.Helper()
+	if ev := next(t, ch); ev.Kind != kind {
+		t.Fatalf("got %+v, want %s", ev, kind)
+	}
+}
+
+// nextAfterResyncs is nextIs for a subscription that may first deliver
+// resyncs (it reconnected).
+func nextAfterResyncs(t *testing.T, ch <-chan acl.Event, kind acl.EventKind) {
+	t.Helper()
+	for {
+		ev := next(t, ch)
+		if ev.Kind == kind {
+			return
+		}
+		if ev.Kind != acl.EventResync {
+			t.Fatalf("got %+v, want %s", ev, kind)
+		}
+	}
+}
+
 // waitResync reads until an EventResync arrives.
 func waitResync(t *testing.T, ch <-chan acl.Event) {
 	t.Helper()
@@ -223,9 +224,7 @@ func TestResyncAfterRedisRestart(t *testing.T) {
 	if err := st.SetUserSuspended(ctx, "bob", true); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, ch); ev.Kind != acl.EventUserSuspended {
-		t.Fatalf("got %+v", ev)
-	}
+	nextIs(t, ch, acl.EventUserSuspended)
 
 	srv.Restart(t)
 	waitResync(t, ch)
@@ -233,15 +232,7 @@ func TestResyncAfterRedisRestart(t *testing.T) {
 	if err := st.SetUserSiteAdmin(ctx, "bob", false); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		ev := next(t, ch)
-		if ev.Kind == acl.EventSiteAdminRevoked {
-			break
-		}
-		if ev.Kind != acl.EventResync {
-			t.Fatalf("got %+v", ev)
-		}
-	}
+	nextAfterResyncs(t, ch, acl.EventSiteAdminRevoked)
 
 	// A longer outage: writes fail while Redis is down, then it all resumes.
 	srv.Stop(t)
@@ -253,15 +244,7 @@ func TestResyncAfterRedisRestart(t *testing.T) {
 	if err := st.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		ev := next(t, ch)
-		if ev.Kind == acl.EventUserDeleted {
-			break
-		}
-		if ev.Kind != acl.EventResync {
-			t.Fatalf("got %+v", ev)
-		}
-	}
+	nextAfterResyncs(t, ch, acl.EventUserDeleted)
 }
 
 func TestConfig(t *testing.T) {
