@@ -100,10 +100,15 @@ func user(name string) acl.Event { return acl.Event{Kind: acl.EventUserSuspended
 
 var resync = acl.Event{Kind: acl.EventResync, At: clock.UTC()}
 
-func wantEvent(t *testing.T, got, want acl.Event) {
+// wantEvents reads len(want) events from s and compares them in order,
+// including the time and its location.
+func wantEvents(t *testing.T, s *storekit.Sub, want ...acl.Event) {
 	t.Helper()
-	if got.Kind != want.Kind || got.User != want.User || !got.At.Equal(want.At) || got.At.Location() != want.At.Location() {
-		t.Fatalf("got %+v, want %+v", got, want)
+	for i, w := range want {
+		got := recv(t, s.Events())
+		if got.Kind != w.Kind || got.User != w.User || !got.At.Equal(w.At) || got.At.Location() != w.At.Location() {
+			t.Fatalf("event %d: got %+v, want %+v", i, got, w)
+		}
 	}
 }
 
@@ -113,9 +118,7 @@ func TestSubDeliversInOrder(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		s.Deliver(user(n))
 	}
-	for _, n := range []string{"a", "b", "c"} {
-		wantEvent(t, recv(t, s.Events()), user(n))
-	}
+	wantEvents(t, s, user("a"), user("b"), user("c"))
 	if n := logs.count("fell behind"); n != 0 {
 		t.Fatalf("%d warnings without a drop", n)
 	}
@@ -128,12 +131,10 @@ func TestSubFullBufferDropsAndOwesOneResync(t *testing.T) {
 		s.Deliver(user(n))
 	}
 	logs, _, _ := run(t, s, nil)
-	wantEvent(t, recv(t, s.Events()), user("a"))
-	wantEvent(t, recv(t, s.Events()), user("b"))
-	wantEvent(t, recv(t, s.Events()), resync)
+	wantEvents(t, s, user("a"), user("b"), resync)
 	// The debt is paid: the next event is the next write, not a resync.
 	s.Deliver(user("f"))
-	wantEvent(t, recv(t, s.Events()), user("f"))
+	wantEvents(t, s, user("f"))
 	if n := logs.count("fell behind"); n != 1 {
 		t.Fatalf("%d warnings, want 1", n)
 	}
@@ -145,19 +146,15 @@ func TestSubResyncFollowsBacklogWhileRunning(t *testing.T) {
 	s.Deliver(user("a"))
 	s.Deliver(user("b"))
 	s.Deliver(user("c")) // dropped
-	wantEvent(t, recv(t, s.Events()), user("a"))
-	wantEvent(t, recv(t, s.Events()), user("b"))
-	wantEvent(t, recv(t, s.Events()), resync)
+	wantEvents(t, s, user("a"), user("b"), resync)
 
 	// A second overflow owes a second resync.
 	s.Deliver(user("d"))
 	s.Deliver(user("e"))
 	s.Deliver(user("f")) // dropped
-	wantEvent(t, recv(t, s.Events()), user("d"))
-	wantEvent(t, recv(t, s.Events()), user("e"))
-	wantEvent(t, recv(t, s.Events()), resync)
+	wantEvents(t, s, user("d"), user("e"), resync)
 	s.Deliver(user("g"))
-	wantEvent(t, recv(t, s.Events()), user("g"))
+	wantEvents(t, s, user("g"))
 	if n := logs.count("fell behind"); n != 2 {
 		t.Fatalf("%d warnings, want 2", n)
 	}
