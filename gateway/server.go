@@ -32,7 +32,13 @@ type ServerConfig struct {
 	// bound, with its address, so the API can tell clients where SSH is, and
 	// with this replica's httpapi.AgentInfo for stats, logs and connections.
 	NewAPI func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error)
-	Logger *slog.Logger
+	// StoreGrace is how long new connections are decided from the cache
+	// while the store is unreachable (default DefaultStoreGrace).
+	StoreGrace time.Duration
+	// LockMode says whether live sessions survive a store outage longer
+	// than StoreGrace (default LockBestEffort).
+	LockMode LockMode
+	Logger   *slog.Logger
 }
 
 func (c *ServerConfig) setDefaults() error {
@@ -51,6 +57,15 @@ func (c *ServerConfig) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.StoreGrace < 0 {
+		return errors.New("gateway: StoreGrace must not be negative")
+	}
+	if c.LockMode == "" {
+		c.LockMode = LockBestEffort
+	}
+	if _, err := ParseLockMode(string(c.LockMode)); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	return nil
 }
 
@@ -59,6 +74,8 @@ type Server struct {
 	cfg     ServerConfig
 	agents  *tunnel.Registry
 	ssh     *SSHServer
+	revoker *Revoker
+	stopRev context.CancelFunc
 	http    *http.Server
 	sshLn   net.Listener
 	httpLn  net.Listener
@@ -90,6 +107,15 @@ func Start(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s.ssh = sshSrv
+	s.revoker, err = NewRevoker(sshSrv, RevokerConfig{
+		StoreGrace: cfg.StoreGrace,
+		LockMode:   cfg.LockMode,
+		Logger:     cfg.Logger.With("part", "revoke"),
+	})
+	if err != nil {
+		s.agents.Close()
+		return nil, err
+	}
 
 	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
 		s.agents.Close()
@@ -99,6 +125,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
 	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("GET /metrics", s.revoker.Metrics().Handler())
 	if cfg.NewAPI != nil {
 		api, err := cfg.NewAPI(s.sshLn.Addr(), NewAgentInfo(s.agents, s.ssh))
 		if err != nil {
@@ -119,6 +146,9 @@ func Start(cfg ServerConfig) (*Server, error) {
 		s.agents.Close()
 		return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 	}
+	revCtx, stopRev := context.WithCancel(context.Background())
+	s.stopRev = stopRev
+	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
 	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, ErrServerClosed)
 	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
 	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String())
@@ -164,6 +194,10 @@ func (s *Server) Agents() *tunnel.Registry { return s.agents }
 // SSH is the SSH front door.
 func (s *Server) SSH() *SSHServer { return s.ssh }
 
+// Revoker is this replica's revocation: authorization cache, event
+// follower, expiry sweeper, metrics.
+func (s *Server) Revoker() *Revoker { return s.revoker }
+
 // Done is closed when the server stops, by Shutdown or by a failed listener.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
@@ -185,6 +219,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.ssh.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("ssh shutdown: %w", err))
 	}
+	// Revocation runs until no session is left to revoke.
+	s.stopRev()
 	// Hijacked tunnel connections are not tracked by http.Server; the
 	// registry closes them.
 	if err := s.http.Shutdown(ctx); err != nil {

@@ -29,30 +29,34 @@ type SessionInfo struct {
 	TokenID string
 }
 
-func (s *SSHServer) register(p *proxy) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+// register adds a connection authorized by d to the registry; false once
+// the server is shutting down. A connection authorized before the latest
+// invalidation may have missed the event behind it, so it is checked again.
+func (s *SSHServer) register(p *proxy, d decision) bool {
+	ls := &liveSession{p: p, info: p.info, gen: d.gen}
+	ls.setValidUntil(d.validUntil)
+	if !s.reg.add(ls) {
 		return false
 	}
-	s.proxies[p.info.ID] = p
+	h := s.hooks()
+	if h.authz.Gen() != d.gen && h.recheck != nil {
+		h.recheck(ls)
+	}
+	if h.expiring != nil && !d.validUntil.IsZero() {
+		h.expiring(d.validUntil)
+	}
 	return true
 }
 
-func (s *SSHServer) unregister(id string) {
-	s.mu.Lock()
-	delete(s.proxies, id)
-	s.mu.Unlock()
-}
+func (s *SSHServer) unregister(id string) { s.reg.remove(id) }
 
 // Sessions lists the live proxied connections, oldest first.
 func (s *SSHServer) Sessions() []SessionInfo {
-	s.mu.Lock()
-	out := make([]SessionInfo, 0, len(s.proxies))
-	for _, p := range s.proxies {
-		out = append(out, p.info)
+	live := s.reg.all()
+	out := make([]SessionInfo, 0, len(live))
+	for _, ls := range live {
+		out = append(out, ls.info)
 	}
-	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Started.Equal(out[j].Started) {
 			return out[i].Started.Before(out[j].Started)
@@ -64,12 +68,24 @@ func (s *SSHServer) Sessions() []SessionInfo {
 
 // Drop ends the connection with session id id: it writes
 // "wsgate: <userMessage>" on the stderr of each of its open sessions, then
-// closes it. An unknown id is ignored (the connection already ended).
+// closes it. An unknown id is ignored (the connection already ended), and
+// so is a connection already being dropped.
 func (s *SSHServer) Drop(id string, userMessage string) {
-	s.mu.Lock()
-	p := s.proxies[id]
-	s.mu.Unlock()
-	if p != nil {
-		p.drop(userMessage)
+	if ls := s.reg.get(id); ls != nil {
+		ls.drop(userMessage)
 	}
 }
+
+// revHooks connect the SSH server to its gateway's revocation: the
+// authorizer it decides with, its metrics, and the Revoker's callbacks
+// (nil without a Revoker). NewRevoker installs its own before serving.
+type revHooks struct {
+	authz   *Authorizer
+	metrics *Metrics
+	// recheck re-evaluates a session that may have missed an event.
+	recheck func(*liveSession)
+	// expiring tells the expiry sweeper of a session's access expiry.
+	expiring func(time.Time)
+}
+
+func (s *SSHServer) hooks() *revHooks { return s.rev.Load() }

@@ -37,12 +37,14 @@ type SSHServer struct {
 
 	unauth atomic.Int64 // connections not yet authenticated
 
+	reg *registry // live proxied connections
+	rev atomic.Pointer[revHooks]
+
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[*connState]struct{}
-	proxies   map[string]*proxy // by session id
-	wg        sync.WaitGroup    // one per connection being served
+	wg        sync.WaitGroup // one per connection being served
 }
 
 // NewSSHServer validates cfg and fills its defaults.
@@ -56,18 +58,26 @@ func NewSSHServer(cfg SSHConfig) (*SSHServer, error) {
 		ServerVersion: serverVersion,
 	}
 	base.AddHostKey(cfg.HostSigner)
+	// Without a Revoker no event invalidates a cache, so this authorizer
+	// never answers from one while the store is reachable.
+	authz, err := NewAuthorizer(AuthzConfig{Store: cfg.Store, DisableSharing: cfg.DisableSharing, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &SSHServer{
+	s := &SSHServer{
 		cfg:       cfg,
 		base:      base,
 		checker:   newCertChecker(cfg),
 		log:       cfg.Logger,
 		ctx:       ctx,
 		cancel:    cancel,
+		reg:       newRegistry(),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*connState]struct{}{},
-		proxies:   map[string]*proxy{},
-	}, nil
+	}
+	s.rev.Store(&revHooks{authz: authz, metrics: NewMetrics()})
+	return s, nil
 }
 
 // Serve accepts connections on ln until Shutdown, then returns
@@ -153,19 +163,17 @@ func (s *SSHServer) Shutdown(ctx context.Context) error {
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
-	proxies := make([]*proxy, 0, len(s.proxies))
-	for _, p := range s.proxies {
-		proxies = append(proxies, p)
-	}
 	s.mu.Unlock()
+	live := s.reg.close()
 	s.cancel()
 
 	var drops sync.WaitGroup
-	for _, p := range proxies {
+	for _, ls := range live {
 		drops.Add(1)
 		go func() {
 			defer drops.Done()
-			p.drop("the gateway is shutting down")
+			// A session already being dropped (revoked) closes anyway.
+			ls.drop("the gateway is shutting down")
 		}()
 	}
 	drops.Wait()
@@ -199,12 +207,22 @@ func (s *SSHServer) serve(cs *connState, bound *identity) {
 	}
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
-	auth := &authenticator{ctx: ctx, store: s.cfg.Store, caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
+	var unavailable atomic.Bool
+	auth := &authenticator{ctx: ctx, store: s.hooks().authz.lookups(&unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
 	conf := *s.base
 	if bound != nil {
 		bindIdentity(&conf, *bound)
 	} else {
-		conf.PublicKeyCallback = auth.publicKey
+		conf.PublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			perms, err := auth.publicKey(cm, key)
+			if err != nil && unavailable.Load() {
+				// Neither the store nor the cache could say whose key this
+				// is. Let the client in only to be told why it goes no
+				// further: handle refuses such a connection.
+				return &ssh.Permissions{Extensions: map[string]string{extStoreUnavailable: "1"}}, nil
+			}
+			return perms, err
+		}
 	}
 	sc, chans, reqs, err := ssh.NewServerConn(cs, &conf)
 	cancel()
@@ -237,6 +255,12 @@ func (s *SSHServer) serve(cs *connState, bound *identity) {
 
 // handle authorizes the target and proxies to the agent, or refuses.
 func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+	if sc.Permissions != nil && sc.Permissions.Extensions[extStoreUnavailable] != "" {
+		s.hooks().metrics.decision(resultUnavailable)
+		s.log.Warn("ssh refused: cannot identify the user while the access store is unreachable", "remote", sc.RemoteAddr().String())
+		s.refuse(cs, sc, chans, reqs, msgStoreUnavailable, ssh.ConnectionFailed)
+		return
+	}
 	id, err := identityFrom(sc.Permissions)
 	if err != nil {
 		s.log.Error("ssh connection without identity", "remote", sc.RemoteAddr().String(), "err", err)
@@ -255,7 +279,7 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 	start := time.Now()
 	defer func() { log.Info("ssh connection closed", "duration", time.Since(start).Round(time.Millisecond)) }()
 
-	ws, refusal, reason := s.authorize(id.User, sc.User(), log)
+	ws, d, refusal, reason := s.authorize(id.User, sc.User(), log)
 	if refusal != "" {
 		s.refuse(cs, sc, chans, reqs, refusal, reason)
 		return
@@ -280,7 +304,7 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 		s.refuse(cs, sc, chans, reqs, msg, ssh.ConnectionFailed)
 		return
 	}
-	if !s.register(p) {
+	if !s.register(p, d) {
 		p.closeAgent()
 		return
 	}
@@ -289,27 +313,44 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 	p.run(chans, reqs, agentChans, agentReqs)
 }
 
+// Lines shown to users refused before their session starts.
+const (
+	msgCannotCheck      = "wsgate: cannot check access right now; try again later"
+	msgStoreUnavailable = "wsgate: cannot check access right now: the access store is unreachable; try again later"
+)
+
+// extStoreUnavailable marks a connection whose user could not be looked up
+// because the store was unreachable; it is only ever refused.
+const extStoreUnavailable = "wsgate-store-unavailable"
+
 // authorize resolves the login name to a workspace and checks connect. On
 // refusal it returns the line to show the user and the rejection reason
 // for non-session channels.
-func (s *SSHServer) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, string, ssh.RejectionReason) {
+func (s *SSHServer) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
+	h := s.hooks()
 	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
+	refuse := func(result, msg string, reason ssh.RejectionReason) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
+		h.metrics.decision(result)
+		return acl.WorkspaceID{}, decision{}, msg, reason
+	}
+	failed := func(err error) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
+		if errors.Is(err, ErrStoreUnavailable) {
+			return refuse(resultUnavailable, msgStoreUnavailable, ssh.ConnectionFailed)
+		}
+		return refuse(resultUnavailable, msgCannotCheck, ssh.ConnectionFailed)
+	}
 
 	t, err := ParseTarget(login, s.cfg.HostnameSuffix)
 	if err != nil {
 		log.Info("ssh denied", "target", login, "reason", "bad_target")
-		return acl.WorkspaceID{}, denied, ssh.Prohibited
+		return refuse(resultDenied, denied, ssh.Prohibited)
 	}
-	check := func(ws acl.WorkspaceID) (acl.Decision, error) {
-		snap, err := acl.LoadSnapshot(ctx, s.cfg.Store, user, ws, s.cfg.Now(), s.cfg.DisableSharing)
-		if err != nil {
-			return acl.Decision{}, fmt.Errorf("load snapshot: %w", err)
-		}
-		return acl.Authorize(snap, user, acl.ActionConnect, ws), nil
+	check := func(ws acl.WorkspaceID) (decision, error) {
+		return h.authz.Decide(ctx, user, ws, acl.ActionConnect)
 	}
-	ws, err := resolveTarget(ctx, s.cfg.Store, user, t, func(ws acl.WorkspaceID) (bool, error) {
+	ws, err := resolveTarget(ctx, h.authz.lookups(nil), user, t, func(ws acl.WorkspaceID) (bool, error) {
 		d, err := check(ws)
 		return d.Allow, err
 	})
@@ -318,25 +359,26 @@ func (s *SSHServer) authorize(user, login string, log *slog.Logger) (acl.Workspa
 	case err == nil:
 	case errors.As(err, &amb):
 		log.Info("ssh denied", "target", login, "reason", "ambiguous")
-		return acl.WorkspaceID{}, "wsgate: " + amb.Error(), ssh.Prohibited
+		return refuse(resultDenied, "wsgate: "+amb.Error(), ssh.Prohibited)
 	case errors.Is(err, acl.ErrNotFound):
 		log.Info("ssh denied", "target", login, "reason", acl.ReasonNoWorkspace.String())
-		return acl.WorkspaceID{}, denied, ssh.Prohibited
+		return refuse(resultDenied, denied, ssh.Prohibited)
 	default:
 		log.Error("ssh target resolution failed", "target", login, "err", err)
-		return acl.WorkspaceID{}, "wsgate: cannot check access right now; try again later", ssh.ConnectionFailed
+		return failed(err)
 	}
 	d, err := check(ws)
 	if err != nil {
 		log.Error("ssh authorization failed", "workspace", ws.String(), "err", err)
-		return acl.WorkspaceID{}, "wsgate: cannot check access right now; try again later", ssh.ConnectionFailed
+		return failed(err)
 	}
 	if !d.Allow {
 		log.Info("ssh denied", "target", login, "workspace", ws.String(), "reason", d.Reason.String())
-		return acl.WorkspaceID{}, denied, ssh.Prohibited
+		return refuse(resultDenied, denied, ssh.Prohibited)
 	}
-	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String())
-	return ws, "", 0
+	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String(), "cached", d.cached)
+	h.metrics.decision(resultAllowed)
+	return ws, d, "", 0
 }
 
 // dialAgent opens a stream to the workspace's agent and runs an SSH client

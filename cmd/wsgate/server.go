@@ -28,6 +28,8 @@ type serverFlags struct {
 	hostKey, userCAKeys        string
 	hostnameSuffix, logLevel   string
 	disableSharing             bool
+	storeGrace                 time.Duration
+	lockMode                   string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -46,6 +48,10 @@ func (f *serverFlags) registerStore(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL for many replicas (default: the embedded file store in DATA_DIR)")
 	fl.StringVar(&f.redisPrefix, "redis-prefix", "wsgate:", "prefix of every Redis key, so deployments can share a Redis")
+	fl.DurationVar(&f.storeGrace, "store-grace", gateway.DefaultStoreGrace,
+		"while the store is unreachable, decide new connections from the cache for this long after the last contact, then refuse them")
+	fl.StringVar(&f.lockMode, "lock-mode", string(gateway.LockBestEffort),
+		"live sessions once the store has been unreachable for --store-grace: best_effort keeps them, strict drops them")
 }
 
 func newServerCmd() *cobra.Command {
@@ -60,6 +66,9 @@ Every flag can also be set as WSGATE_<FLAG>, e.g. WSGATE_REDIS_URL.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
+			}
+			if _, err := gateway.ParseLockMode(f.lockMode); err != nil {
+				return fmt.Errorf("--lock-mode: %w", err)
 			}
 			log, err := newLogger(f.logLevel)
 			if err != nil {
@@ -143,6 +152,15 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 	if err != nil {
 		return nil, err
 	}
+	lockMode := gateway.LockBestEffort
+	if f.lockMode != "" {
+		if lockMode, err = gateway.ParseLockMode(f.lockMode); err != nil {
+			return nil, fmt.Errorf("--lock-mode: %w", err)
+		}
+	}
+	if f.storeGrace < 0 {
+		return nil, fmt.Errorf("--store-grace %s: must not be negative", f.storeGrace)
+	}
 	newAPI := func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error) {
 		return httpapi.New(httpapi.Config{
 			Store:          st,
@@ -163,6 +181,8 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 		HostnameSuffix: f.hostnameSuffix,
 		DisableSharing: f.disableSharing,
 		NewAPI:         newAPI,
+		StoreGrace:     f.storeGrace,
+		LockMode:       lockMode,
 		Logger:         log,
 	})
 }
