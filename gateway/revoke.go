@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
@@ -111,6 +112,8 @@ type Revoker struct {
 	expiryKick chan struct{}
 
 	drops sync.WaitGroup // asynchronous drops in flight
+	// handled counts events applied, so tests know when one has been.
+	handled atomic.Uint64
 }
 
 // NewRevoker connects a Revoker to srv: srv decides from then on with the
@@ -271,6 +274,7 @@ func (r *Revoker) handlePending(ctx context.Context) {
 // handle applies one event: the cache forgets everything, and the sessions
 // the event can touch are dropped or re-evaluated.
 func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
+	defer r.handled.Add(1)
 	r.authz.Invalidate()
 	switch ev.Kind {
 	case acl.EventKeyRemoved:
