@@ -239,8 +239,10 @@ func TestRevokeTable(t *testing.T) {
 			dropped: map[string]string{"erin@alice-ws": revoked},
 		},
 		{
-			name:  "sharing disabled for the deployment",
-			write: func(e *testEnv, _ map[string]string) { must(t, e.store.SetSettings(ctx, acl.Settings{SharingDisabled: true})) },
+			name: "sharing disabled for the deployment",
+			write: func(e *testEnv, _ map[string]string) {
+				must(t, e.store.SetSettings(ctx, acl.Settings{SharingDisabled: true}))
+			},
 			dropped: map[string]string{
 				"bob@alice-ws":   "workspace sharing was disabled",
 				"carol@alice-ws": "workspace sharing was disabled",
@@ -265,8 +267,10 @@ func TestRevokeTable(t *testing.T) {
 			dropped: map[string]string{"bob@team-ws": "workspace sharing was disabled"},
 		},
 		{
-			name:  "workspace stopped",
-			write: func(e *testEnv, _ map[string]string) { must(t, e.store.SetWorkspaceState(as, aliceWS, acl.StateStopping)) },
+			name: "workspace stopped",
+			write: func(e *testEnv, _ map[string]string) {
+				must(t, e.store.SetWorkspaceState(as, aliceWS, acl.StateStopping))
+			},
 			dropped: map[string]string{
 				"alice@alice-ws": "workspace alice/alice-ws was stopped by alice",
 				"bob@alice-ws":   "workspace alice/alice-ws was stopped by alice",
