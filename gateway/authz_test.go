@@ -1,0 +1,316 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// errDown is what flakyStore answers while it is down, as a store whose
+// server went away would.
+var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+
+// flakyStore is a real store that can be switched off: while down, every
+// read and write the gateway makes fails as if the network to the store
+// were cut (the event feed is left alone). It also counts snapshot loads
+// (LoadSnapshot reads the settings first) and can hold one load.
+type flakyStore struct {
+	acl.Store
+	down     atomic.Bool
+	settings atomic.Int64
+	// hold, when set, blocks the next GetSettings until it is closed.
+	mu      sync.Mutex
+	hold    chan struct{}
+	holding chan struct{} // closed when a call is blocked on hold
+}
+
+func (f *flakyStore) fail() error {
+	if f.down.Load() {
+		return errDown
+	}
+	return nil
+}
+
+func (f *flakyStore) GetSettings(ctx context.Context) (acl.Settings, error) {
+	f.settings.Add(1)
+	f.mu.Lock()
+	hold, holding := f.hold, f.holding
+	f.hold = nil
+	f.mu.Unlock()
+	if hold != nil {
+		close(holding)
+		<-hold
+	}
+	if err := f.fail(); err != nil {
+		return acl.Settings{}, err
+	}
+	return f.Store.GetSettings(ctx)
+}
+
+func (f *flakyStore) GetUser(ctx context.Context, name string) (acl.User, error) {
+	if err := f.fail(); err != nil {
+		return acl.User{}, err
+	}
+	return f.Store.GetUser(ctx, name)
+}
+
+func (f *flakyStore) UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error) {
+	if err := f.fail(); err != nil {
+		return acl.User{}, err
+	}
+	return f.Store.UserByKeyFingerprint(ctx, fp)
+}
+
+func (f *flakyStore) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
+	if err := f.fail(); err != nil {
+		return acl.Workspace{}, err
+	}
+	return f.Store.GetWorkspace(ctx, id)
+}
+
+func (f *flakyStore) WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return f.Store.WorkspacesSharedWithUser(ctx, user)
+}
+
+func (f *flakyStore) GetOrg(ctx context.Context, name string) (acl.Org, error) {
+	if err := f.fail(); err != nil {
+		return acl.Org{}, err
+	}
+	return f.Store.GetOrg(ctx, name)
+}
+
+func (f *flakyStore) ListGrants(ctx context.Context, id acl.WorkspaceID) ([]acl.Grant, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return f.Store.ListGrants(ctx, id)
+}
+
+func (f *flakyStore) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, error) {
+	if err := f.fail(); err != nil {
+		return 0, err
+	}
+	return f.Store.DeleteExpiredGrants(ctx, now)
+}
+
+// holdNext makes the next GetSettings block until release is called; it
+// returns a channel closed once that call is blocked.
+func (f *flakyStore) holdNext() (blocked <-chan struct{}, release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hold, holding := make(chan struct{}), make(chan struct{})
+	f.hold, f.holding = hold, holding
+	return holding, sync.OnceFunc(func() { close(hold) })
+}
+
+// withFlakyStore makes the SSH server read through a flakyStore over the
+// env's store; agents and the test still use the store directly.
+func withFlakyStore(f **flakyStore) envOption {
+	return func(c *SSHConfig) {
+		*f = &flakyStore{Store: c.Store}
+		c.Store = *f
+	}
+}
+
+// settableClock is a clock tests move by hand.
+type settableClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *settableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *settableClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func decide(t *testing.T, a *Authorizer, user string, ws acl.WorkspaceID) decision {
+	t.Helper()
+	d, err := a.Decide(context.Background(), user, ws, acl.ActionConnect)
+	if err != nil {
+		t.Fatalf("decide %s on %s: %v", user, ws, err)
+	}
+	return d
+}
+
+// TestAuthzCache: a live cache answers allowed decisions without the
+// store, forgets them on the next event, and never answers a denial: a
+// share emits no event, so a cached denial could be stale.
+func TestAuthzCache(t *testing.T) {
+	var fs *flakyStore
+	e := newEnv(t, withFlakyStore(&fs))
+	rv := e.startRevoker(RevokerConfig{ProbeInterval: time.Hour, SweepInterval: time.Hour})
+	w := e.watchEvents(rv)
+	a := rv.Authorizer()
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+
+	loads := fs.settings.Load()
+	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.cached {
+		t.Fatalf("first decision %+v, want allowed from the store", d)
+	}
+	if n := fs.settings.Load() - loads; n != 1 {
+		t.Fatalf("%d loads for the first decision, want 1", n)
+	}
+	for range 3 {
+		if d := decide(t, a, "bob", aliceWS); !d.Allow || !d.cached {
+			t.Fatalf("repeat decision %+v, want allowed from the cache", d)
+		}
+	}
+	if n := fs.settings.Load() - loads; n != 1 {
+		t.Fatalf("%d loads after cached decisions, want still 1", n)
+	}
+
+	// The unshare's event empties the cache: the next decision denies.
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
+	w.sync()
+	if d := decide(t, a, "bob", aliceWS); d.Allow || d.cached {
+		t.Fatalf("after unshare %+v, want denied from the store", d)
+	}
+	// A share emits no event; the denial is not answered from the cache.
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.cached {
+		t.Fatalf("after re-share %+v, want allowed from the store", d)
+	}
+}
+
+// TestAuthzNotLiveLoadsEveryTime: with no Revoker following events, the
+// cache is never answered from while the store is reachable.
+func TestAuthzNotLiveLoadsEveryTime(t *testing.T) {
+	var fs *flakyStore
+	e := newEnv(t, withFlakyStore(&fs))
+	a := e.srv.hooks().authz
+	loads := fs.settings.Load()
+	for range 3 {
+		if d := decide(t, a, "alice", aliceWS); !d.Allow || d.cached {
+			t.Fatalf("decision %+v, want allowed from the store", d)
+		}
+	}
+	if n := fs.settings.Load() - loads; n != 3 {
+		t.Fatalf("%d loads for 3 decisions, want 3", n)
+	}
+}
+
+// TestAuthzNotPastValidUntil: a cached snapshot is not used once its
+// earliest grant expiry has passed, even before any sweep removed it.
+func TestAuthzNotPastValidUntil(t *testing.T) {
+	e := newEnv(t)
+	expiry := time.Now().Add(time.Hour).Truncate(time.Second)
+	must(t, e.store.ApplyGrants(context.Background(), aliceWS, []acl.GrantChange{
+		{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: expiry},
+	}))
+	clk := &settableClock{now: time.Now()}
+	a, err := NewAuthorizer(AuthzConfig{Store: e.store, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.setLive(true) // as if a Revoker followed events
+	d := decide(t, a, "bob", aliceWS)
+	if !d.Allow || !d.validUntil.Equal(expiry) {
+		t.Fatalf("decision %+v, want allowed until %v", d, expiry)
+	}
+	if d := decide(t, a, "bob", aliceWS); !d.cached {
+		t.Fatalf("before expiry %+v, want cached", d)
+	}
+	clk.Set(expiry)
+	if d := decide(t, a, "bob", aliceWS); d.Allow || d.cached {
+		t.Fatalf("at expiry %+v, want denied from a fresh load", d)
+	}
+}
+
+// TestAuthzLoadRacingInvalidation: a snapshot loaded while an event
+// arrived is not cached, because it may predate the event's write.
+func TestAuthzLoadRacingInvalidation(t *testing.T) {
+	var fs *flakyStore
+	newEnv(t, withFlakyStore(&fs))
+	a, err := NewAuthorizer(AuthzConfig{Store: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.setLive(true)
+	blocked, release := fs.holdNext()
+	defer release()
+	done := make(chan decision, 1)
+	go func() {
+		d, _ := a.Decide(context.Background(), "alice", aliceWS, acl.ActionConnect)
+		done <- d
+	}()
+	<-blocked
+	a.Invalidate()
+	release()
+	if d := <-done; !d.Allow {
+		t.Fatalf("racing decision %+v", d)
+	}
+	if d := decide(t, a, "alice", aliceWS); d.cached {
+		t.Fatal("a load that raced an invalidation was cached")
+	}
+	if d := decide(t, a, "alice", aliceWS); !d.cached {
+		t.Fatal("a clean load was not cached")
+	}
+}
+
+// TestRegisterAfterInvalidationIsRechecked: a connection authorized before
+// the latest event, and registered after it, is handed to the re-check.
+func TestRegisterAfterInvalidationIsRechecked(t *testing.T) {
+	e := newEnv(t)
+	h := e.srv.hooks()
+	var rechecked []string
+	e.srv.rev.Store(&revHooks{authz: h.authz, metrics: h.metrics, recheck: func(ls *liveSession) {
+		rechecked = append(rechecked, ls.info.ID)
+	}})
+	old := h.authz.Gen()
+	h.authz.Invalidate()
+	if !e.srv.register(&proxy{info: SessionInfo{ID: "stale", User: "bob", Workspace: aliceWS}}, decision{gen: old}) {
+		t.Fatal("register refused")
+	}
+	if !e.srv.register(&proxy{info: SessionInfo{ID: "fresh", User: "bob", Workspace: aliceWS}}, decision{gen: h.authz.Gen()}) {
+		t.Fatal("register refused")
+	}
+	e.srv.unregister("stale")
+	e.srv.unregister("fresh")
+	if len(rechecked) != 1 || rechecked[0] != "stale" {
+		t.Fatalf("rechecked %v, want [stale]", rechecked)
+	}
+}
+
+// TestPendingRecheckDrops: a session whose revoking event the Revoker
+// never saw (it was not running yet) is dropped once it is re-checked.
+func TestPendingRecheckDrops(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	bob := startLive(t, e.mustDial("bob", "alice/alice-ws"))
+	alice := startLive(t, e.mustDial("alice", "alice-ws"))
+	rv, err := NewRevoker(e.srv, RevokerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone) // nobody follows events yet
+	for _, ls := range e.srv.reg.all() {
+		rv.enqueue(ls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rv.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	bob.expectDropped(t, "bob", "access to alice/alice-ws was revoked")
+	alice.expectAlive(t, "alice")
+}

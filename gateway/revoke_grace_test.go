@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// refusedWith dials as user and checks that the connection is let in only
+// to show msg on its session's stderr.
+func (e *testEnv) refusedWith(user, login, msg string) {
+	e.t.Helper()
+	c, err := e.dial(user, login)
+	if err != nil {
+		e.t.Fatalf("dial as %s: %v", user, err)
+	}
+	r := run(e.t, c, "echo in", nil)
+	if r.stdout != "" || r.stderr != msg+"\r\n" {
+		e.t.Fatalf("%s to %s: %+v, want refused with %q", user, login, r, msg)
+	}
+}
+
+// storeOutage brings up a gateway whose store can fail, with alice's live
+// session on her workspace and bob having connected once (so his identity
+// and access are cached), and then cuts the store off.
+func storeOutage(t *testing.T, mode LockMode, grace time.Duration) (*testEnv, *Revoker, *flakyStore, *liveCmd) {
+	t.Helper()
+	var fs *flakyStore
+	e := newEnv(t, withFlakyStore(&fs))
+	e.startAgent("alice/alice-ws")
+	rv := e.startRevoker(RevokerConfig{StoreGrace: grace, LockMode: mode, ProbeInterval: 20 * time.Millisecond})
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	alice := startLive(t, e.mustDial("alice", "alice-ws"))
+	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
+		t.Fatalf("bob before the outage: %+v", r)
+	}
+	fs.down.Store(true)
+	eventually(t, "outage noticed", func() bool { return rv.authz.down.Load() })
+	return e, rv, fs, alice
+}
+
+// TestStoreGraceBestEffort: while the store is unreachable, known users
+// are let in from the cache for the grace, unknown ones are refused with
+// a clear message; after the grace everyone new is refused, live sessions
+// stay (best_effort), and the store's return lets people in again.
+func TestStoreGraceBestEffort(t *testing.T) {
+	grace := 1500 * time.Millisecond
+	e, rv, fs, alice := storeOutage(t, LockBestEffort, grace)
+	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
+		t.Fatalf("bob within the grace: %+v", r)
+	}
+	e.refusedWith("carol", "alice/alice-ws", msgStoreUnavailable)
+
+	eventually(t, "grace over", func() bool { return rv.authz.SinceContact() > grace })
+	e.refusedWith("bob", "alice/alice-ws", msgStoreUnavailable)
+	alice.expectAlive(t, "alice after the grace")
+
+	fs.down.Store(false)
+	eventually(t, "store back", func() bool { return !rv.authz.down.Load() })
+	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
+		t.Fatalf("bob after the outage: %+v", r)
+	}
+	alice.expectAlive(t, "alice after the outage")
+}
+
+// TestStoreGraceStrict: in strict mode live sessions are dropped, with the
+// reason, once the grace has passed without store contact.
+func TestStoreGraceStrict(t *testing.T) {
+	grace := 300 * time.Millisecond
+	e, rv, _, alice := storeOutage(t, LockStrict, grace)
+	start := time.Now()
+	alice.expectDropped(t, "alice", "access can no longer be checked: the access store is unreachable")
+	if d := time.Since(start); d < grace-50*time.Millisecond {
+		t.Fatalf("dropped %v into the outage, before the %v grace", d, grace)
+	}
+	if rv.authz.SinceContact() <= grace {
+		t.Fatalf("dropped with the last contact %v ago, within the grace", rv.authz.SinceContact())
+	}
+	e.refusedWith("bob", "alice/alice-ws", msgStoreUnavailable)
+}
+
+// TestStoreUnavailableKeyLookup: a key the gateway has never seen cannot be
+// identified while the store is down; the client still gets a clear line.
+func TestStoreUnavailableKeyLookup(t *testing.T) {
+	var fs *flakyStore
+	e := newEnv(t, withFlakyStore(&fs))
+	e.startAgent("alice/alice-ws")
+	fs.down.Store(true)
+	e.refusedWith("alice", "alice-ws", msgStoreUnavailable)
+	// Unknown keys stay unknown: a refused key is not a foothold.
+	c, err := e.dialWith("alice-ws", ssh.PublicKeys(newSigner(t)))
+	if err == nil {
+		if r := run(t, c, "echo in", nil); r.stdout != "" {
+			t.Fatalf("unknown key got in: %+v", r)
+		}
+	}
+}
