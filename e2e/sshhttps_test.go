@@ -349,3 +349,45 @@ func TestWorkspaceStatsLogsConnections(t *testing.T) {
 		t.Fatalf("stats of a stopped workspace: %+v", r)
 	}
 }
+
+// TestConfigSSHUseHTTPS: `config-ssh --use-https` writes entries that reach
+// the workspace through `wsgate ssh --stdio`, so `ssh alice-ws.coder` works
+// with the API token alone.
+func TestConfigSSHUseHTTPS(t *testing.T) {
+	requireTool(t, "ssh")
+	d := startDev(t)
+	if r := d.wsgateCLI(t, "alice", "sharing", "share", "alice-ws", "--user", "bob"); r.code != 0 {
+		t.Fatalf("share: %+v", r)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	r := d.wsgateAs(t, "bob", nil, "config-ssh", "--use-https", "-y", "--ssh-config-file", cfg)
+	if r.code != 0 {
+		t.Fatalf("config-ssh: %+v", r)
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "ssh config", string(b), "  ProxyCommand "+wsgateBin+" ssh --stdio %h\n")
+	if strings.Contains(string(b), "Port ") {
+		t.Fatalf("entries still name the SSH port:\n%s", b)
+	}
+	pub, err := os.ReadFile(filepath.Join(d.dir, "host_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(kh, []byte("alice-ws.coder,alice--alice-ws.coder "+string(pub)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"alice-ws.coder", "alice--alice-ws.coder"} {
+		cmd := exec.Command("ssh", "-F", cfg, "-o", "UserKnownHostsFile="+kh, "-o", "StrictHostKeyChecking=yes",
+			"-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "IdentitiesOnly=yes", host, "echo $WSGATE_USER in $WSGATE_WORKSPACE")
+		cmd.Env = d.cliEnv(t, "bob")
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != "bob in alice/alice-ws\n" {
+			t.Fatalf("ssh %s through the written entry: %v\n%s", host, err, out)
+		}
+	}
+}

@@ -31,6 +31,7 @@ func newConfigSSHCmd() *cobra.Command {
 		dryRun bool
 		suffix string
 		yes    bool
+		https  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "config-ssh",
@@ -53,7 +54,13 @@ func newConfigSSHCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			block, err := buildSSHBlock(cmd.Context(), c, suffix)
+			var proxy string
+			if https {
+				if proxy, err = stdioProxyCommand(); err != nil {
+					return err
+				}
+			}
+			block, err := buildSSHBlock(cmd.Context(), c, suffix, proxy)
 			if err != nil {
 				return err
 			}
@@ -64,6 +71,7 @@ func newConfigSSHCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the change without writing it")
 	cmd.Flags().StringVar(&suffix, "hostname-suffix", "", "host alias suffix (default the server's, usually coder)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "write without asking")
+	cmd.Flags().BoolVar(&https, "use-https", false, "connect through the HTTP(S) port with `wsgate ssh --stdio` (ProxyCommand) instead of the SSH port")
 	return cmd
 }
 
@@ -74,8 +82,9 @@ type sshHost struct {
 }
 
 // buildSSHBlock returns the managed block for the caller's reachable
-// workspaces, marker lines included.
-func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix string) (string, error) {
+// workspaces, marker lines included. With proxyCommand set, entries reach
+// the gateway through it instead of the SSH port.
+func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix, proxyCommand string) (string, error) {
 	dep, err := c.Deployment(ctx)
 	if err != nil {
 		return "", fmt.Errorf("read the gateway's SSH address: %w", err)
@@ -109,8 +118,12 @@ func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix string) (str
 	fmt.Fprintf(&b, "# Managed by `wsgate config-ssh` for %s; edits here are overwritten.\n", c.URL())
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "Host %s\n", strings.Join(h.aliases, " "))
-		fmt.Fprintf(&b, "  HostName %s\n", host)
-		fmt.Fprintf(&b, "  Port %s\n", port)
+		if proxyCommand != "" {
+			fmt.Fprintf(&b, "  ProxyCommand %s\n", proxyCommand)
+		} else {
+			fmt.Fprintf(&b, "  HostName %s\n", host)
+			fmt.Fprintf(&b, "  Port %s\n", port)
+		}
 		fmt.Fprintf(&b, "  User %s\n", h.user)
 	}
 	b.WriteString(sshBlockEnd + "\n")

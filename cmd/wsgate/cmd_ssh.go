@@ -259,3 +259,25 @@ func signalNumber(name string) int {
 	}
 	return 127
 }
+
+// stdioProxyCommand is the ProxyCommand of `config-ssh --use-https`: this
+// binary, by absolute path, as `wsgate ssh --stdio %h`.
+func stdioProxyCommand() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the wsgate binary for ProxyCommand: %w", err)
+	}
+	return shellQuote(exe) + " ssh --stdio %h", nil
+}
+
+// shellQuote quotes s for the shell OpenSSH runs ProxyCommand with, unless
+// it needs none; '%' is doubled because ssh expands %-tokens first.
+func shellQuote(s string) string {
+	s = strings.ReplaceAll(s, "%", "%%")
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
