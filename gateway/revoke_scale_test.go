@@ -3,6 +3,8 @@ package gateway
 import (
 	"fmt"
 	"io"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,7 +116,36 @@ func TestRevokeAmongMany(t *testing.T) {
 			t.Fatalf("connection of %s: %v", oc.user, err)
 		}
 	}
-	if n := e.srv.reg.len(); n != (users-1)*perUser {
-		t.Fatalf("%d sessions registered, want %d", n, (users-1)*perUser)
+	// The gateway unregisters a dropped connection once its proxy is done,
+	// just after the client saw it close.
+	eventually(t, "dropped sessions unregistered", func() bool { return e.srv.reg.len() == (users-1)*perUser })
+	m := scrape(t, rv.Metrics())
+	for series, want := range map[string]string{
+		"wsgate_sessions_active":                        fmt.Sprint((users - 1) * perUser),
+		`wsgate_revocations_total{reason="revoked"}`:    fmt.Sprint(perUser),
+		"wsgate_revoke_drop_seconds_count":              fmt.Sprint(perUser),
+		`wsgate_auth_decisions_total{result="allowed"}`: fmt.Sprint(users * perUser),
+		`wsgate_auth_decisions_total{result="denied"}`:  "0",
+	} {
+		if got := m[series]; got != want {
+			t.Errorf("%s = %q, want %q", series, got, want)
+		}
 	}
+}
+
+// scrape reads the metrics as /metrics serves them: series -> value.
+func scrape(t *testing.T, m *Metrics) map[string]string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := map[string]string{}
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			out[line[:i]] = line[i+1:]
+		}
+	}
+	return out
 }
