@@ -78,19 +78,16 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 	}
 	// The server's read/write timeouts must not cut a long-lived tunnel.
 	_ = conn.SetDeadline(time.Time{})
-	_ = conn.SetWriteDeadline(time.Now().Add(headerTimeout))
-	if _, err := conn.Write([]byte(switchingProtocols)); err != nil {
-		log.Warn("agent tunnel: write 101", "err", err)
-		_ = conn.Close()
-		return
-	}
-	_ = conn.SetWriteDeadline(time.Time{})
 	var tc net.Conn = conn
 	if brw.Reader.Buffered() > 0 {
 		tc = &bufferedConn{Conn: conn, r: brw.Reader}
 	}
-
-	sess, err := yamux.Server(tc, yamuxConfig(r.cfg.KeepAliveInterval, log))
+	// The 101 goes out only after the tunnel is registered: an agent that
+	// saw its tunnel come up must be reachable at once, or a client that
+	// waited for the agent could still be told it is not connected. Until
+	// then the 101 is held as a preamble in front of any yamux write.
+	pc := &preambleConn{Conn: tc, preamble: []byte(switchingProtocols)}
+	sess, err := yamux.Server(pc, yamuxConfig(r.cfg.KeepAliveInterval, log))
 	if err != nil {
 		log.Error("agent tunnel: start yamux", "err", err)
 		_ = conn.Close()
@@ -102,6 +99,13 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		_ = sess.Close()
 		return
 	}
+	_ = conn.SetWriteDeadline(time.Now().Add(headerTimeout))
+	if err := pc.flush(); err != nil {
+		// serve sees the closed session and unregisters it.
+		log.Warn("agent tunnel: write 101", "err", err)
+		_ = sess.Close()
+	}
+	_ = conn.SetWriteDeadline(time.Time{})
 	log.Info("agent tunnel open")
 	r.serve(t, prev)
 }

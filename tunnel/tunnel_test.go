@@ -389,3 +389,25 @@ func TestGatewayRefusesStreamsFromTheAgent(t *testing.T) {
 		t.Fatal("the tunnel ended")
 	}
 }
+
+// TestAgentConnectedImpliesRegistered: the moment the agent sees its tunnel
+// up, the gateway can already open streams to it (the 101 is sent only
+// after registration). Repeated through reconnects to catch the race.
+func TestAgentConnectedImpliesRegistered(t *testing.T) {
+	g := startGateway(t, "127.0.0.1:0", newTokens("tok-a", wsKey).auth)
+	registered := make(chan bool, 100)
+	a := startAgent(t, g.url, "tok-a", func(c *ClientConfig) {
+		c.OnConnect = func() { registered <- g.reg.Connected(wsKey) }
+	})
+	for i := range 20 {
+		select {
+		case ok := <-registered:
+			if !ok {
+				t.Fatalf("connect %d: the agent saw its tunnel up before the gateway registered it", i)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("connect %d did not happen; agent logs:\n%s", i, a.logs.String())
+		}
+		g.reg.Disconnect(wsKey)
+	}
+}
