@@ -313,4 +313,6 @@ func TestPendingRecheckDrops(t *testing.T) {
 	}()
 	bob.expectDropped(t, "bob", "access to alice/alice-ws was revoked")
 	alice.expectAlive(t, "alice")
+	_ = alice.client.Close()
+	e.waitNoSessions()
 }

@@ -27,6 +27,11 @@ func (e *testEnv) startRevoker(cfg RevokerConfig) *Revoker {
 	done := make(chan error, 1)
 	go func() { done <- rv.Run(ctx) }()
 	e.t.Cleanup(func() {
+		// Clients closed their connections in earlier cleanups; let the
+		// gateway finish them while agents still run, so that Shutdown has
+		// nothing to drop. (A drop racing an agent-side EOF on the same
+		// channel is a data race inside x/crypto; see proxy.drop.)
+		e.waitNoSessions()
 		cancel()
 		if err := <-done; err != nil {
 			e.t.Errorf("revoker: %v", err)
@@ -34,6 +39,12 @@ func (e *testEnv) startRevoker(cfg RevokerConfig) *Revoker {
 	})
 	eventually(e.t, "revoker following events", func() bool { return rv.authz.live.Load() })
 	return rv
+}
+
+// waitNoSessions waits until every proxied connection has ended.
+func (e *testEnv) waitNoSessions() {
+	e.t.Helper()
+	eventually(e.t, "no live sessions", func() bool { return e.srv.reg.len() == 0 })
 }
 
 // eventWatch counts the store's events as the revoker sees them, so that
