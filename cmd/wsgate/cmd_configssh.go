@@ -16,6 +16,7 @@ import (
 
 	"github.com/wsgate/wsgate/gateway/apiclient"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/internal/atomicfile"
 )
 
 // The managed block's marker lines. Everything between them belongs to
@@ -276,7 +277,7 @@ func applySSHBlock(cmd *cobra.Command, file, block string, dryRun, yes bool) err
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(file), err)
 	}
-	if err := writeFileAtomic(file, []byte(updated), mode); err != nil {
+	if err := atomicfile.Write(file, []byte(updated), mode); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Wrote %s.\n", file)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/internal/atomicfile"
 	"github.com/wsgate/wsgate/internal/sshkey"
 )
 
@@ -180,7 +181,7 @@ func seedToken(ctx context.Context, st acl.Store, dir, user string) error {
 	if err := st.CreateToken(ctx, tok); err != nil {
 		return fmt.Errorf("create token for %s: %w", user, err)
 	}
-	return sshkey.WriteFileAtomic(path, []byte(secret+"\n"), 0o600)
+	return atomicfile.Write(path, []byte(secret+"\n"), 0o600)
 }
 
 func createIfMissing(err error) error {
@@ -209,14 +210,14 @@ func writeDevFiles(dir string, info devInfo, sshAddr net.Addr, hostKeyPath strin
 	if port != "" {
 		line = "[" + host + "]:" + port + " " + trimNewline(string(pub)) + "\n"
 	}
-	if err := sshkey.WriteFileAtomic(filepath.Join(dir, "known_hosts"), []byte(line), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "known_hosts"), []byte(line), 0o644); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
-	return sshkey.WriteFileAtomic(filepath.Join(dir, "dev.json"), append(b, '\n'), 0o644)
+	return atomicfile.Write(filepath.Join(dir, "dev.json"), append(b, '\n'), 0o644)
 }
 
 // knownHostsName returns the host and, unless it is 22, the port, as

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/internal/atomicfile"
 )
 
 // BootstrapUser is the site admin created on an empty store.
@@ -36,23 +37,11 @@ func Bootstrap(ctx context.Context, st acl.Store, dataDir string) (created bool,
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return false, fmt.Errorf("bootstrap: %w", err)
 	}
-	path := filepath.Join(dataDir, AdminTokenFile)
-	tmp, err := os.CreateTemp(dataDir, AdminTokenFile+".*")
+	staged, err := atomicfile.Stage(filepath.Join(dataDir, AdminTokenFile), []byte(secret+"\n"), 0o600)
 	if err != nil {
 		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
-	}
-	if _, err := tmp.WriteString(secret + "\n"); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("bootstrap: stage token file: %w", err)
-	}
+	defer staged.Discard() // a no-op after Commit
 
 	now := time.Now()
 	err = st.CreateUser(ctx, acl.User{Name: BootstrapUser, DisplayName: "Site admin", SiteAdmin: true, CreatedAt: now})
@@ -70,8 +59,8 @@ func Bootstrap(ctx context.Context, st acl.Store, dataDir string) (created bool,
 		}
 		return false, fmt.Errorf("bootstrap: create token: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, fmt.Errorf("bootstrap: write %s: %w", path, err)
+	if err := staged.Commit(); err != nil {
+		return false, fmt.Errorf("bootstrap: %w", err)
 	}
 	return true, nil
 }
