@@ -100,6 +100,16 @@ func TestRevokeRedisOutage(t *testing.T) {
 	for _, l := range lives {
 		l.expectAlive(t)
 	}
+	// Within the grace, B lets in from its cache whom it has seen, and
+	// tells whom it has not why it cannot.
+	if r := b.sshRun(t, "bob", "alice/alice-ws", nil, "echo cached"); r.stdout != "cached\n" {
+		t.Fatalf("bob on B during the outage: %+v", r)
+	}
+	r := b.sshRun(t, "carol", "alice/alice-ws", nil, "true")
+	if r.code == 0 {
+		t.Fatal("carol got in while B could not check her")
+	}
+	mustContain(t, "carol during the outage", r.stderr, "wsgate: cannot check access right now: the access store is unreachable")
 	rs.Restart(t)
 	waitFor(t, 15*time.Second, "A's feed back", logged(a, feedBack, 1))
 	waitFor(t, 15*time.Second, "B's feed back", logged(b, feedBack, 1))
@@ -230,4 +240,50 @@ func (p *tcpProxy) setCut(cut bool) {
 			_ = c.Close()
 		}
 	}
+}
+
+// TestRevokeStrictLockMode: with --lock-mode strict, live sessions end once
+// the store has been unreachable for --store-grace, and new ones are
+// refused with the reason.
+func TestRevokeStrictLockMode(t *testing.T) {
+	requireTool(t, "ssh")
+	rs := testredis.Start(t)
+	dir := t.TempDir()
+	st, err := redisstore.New(redisstore.Config{URL: rs.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := seedRevokeStore(t, st, dir)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := startServer(t, dir, "--redis-url", rs.URL(), "--lock-mode", "strict", "--store-grace", "1s")
+	startWorkspaceAgent(t, d.url, tokens[aliceWS], aliceWS, filepath.Join(dir, "ws"))
+	d.waitAgent(t, "alice", "alice-ws")
+	alice := d.live(t, "alice", "alice-ws")
+	rs.Stop(t)
+	stopped := time.Now()
+	select {
+	case <-alice.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("alice's session outlived the grace in strict mode")
+	}
+	if after := alice.ended.Sub(stopped); after < time.Second {
+		t.Fatalf("dropped %v after Redis stopped, before the 1s grace", after)
+	}
+	mustContain(t, "alice", alice.stderr.String(), "wsgate: access can no longer be checked: the access store is unreachable")
+	r := d.sshRun(t, "alice", "alice-ws", nil, "true")
+	if r.code == 0 {
+		t.Fatal("a new session got in past the grace")
+	}
+	mustContain(t, "new session", r.stderr, "wsgate: cannot check access right now: the access store is unreachable")
+}
+
+// TestRevokeFlagsValidated: a bad --lock-mode stops the server at start.
+func TestRevokeFlagsValidated(t *testing.T) {
+	r := run(t, 30*time.Second, nil, wsgateBin, "server", "--data-dir", t.TempDir(), "--lock-mode", "sometimes")
+	if r.code == 0 {
+		t.Fatal("server started with --lock-mode sometimes")
+	}
+	mustContain(t, "stderr", r.stderr, `invalid lock mode "sometimes": expected best_effort or strict`)
 }
