@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -13,9 +14,12 @@ import (
 // output is the -o flag of listing commands.
 type output struct{ format string }
 
+// addOutputFlag adds -o to cmd and checks its value before cmd runs, so a
+// bad format fails before any request.
 func addOutputFlag(cmd *cobra.Command) *output {
 	o := &output{}
 	cmd.Flags().StringVarP(&o.format, "output", "o", "table", "output format: table or json")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.validate() }
 	return o
 }
 
@@ -32,6 +36,27 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printRows writes items as JSON with -o json, else as a table under
+// headers with one row per item.
+func printRows[T any](w io.Writer, out *output, items []T, headers []string, row func(T) []string) error {
+	if out.json() {
+		return printJSON(w, items)
+	}
+	t := newTable(w, headers...)
+	for _, x := range items {
+		t.row(row(x)...)
+	}
+	return t.flush()
+}
+
+// formatTime is t in RFC 3339 (UTC), or "" for the zero time ("no expiry").
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // table writes aligned columns.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsgate/wsgate/gateway/apiclient"
 	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
@@ -28,9 +30,6 @@ func newGroupsCmd() *cobra.Command {
 		Example: "  wsgate groups create contractor --member carol,dave",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := createOut.validate(); err != nil {
-				return err
-			}
 			createReq.Name = args[0]
 			c, err := newAPIClient()
 			if err != nil {
@@ -52,9 +51,6 @@ func newGroupsCmd() *cobra.Command {
 		Short: "List groups",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := listOut.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -73,9 +69,6 @@ func newGroupsCmd() *cobra.Command {
 		Short: "Show a group and its members",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := showOut.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -105,53 +98,41 @@ func newGroupsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	add := &cobra.Command{
-		Use:   "add-member GROUP USER...",
-		Short: "Add users to a group",
-		Args:  cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			for _, u := range args[1:] {
-				if _, err := c.AddGroupMember(cmd.Context(), args[0], u); err != nil {
-					return fmt.Errorf("add %s to %s: %w", u, args[0], err)
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Added %s to %s.\n", strings.Join(args[1:], ", "), args[0])
-			return nil
-		},
-	}
-	remove := &cobra.Command{
-		Use:   "remove-member GROUP USER...",
-		Short: "Remove users from a group",
-		Args:  cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			for _, u := range args[1:] {
-				if _, err := c.RemoveGroupMember(cmd.Context(), args[0], u); err != nil {
-					return fmt.Errorf("remove %s from %s: %w", u, args[0], err)
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from %s.\n", strings.Join(args[1:], ", "), args[0])
-			return nil
-		},
-	}
-	cmd.AddCommand(create, list, show, del, add, remove)
+	cmd.AddCommand(create, list, show, del,
+		newGroupsMemberCmd("add", "to", "Added", (*apiclient.Client).AddGroupMember),
+		newGroupsMemberCmd("remove", "from", "Removed", (*apiclient.Client).RemoveGroupMember),
+	)
 	return cmd
 }
 
+type memberFunc func(c *apiclient.Client, ctx context.Context, group, user string) (httpapi.Group, error)
+
+// newGroupsMemberCmd is add-member or remove-member: verb, the preposition
+// ("to", "from") and the past tense word the messages.
+func newGroupsMemberCmd(verb, prep, past string, f memberFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + "-member GROUP USER...",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " users " + prep + " a group",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			group, users := args[0], args[1:]
+			for _, u := range users {
+				if _, err := f(c, cmd.Context(), group, u); err != nil {
+					return fmt.Errorf("%s %s %s %s: %w", verb, u, prep, group, err)
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s.\n", past, strings.Join(users, ", "), prep, group)
+			return nil
+		},
+	}
+}
+
 func printGroups(w io.Writer, gs []httpapi.Group, out *output) error {
-	if out.json() {
-		return printJSON(w, gs)
-	}
-	t := newTable(w, "GROUP", "ORG", "MEMBERS")
-	for _, g := range gs {
-		t.row(g.Name, g.Org, strings.Join(g.Members, ","))
-	}
-	return t.flush()
+	return printRows(w, out, gs, []string{"GROUP", "ORG", "MEMBERS"}, func(g httpapi.Group) []string {
+		return []string{g.Name, g.Org, strings.Join(g.Members, ",")}
+	})
 }

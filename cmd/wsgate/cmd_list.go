@@ -27,9 +27,6 @@ func newListCmd() *cobra.Command {
 		Aliases: []string{"ls"},
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			var terms []string
 			switch {
 			case shared:
@@ -59,14 +56,9 @@ func newListCmd() *cobra.Command {
 }
 
 func printWorkspaces(w io.Writer, ws []httpapi.Workspace, out *output) error {
-	if out.json() {
-		return printJSON(w, ws)
-	}
-	t := newTable(w, "WORKSPACE", "STATUS", "ROLE", "SHARED WITH")
-	for _, x := range ws {
-		t.row(x.Owner+"/"+x.Name, string(x.State), x.Role, sharedWith(x.SharedWith))
-	}
-	return t.flush()
+	return printRows(w, out, ws, []string{"WORKSPACE", "STATUS", "ROLE", "SHARED WITH"}, func(x httpapi.Workspace) []string {
+		return []string{x.Owner + "/" + x.Name, string(x.State), x.Role, sharedWith(x.SharedWith)}
+	})
 }
 
 // sharedWith renders grants as "bob:use, contractor(group):use".

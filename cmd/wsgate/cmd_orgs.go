@@ -26,9 +26,6 @@ func newOrgsCmd() *cobra.Command {
 		Short: "Create an organization",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := createOut.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -48,9 +45,6 @@ func newOrgsCmd() *cobra.Command {
 		Short: "List organizations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := listOut.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -116,12 +110,5 @@ func newOrgsSettingsCmd() *cobra.Command {
 }
 
 func printOrgs(w io.Writer, os []httpapi.Org, out *output) error {
-	if out.json() {
-		return printJSON(w, os)
-	}
-	t := newTable(w, "ORG", "SHARING")
-	for _, o := range os {
-		t.row(o.Name, o.Sharing)
-	}
-	return t.flush()
+	return printRows(w, out, os, []string{"ORG", "SHARING"}, func(o httpapi.Org) []string { return []string{o.Name, o.Sharing} })
 }

@@ -34,9 +34,6 @@ func newSharingShareCmd() *cobra.Command {
 			"  wsgate sharing share alice-ws --user bob --for 2h",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			// Parse everything before any request, so a bad spec changes
 			// nothing.
 			uspecs, err := acl.ParseShareSpecs(acl.SubjectUser, users)
@@ -50,18 +47,16 @@ func newSharingShareCmd() *cobra.Command {
 			if len(uspecs)+len(gspecs) == 0 {
 				return errors.New("nothing to share: give --user or --group")
 			}
-			if forDur < 0 {
-				return fmt.Errorf("invalid --for %s: must be positive", forDur)
+			expires, err := expiresAfter("for", forDur)
+			if err != nil {
+				return err
 			}
-			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
+			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}, ExpiresAt: expires}
 			for _, s := range uspecs {
 				upd.Users[s.Name] = s.Role.String()
 			}
 			for _, s := range gspecs {
 				upd.Groups[s.Name] = s.Role.String()
-			}
-			if forDur > 0 {
-				upd.ExpiresAt = time.Now().Add(forDur).UTC().Format(time.RFC3339)
 			}
 			return patchACL(cmd, args[0], upd, out)
 		},
@@ -84,9 +79,6 @@ func newSharingRemoveCmd() *cobra.Command {
 		Example: "  wsgate sharing remove alice-ws --user bob --group contractor",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			unames, err := acl.ParseShareNames(acl.SubjectUser, users)
 			if err != nil {
 				return err
@@ -116,11 +108,7 @@ func newSharingRemoveCmd() *cobra.Command {
 
 // patchACL applies one atomic change and prints the resulting shares.
 func patchACL(cmd *cobra.Command, ref string, upd httpapi.ACLUpdate, out *output) error {
-	c, err := newAPIClient()
-	if err != nil {
-		return err
-	}
-	ws, err := c.ResolveWorkspace(cmd.Context(), ref)
+	c, ws, err := workspaceArg(cmd, ref)
 	if err != nil {
 		return err
 	}
@@ -138,14 +126,7 @@ func newSharingShowCmd() *cobra.Command {
 		Short: "Show who a workspace is shared with",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -182,11 +163,7 @@ func printACL(w io.Writer, a httpapi.ACL, out *output) error {
 	row := func(user, group, role string, exp time.Time) {
 		cells := []string{user, group, role}
 		if expiring {
-			e := ""
-			if !exp.IsZero() {
-				e = exp.UTC().Format(time.RFC3339)
-			}
-			cells = append(cells, e)
+			cells = append(cells, formatTime(exp))
 		}
 		t.row(cells...)
 	}

@@ -29,21 +29,15 @@ func newTokensCmd() *cobra.Command {
 		Short: "Create a token and print it (shown once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := createOut.validate(); err != nil {
+			expires, err := expiresAfter("lifetime", lifetime)
+			if err != nil {
 				return err
-			}
-			req := httpapi.CreateTokenRequest{Name: name}
-			if lifetime < 0 {
-				return fmt.Errorf("invalid --lifetime %s: must be positive", lifetime)
-			}
-			if lifetime > 0 {
-				req.ExpiresAt = time.Now().Add(lifetime).UTC().Format(time.RFC3339)
 			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
 			}
-			res, err := c.CreateToken(cmd.Context(), user, req)
+			res, err := c.CreateToken(cmd.Context(), user, httpapi.CreateTokenRequest{Name: name, ExpiresAt: expires})
 			if err != nil {
 				return err
 			}
@@ -64,9 +58,6 @@ func newTokensCmd() *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := listOut.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -75,19 +66,9 @@ func newTokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if listOut.json() {
-				return printJSON(w, ts)
-			}
-			t := newTable(w, "ID", "NAME", "CREATED", "EXPIRES")
-			for _, tok := range ts {
-				exp := ""
-				if !tok.ExpiresAt.IsZero() {
-					exp = tok.ExpiresAt.UTC().Format(time.RFC3339)
-				}
-				t.row(tok.ID, tok.Name, tok.CreatedAt.UTC().Format(time.RFC3339), exp)
-			}
-			return t.flush()
+			return printRows(cmd.OutOrStdout(), listOut, ts, []string{"ID", "NAME", "CREATED", "EXPIRES"}, func(tok httpapi.Token) []string {
+				return []string{tok.ID, tok.Name, tok.CreatedAt.UTC().Format(time.RFC3339), formatTime(tok.ExpiresAt)}
+			})
 		},
 	}
 	listOut = addOutputFlag(list)

@@ -56,9 +56,6 @@ func newUsersCreateCmd() *cobra.Command {
 		Example: "  wsgate users create bob --key @bob.pub",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			req.Name = args[0]
 			for _, k := range keys {
 				line, err := readKey(k)
@@ -87,18 +84,13 @@ func newUsersCreateCmd() *cobra.Command {
 }
 
 func printUsers(w io.Writer, us []httpapi.User, out *output) error {
-	if out.json() {
-		return printJSON(w, us)
-	}
-	t := newTable(w, "USER", "DISPLAY NAME", "ORG", "SITE ADMIN", "STATUS", "GROUPS", "KEYS")
-	for _, u := range us {
+	return printRows(w, out, us, []string{"USER", "DISPLAY NAME", "ORG", "SITE ADMIN", "STATUS", "GROUPS", "KEYS"}, func(u httpapi.User) []string {
 		status := "active"
 		if u.Suspended {
 			status = "suspended"
 		}
-		t.row(u.Name, u.DisplayName, u.Org, strconv.FormatBool(u.SiteAdmin), status, strings.Join(u.Groups, ","), strconv.Itoa(len(u.Keys)))
-	}
-	return t.flush()
+		return []string{u.Name, u.DisplayName, u.Org, strconv.FormatBool(u.SiteAdmin), status, strings.Join(u.Groups, ","), strconv.Itoa(len(u.Keys))}
+	})
 }
 
 func newUsersListCmd() *cobra.Command {
@@ -108,9 +100,6 @@ func newUsersListCmd() *cobra.Command {
 		Short: "List users (site admins only)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -133,18 +122,11 @@ func newUsersShowCmd() *cobra.Command {
 		Short: "Show a user (default you)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			name := "me"
-			if len(args) == 1 {
-				name = args[0]
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
 			}
-			u, err := c.GetUser(cmd.Context(), name)
+			u, err := c.GetUser(cmd.Context(), userArg(args, 0))
 			if err != nil {
 				return err
 			}
@@ -230,9 +212,6 @@ func newUsersKeysCmd() *cobra.Command {
 		Short: "List SSH keys",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -241,15 +220,9 @@ func newUsersKeysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return printJSON(w, ks)
-			}
-			t := newTable(w, "FINGERPRINT", "COMMENT", "ADDED")
-			for _, k := range ks {
-				t.row(k.Fingerprint, k.Comment, k.AddedAt.UTC().Format("2006-01-02 15:04"))
-			}
-			return t.flush()
+			return printRows(cmd.OutOrStdout(), out, ks, []string{"FINGERPRINT", "COMMENT", "ADDED"}, func(k httpapi.PublicKey) []string {
+				return []string{k.Fingerprint, k.Comment, k.AddedAt.UTC().Format("2006-01-02 15:04")}
+			})
 		},
 	}
 	out = addOutputFlag(list)
@@ -259,10 +232,7 @@ func newUsersKeysCmd() *cobra.Command {
 		Example: "  wsgate users keys add @$HOME/.ssh/id_ed25519.pub",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			user, keyArg := "me", args[0]
-			if len(args) == 2 {
-				user, keyArg = args[0], args[1]
-			}
+			user, keyArg := userAndArg(args)
 			line, err := readKey(keyArg)
 			if err != nil {
 				return err
@@ -284,10 +254,7 @@ func newUsersKeysCmd() *cobra.Command {
 		Short: "Remove an SSH key by its SHA256 fingerprint",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			user, fp := "me", args[0]
-			if len(args) == 2 {
-				user, fp = args[0], args[1]
-			}
+			user, fp := userAndArg(args)
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -301,12 +268,4 @@ func newUsersKeysCmd() *cobra.Command {
 	}
 	cmd.AddCommand(list, add, remove)
 	return cmd
-}
-
-// userArg returns args[i], or "me" when absent.
-func userArg(args []string, i int) string {
-	if len(args) > i {
-		return args[i]
-	}
-	return "me"
 }

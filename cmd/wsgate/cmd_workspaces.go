@@ -49,9 +49,6 @@ func newWorkspacesCreateCmd() *cobra.Command {
 		Short: "Create a workspace and print its agent token (shown once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -88,9 +85,6 @@ func newWorkspacesListCmd() *cobra.Command {
 		Short: "List every workspace you can see (see `wsgate list` for filters)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			c, err := newAPIClient()
 			if err != nil {
 				return err
@@ -114,14 +108,7 @@ func newWorkspacesShowCmd() *cobra.Command {
 		Short: "Show one workspace",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			_, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -138,11 +125,7 @@ func newWorkspacesRenameCmd() *cobra.Command {
 		Short: "Rename a workspace (its grants stay)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -163,11 +146,7 @@ func newWorkspacesDeleteCmd() *cobra.Command {
 		Short: "Delete a workspace (stopping it first)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -213,11 +192,7 @@ func newWorkspacesLifecycleCmd(verb, short string, f lifecycleFunc) *cobra.Comma
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -237,11 +212,7 @@ func newWorkspacesAgentTokenCmd() *cobra.Command {
 		Short: "Replace a workspace's agent token and print the new one (the old one stops working)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -262,14 +233,7 @@ func newWorkspacesStatsCmd() *cobra.Command {
 		Short: "Show the agent's stats: who is connected, sessions, traffic, uptime, load",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -325,17 +289,10 @@ func newWorkspacesLogsCmd() *cobra.Command {
 		Short: "Show the agent's recent log lines",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
 			if lines < 1 || lines > httpapi.MaxLogLines {
 				return fmt.Errorf("invalid -n %d: expected 1 to %d", lines, httpapi.MaxLogLines)
 			}
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -365,14 +322,7 @@ func newWorkspacesConnectionsCmd() *cobra.Command {
 		Short: "List who is connected to a workspace through the gateway",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			ws, err := c.ResolveWorkspace(cmd.Context(), args[0])
+			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -380,15 +330,9 @@ func newWorkspacesConnectionsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if out.json() {
-				return printJSON(w, cs)
-			}
-			t := newTable(w, "USER", "VIA", "FROM", "SINCE", "SESSION")
-			for _, x := range cs {
-				t.row(x.User, x.Via, x.RemoteAddr, x.Since.Local().Format(time.DateTime), x.SessionID)
-			}
-			return t.flush()
+			return printRows(cmd.OutOrStdout(), out, cs, []string{"USER", "VIA", "FROM", "SINCE", "SESSION"}, func(x httpapi.Connection) []string {
+				return []string{x.User, x.Via, x.RemoteAddr, x.Since.Local().Format(time.DateTime), x.SessionID}
+			})
 		},
 	}
 	out = addOutputFlag(cmd)
