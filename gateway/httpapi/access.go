@@ -75,6 +75,23 @@ func (a *api) loadAccess(r *http.Request, caller acl.User, action acl.Action) (*
 	return a.loadAccessID(r, caller, id, action)
 }
 
+// loadLocked is loadAccess, then the workspace's lock and a fresh read of
+// the workspace under it, for changes that depend on its state. The caller
+// releases the lock with unlock.
+func (a *api) loadLocked(r *http.Request, caller acl.User, action acl.Action) (c *access, ws acl.Workspace, unlock func(), err error) {
+	c, err = a.loadAccess(r, caller, action)
+	if err != nil {
+		return nil, acl.Workspace{}, nil, err
+	}
+	unlock = a.locks.lock(c.ws.ID())
+	ws, err = a.store.GetWorkspace(r.Context(), c.ws.ID())
+	if err != nil {
+		unlock()
+		return nil, acl.Workspace{}, nil, err
+	}
+	return c, ws, unlock, nil
+}
+
 func (a *api) loadAccessID(r *http.Request, caller acl.User, id acl.WorkspaceID, action acl.Action) (*access, error) {
 	ctx := r.Context()
 	snap, err := acl.LoadSnapshot(ctx, a.store, caller.Name, id, a.now(), a.cfg.DisableSharing)

@@ -41,17 +41,12 @@ func (a *api) updateWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 }
 
 func (a *api) lifecycle(w http.ResponseWriter, r *http.Request, caller acl.User, o op) error {
-	c, err := a.loadAccess(r, caller, acl.ActionView)
+	c, ws, unlock, err := a.loadLocked(r, caller, acl.ActionView)
 	if err != nil {
 		return err
 	}
-	id := c.ws.ID()
-	unlock := a.locks.lock(id)
 	defer unlock()
-	ws, err := a.store.GetWorkspace(r.Context(), id)
-	if err != nil {
-		return err
-	}
+	id := ws.ID()
 	required, err := a.updateRequired(r.Context(), ws)
 	if err != nil {
 		return err

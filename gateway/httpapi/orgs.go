@@ -25,6 +25,19 @@ func parseSharing(field, s string) (disabled bool, v *Validation) {
 	return false, &Validation{Field: field, Detail: fmt.Sprintf("invalid %s %q: expected %s or %s", field, s, SharingEnabled, SharingDisabled)}
 }
 
+// decodeSharing reads a SharingSetting body into a disabled flag.
+func decodeSharing(w http.ResponseWriter, r *http.Request) (disabled bool, err error) {
+	var req SharingSetting
+	if err := decode(w, r, &req); err != nil {
+		return false, err
+	}
+	disabled, v := parseSharing("sharing", req.Sharing)
+	if v != nil {
+		return false, invalid(*v)
+	}
+	return disabled, nil
+}
+
 func orgView(o acl.Org) Org {
 	return Org{Name: o.Name, Sharing: sharingWord(o.SharingDisabled), CreatedAt: o.CreatedAt}
 }
@@ -96,19 +109,15 @@ func (a *api) setOrgSettings(w http.ResponseWriter, r *http.Request, caller acl.
 	if err := requireSiteAdmin(caller, "change organization settings"); err != nil {
 		return err
 	}
-	var req SharingSetting
-	if err := decode(w, r, &req); err != nil {
+	disabled, err := decodeSharing(w, r)
+	if err != nil {
 		return err
-	}
-	disabled, v := parseSharing("sharing", req.Sharing)
-	if v != nil {
-		return invalid(*v)
 	}
 	org := r.PathValue("org")
 	if err := a.store.SetOrgSharingDisabled(r.Context(), org, disabled); err != nil {
 		return err
 	}
-	a.log.InfoContext(r.Context(), "organization sharing changed", "org", org, "sharing", req.Sharing, "by", caller.Name)
+	a.log.InfoContext(r.Context(), "organization sharing changed", "org", org, "sharing", sharingWord(disabled), "by", caller.Name)
 	writeJSON(w, http.StatusOK, SharingSetting{Sharing: sharingWord(disabled)})
 	return nil
 }
@@ -133,13 +142,9 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, caller acl.Use
 	if err := requireSiteAdmin(caller, "change deployment settings"); err != nil {
 		return err
 	}
-	var req SharingSetting
-	if err := decode(w, r, &req); err != nil {
+	disabled, err := decodeSharing(w, r)
+	if err != nil {
 		return err
-	}
-	disabled, v := parseSharing("sharing", req.Sharing)
-	if v != nil {
-		return invalid(*v)
 	}
 	s, err := a.store.GetSettings(r.Context())
 	if err != nil {
@@ -149,7 +154,7 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, caller acl.Use
 	if err := a.store.SetSettings(r.Context(), s); err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
-	a.log.InfoContext(r.Context(), "deployment sharing changed", "sharing", req.Sharing, "by", caller.Name)
+	a.log.InfoContext(r.Context(), "deployment sharing changed", "sharing", sharingWord(disabled), "by", caller.Name)
 	writeJSON(w, http.StatusOK, a.settingsView(s))
 	return nil
 }

@@ -29,7 +29,7 @@ func (a *api) writeACL(w http.ResponseWriter, r *http.Request, id acl.WorkspaceI
 	for _, g := range liveGrants(grants, a.now()) {
 		switch g.Kind {
 		case acl.SubjectUser:
-			out.Users = append(out.Users, ACLUser{Name: g.Subject, Role: g.Role.String(), ExpiresAt: g.ExpiresAt})
+			out.Users = append(out.Users, shareOf(g))
 		case acl.SubjectGroup:
 			members := []string{}
 			grp, err := a.store.GetGroup(ctx, g.Subject)

@@ -176,11 +176,7 @@ type ACL struct {
 }
 
 // ACLUser is a user's grant.
-type ACLUser struct {
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-}
+type ACLUser = Share
 
 // ACLGroup is a group's grant with the group's members.
 type ACLGroup struct {

@@ -24,15 +24,18 @@ func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time
 		SharedWith: SharedWith{Users: []Share{}, Groups: []Share{}},
 	}
 	for _, g := range liveGrants(grants, now) {
-		s := Share{Name: g.Subject, Role: g.Role.String(), ExpiresAt: g.ExpiresAt}
 		switch g.Kind {
 		case acl.SubjectUser:
-			v.SharedWith.Users = append(v.SharedWith.Users, s)
+			v.SharedWith.Users = append(v.SharedWith.Users, shareOf(g))
 		case acl.SubjectGroup:
-			v.SharedWith.Groups = append(v.SharedWith.Groups, s)
+			v.SharedWith.Groups = append(v.SharedWith.Groups, shareOf(g))
 		}
 	}
 	return v
+}
+
+func shareOf(g acl.Grant) Share {
+	return Share{Name: g.Subject, Role: g.Role.String(), ExpiresAt: g.ExpiresAt}
 }
 
 // liveGrants returns the grants not expired by now, sorted by kind and name.
@@ -163,17 +166,12 @@ func (a *api) renameWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 }
 
 func (a *api) deleteWorkspace(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	c, err := a.loadAccess(r, caller, acl.ActionDelete)
+	_, ws, unlock, err := a.loadLocked(r, caller, acl.ActionDelete)
 	if err != nil {
 		return err
 	}
-	id := c.ws.ID()
-	unlock := a.locks.lock(id)
 	defer unlock()
-	ws, err := a.store.GetWorkspace(r.Context(), id)
-	if err != nil {
-		return err
-	}
+	id := ws.ID()
 	// A running workspace is stopped first so that nothing keeps running
 	// that nobody can manage any more.
 	if ws.State != acl.StateStopped && ws.State != acl.StateFailed {
