@@ -185,9 +185,16 @@ type result struct {
 // run runs a command with a deadline and returns its output and exit code.
 func run(t testing.TB, timeout time.Duration, stdin io.Reader, name string, args ...string) result {
 	t.Helper()
+	return runWith(t, timeout, nil, stdin, name, args...)
+}
+
+// runWith is run with the environment env (nil: this process's).
+func runWith(t testing.TB, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -205,6 +212,29 @@ func run(t testing.TB, timeout time.Duration, stdin io.Reader, name string, args
 		t.Fatalf("%s %v did not finish within %s\nstdout: %s\nstderr: %s", name, args, timeout, res.stdout, res.stderr)
 	}
 	return res
+}
+
+// cliEnv is the environment of a wsgate CLI call as user against the dev
+// server's API (user "" gets a wrong token).
+func (d *devEnv) cliEnv(t testing.TB, user string) []string {
+	t.Helper()
+	token := "wsg_not-a-real-token"
+	if user != "" {
+		token = d.token(t, user)
+	}
+	return append(os.Environ(), "WSGATE_URL="+d.url, "WSGATE_TOKEN="+token, "HOME="+t.TempDir())
+}
+
+// wsgateAs runs the wsgate CLI as user with stdin.
+func (d *devEnv) wsgateAs(t testing.TB, user string, stdin io.Reader, args ...string) result {
+	t.Helper()
+	return runWith(t, 60*time.Second, d.cliEnv(t, user), stdin, wsgateBin, args...)
+}
+
+// wsgateCLI runs the wsgate CLI as user, without stdin.
+func (d *devEnv) wsgateCLI(t testing.TB, user string, args ...string) result {
+	t.Helper()
+	return d.wsgateAs(t, user, nil, args...)
 }
 
 // sshRun runs `ssh <opts> host command...` for user on target.

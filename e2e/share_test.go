@@ -9,24 +9,6 @@ import (
 	"time"
 )
 
-// wsgateCLI runs the wsgate CLI as user against the dev server's API.
-func (d *devEnv) wsgateCLI(t testing.TB, user string, args ...string) result {
-	t.Helper()
-	ctx := []string{"WSGATE_URL=" + d.url, "WSGATE_TOKEN=" + d.token(t, user), "HOME=" + t.TempDir()}
-	cmd := exec.Command(wsgateBin, args...)
-	cmd.Env = append(os.Environ(), ctx...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // TestShareThenConnect: bob is refused until alice shares alice-ws with him,
 // then gets in with stock ssh.
 func TestShareThenConnect(t *testing.T) {

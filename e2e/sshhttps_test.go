@@ -15,47 +15,6 @@ import (
 	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
-// cliEnv is the environment of a wsgate CLI call as user (token "" means
-// a wrong one).
-func (d *devEnv) cliEnv(t testing.TB, user string) []string {
-	t.Helper()
-	token := "wsg_not-a-real-token"
-	if user != "" {
-		token = d.token(t, user)
-	}
-	return append(os.Environ(), "WSGATE_URL="+d.url, "WSGATE_TOKEN="+token, "HOME="+t.TempDir())
-}
-
-// wsgateAs runs the wsgate binary as user with stdin and returns its
-// output and exit code.
-func (d *devEnv) wsgateAs(t testing.TB, user string, stdin io.Reader, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(wsgateBin, args...)
-	cmd.Env = d.cliEnv(t, user)
-	var stdout, stderr strings.Builder
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("wsgate %v did not finish in 60s; stderr %s", args, stderr.String())
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // proxySSHArgs are OpenSSH arguments that reach target through
 // `wsgate ssh --stdio` instead of the SSH port. keyUser's key is offered
 // (it must not matter); the host key is pinned for the alias "gw".
@@ -87,31 +46,7 @@ func (d *devEnv) proxySSHArgs(t testing.TB, keyUser, target string, command ...s
 // runProxySSH runs OpenSSH through the ProxyCommand with user's API token.
 func (d *devEnv) runProxySSH(t testing.TB, tokenUser, keyUser, target string, stdin io.Reader, command ...string) result {
 	t.Helper()
-	cmd := exec.Command("ssh", d.proxySSHArgs(t, keyUser, target, command...)...)
-	cmd.Env = d.cliEnv(t, tokenUser)
-	var stdout, stderr strings.Builder
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("ssh via ProxyCommand did not finish in 60s; stderr %s", stderr.String())
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return runWith(t, 60*time.Second, d.cliEnv(t, tokenUser), stdin, "ssh", d.proxySSHArgs(t, keyUser, target, command...)...)
 }
 
 // TestOpenSSHThroughStdioProxy: stock ssh with `wsgate ssh --stdio %h` as
