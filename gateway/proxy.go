@@ -283,14 +283,14 @@ func (p *proxy) waitBridgesFinal(d time.Duration) {
 	}
 }
 
-// sessionChannels returns the user-side channels of open sessions.
-func (p *proxy) sessionChannels() []ssh.Channel {
+// sessionBridges returns the bridges of open session channels.
+func (p *proxy) sessionBridges() []*bridge {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []ssh.Channel
+	var out []*bridge
 	for b := range p.bridges {
 		if b.session {
-			out = append(out, b.user)
+			out = append(out, b)
 		}
 	}
 	return out
@@ -299,15 +299,15 @@ func (p *proxy) sessionChannels() []ssh.Channel {
 // drop writes "wsgate: msg" on the stderr of every open session and closes
 // the user's connection.
 func (p *proxy) drop(msg string) {
-	chans := p.sessionChannels()
+	bridges := p.sessionBridges()
 	line := []byte("wsgate: " + msg + "\r\n")
 	done := make(chan struct{})
 	// A user who does not read could block the write forever; closing the
 	// connection below unblocks it.
 	go func() {
 		defer close(done)
-		for _, ch := range chans {
-			_, _ = ch.Stderr().Write(line)
+		for _, b := range bridges {
+			b.tellUser(line)
 		}
 	}()
 	t := time.NewTimer(dropWriteTimeout)
@@ -340,6 +340,31 @@ type bridge struct {
 	replying sync.Mutex
 	// final is closed once the user channel was closed by the gateway.
 	final chan struct{}
+	// eofMu orders the user side's EOF against notices written from other
+	// goroutines: x/crypto reads a channel's "EOF sent" flag without a lock,
+	// and nothing may be written after an EOF anyway.
+	eofMu   sync.Mutex
+	eofSent bool
+}
+
+// tellUser writes line on the user's stderr unless the user's side is
+// already at EOF.
+func (b *bridge) tellUser(line []byte) {
+	b.eofMu.Lock()
+	defer b.eofMu.Unlock()
+	if !b.eofSent {
+		_, _ = b.user.Stderr().Write(line)
+	}
+}
+
+// userEOF sends EOF to the user once.
+func (b *bridge) userEOF() {
+	b.eofMu.Lock()
+	defer b.eofMu.Unlock()
+	if !b.eofSent {
+		b.eofSent = true
+		_ = b.user.CloseWrite()
+	}
 }
 
 func (p *proxy) bridge(kind string, uch ssh.Channel, ureqs <-chan *ssh.Request, ach ssh.Channel, areqs <-chan *ssh.Request) {
@@ -385,7 +410,7 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 		// before x/crypto drops the agent's channels, so it is accurate
 		// here.
 		if !b.p.lost.Load() {
-			_ = b.user.CloseWrite()
+			b.userEOF()
 		}
 		close(downCopied)
 	})
@@ -444,7 +469,7 @@ func (b *bridge) run(ureqs, areqs <-chan *ssh.Request) {
 	b.waitReplies()
 	if b.session && b.p.lost.Load() && !b.exited.Load() {
 		ws := b.p.info.Workspace.String()
-		_, _ = fmt.Fprintf(b.user.Stderr(), "wsgate: connection to workspace %s lost\r\n", ws)
+		b.tellUser([]byte("wsgate: connection to workspace " + ws + " lost\r\n"))
 	}
 	_ = b.user.Close()
 	close(b.final)
