@@ -44,25 +44,29 @@ func Authorize(s *Snapshot, subject string, action Action, ws WorkspaceID) Decis
 	if s == nil {
 		return Decision{Reason: ReasonNoUser}
 	}
-	u, ok := s.users[subject]
-	if !ok {
-		return Decision{Reason: ReasonNoUser}
+	// Hot path: the role was computed when the snapshot was built.
+	if role, ok := s.roles[pairKey{user: subject, ws: ws}]; ok {
+		switch {
+		case role == RoleNone:
+			return Decision{Reason: ReasonNoRole}
+		case role < MinRole(action):
+			return Decision{Role: role, Reason: ReasonRoleTooLow}
+		}
+		return Decision{Allow: true, Role: role, Reason: ReasonAllowed}
 	}
-	if u.Suspended {
+	// Only pairs of a known, active user and a known workspace have a role;
+	// say which part is missing.
+	u, ok := s.users[subject]
+	switch {
+	case !ok:
+		return Decision{Reason: ReasonNoUser}
+	case u.Suspended:
 		return Decision{Reason: ReasonSuspended}
 	}
-	w, ok := s.workspaces[ws]
-	if !ok {
+	if _, ok := s.workspaces[ws]; !ok {
 		return Decision{Reason: ReasonNoWorkspace}
 	}
-	role := effectiveRole(s, u, w)
-	if role == RoleNone {
-		return Decision{Reason: ReasonNoRole}
-	}
-	if role < MinRole(action) {
-		return Decision{Role: role, Reason: ReasonRoleTooLow}
-	}
-	return Decision{Allow: true, Role: role, Reason: ReasonAllowed}
+	return Decision{Reason: ReasonNoRole} // deny by default
 }
 
 // effectiveRole is the subject's role on the workspace: owner for the owner
@@ -100,6 +104,11 @@ func effectiveRole(s *Snapshot, u *snapUser, w *snapWorkspace) Role {
 // their groups, workspaces with their grants and org setting, and the
 // deployment setting. Build it with SnapshotBuilder; share it freely.
 type Snapshot struct {
+	// roles holds the effective role of every active user on every
+	// workspace of the snapshot, so Authorize is one map lookup. Build pays
+	// users×workspaces for it, which suits the small snapshots wsgate
+	// builds: one user and one workspace, or one user's listing.
+	roles           map[pairKey]Role
 	sharingDisabled bool
 	users           map[string]*snapUser
 	workspaces      map[WorkspaceID]*snapWorkspace
@@ -190,5 +199,20 @@ func (b *SnapshotBuilder) AddWorkspace(w Workspace, grants []Grant) {
 func (b *SnapshotBuilder) Build() *Snapshot {
 	s := b.snap
 	b.snap = nil
+	s.roles = make(map[pairKey]Role, len(s.users)*len(s.workspaces))
+	for _, u := range s.users {
+		if u.Suspended {
+			continue
+		}
+		for id, w := range s.workspaces {
+			s.roles[pairKey{user: u.Name, ws: id}] = effectiveRole(s, u, w)
+		}
+	}
 	return s
+}
+
+// pairKey names one user on one workspace.
+type pairKey struct {
+	user string
+	ws   WorkspaceID
 }
