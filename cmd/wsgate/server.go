@@ -30,6 +30,7 @@ type serverFlags struct {
 	disableSharing             bool
 	storeGrace                 time.Duration
 	lockMode                   string
+	provisionerCmd             string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -47,6 +48,7 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 func (f *serverFlags) registerStore(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL for many replicas (default: the embedded file store in DATA_DIR)")
+	fl.StringVar(&f.provisionerCmd, "provisioner-cmd", "", "command run as: CMD start|stop|update OWNER/NAME (via /bin/sh) to start, stop and update workspaces; start and update get a new agent token in WSGATE_AGENT_TOKEN")
 	fl.StringVar(&f.redisPrefix, "redis-prefix", "wsgate:", "prefix of every Redis key, so deployments can share a Redis")
 	fl.DurationVar(&f.storeGrace, "store-grace", gateway.DefaultStoreGrace,
 		"while the store is unreachable, decide new connections from the cache for this long after the last contact, then refuse them")
@@ -105,9 +107,18 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 	if created {
 		log.Info("created site admin \"admin\"; its API token is in "+filepath.Join(f.dataDir, httpapi.AdminTokenFile), "user", httpapi.BootstrapUser)
 	}
-	srv, err := startGateway(f, st, nil, log)
+	var prov httpapi.Provisioner
+	var cp *cmdProvisioner
+	if f.provisionerCmd != "" {
+		cp = &cmdProvisioner{cmd: f.provisionerCmd, store: st, log: log.With("part", "provisioner")}
+		prov = cp
+	}
+	srv, err := startGateway(f, st, prov, log)
 	if err != nil {
 		return err
+	}
+	if cp != nil {
+		cp.ready.Store(&provTarget{agentURL: "http://" + srv.HTTPAddr().String(), connected: srv.Agents().Connected})
 	}
 	return waitAndShutdown(ctx, srv, log)
 }
