@@ -45,7 +45,8 @@ store in --data-dir, seeded on first start with users alice, bob and carol
 (keys and API tokens under DATA_DIR/users/<user>/), group contractor (carol),
 and workspace alice/alice-ws whose agent runs in this process with its files in
 DATA_DIR/workspaces/alice-ws. A restart with the same --data-dir keeps
-everything. Once ready it writes DATA_DIR/dev.json and prints how to connect.`,
+everything. Once ready it writes DATA_DIR/dev.json (removed again when it
+stops) and prints how to connect.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -121,6 +122,10 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 	printDevHelp(out, dir, info)
 
 	err = waitAndShutdown(ctx, srv, log)
+	// dev.json says "ready": it must not outlive the server it describes.
+	if rerr := os.Remove(filepath.Join(dir, "dev.json")); rerr != nil && err == nil {
+		err = rerr
+	}
 	// The gateway is closed: no API call can start the agent again.
 	if serr := prov.Stop(context.Background(), ws); serr != nil && err == nil {
 		err = serr
