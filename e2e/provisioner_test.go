@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -70,39 +67,11 @@ func TestProvisionerCommand(t *testing.T) {
 	}
 	pid := readPID(t, pidFile)
 
-	cmd := exec.Command("ssh", append(d.sshArgs("alice", "alice-ws"), "echo started; sleep 600")...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ended := make(chan error, 1)
-	defer func() { cmd.Process.Kill(); <-ended }()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "started\n" {
-		t.Fatalf("session: %q %v", line, err)
-	}
-	go func() {
-		io.Copy(io.Discard, stdout)
-		ended <- cmd.Wait()
-	}()
-
+	live := d.live(t, "alice", "alice-ws")
 	if r := d.wsgateCLI(t, "alice", "workspaces", "stop", "alice-ws"); r.code != 0 {
 		t.Fatalf("stop: %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	select {
-	case err := <-ended:
-		ended <- err // for the deferred cleanup
-		if err == nil {
-			t.Fatal("the stopped session exited 0")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("session still open 10 s after stop")
-	}
-	mustContain(t, "stderr of the stopped session", stderr.String(), "wsgate: workspace alice/alice-ws was stopped by alice")
+	live.expectEnded(t, "workspace alice/alice-ws was stopped by alice")
 	waitFor(t, 10*time.Second, "the agent process to end", func() bool { return syscall.Kill(pid, 0) != nil })
 	if r := d.wsgateCLI(t, "alice", "workspaces", "show", "alice-ws", "-o", "json"); !strings.Contains(r.stdout, `"stopped"`) {
 		t.Fatalf("state after stop: %s %s", r.stdout, r.stderr)

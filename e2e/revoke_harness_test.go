@@ -131,16 +131,23 @@ func startLiveSSH(t testing.TB, name string, env []string, args ...string) *live
 // and that its terminal shows why.
 func (l *liveSSH) expectDropped(t testing.TB, since time.Time, msg string) {
 	t.Helper()
+	l.expectEnded(t, msg)
+	if d := l.ended.Sub(since); d > time.Second {
+		t.Errorf("%s ended %v after the write, want within 1s", l.name, d)
+	}
+}
+
+// expectEnded checks that the session ended (within 10 s), not with status
+// 0, and showed "wsgate: msg".
+func (l *liveSSH) expectEnded(t testing.TB, msg string) {
+	t.Helper()
 	select {
 	case <-l.done:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("%s still running 10s after the write; stderr %q", l.name, l.stderr.String())
+		t.Fatalf("%s still running 10s later; stderr %q", l.name, l.stderr.String())
 	}
 	if l.err == nil {
 		t.Errorf("%s exited with status 0", l.name)
-	}
-	if d := l.ended.Sub(since); d > time.Second {
-		t.Errorf("%s ended %v after the write, want within 1s", l.name, d)
 	}
 	mustContain(t, l.name+" stderr", l.stderr.String(), "wsgate: "+msg)
 }
