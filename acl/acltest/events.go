@@ -9,6 +9,21 @@ import (
 
 func eventCases() []testCase {
 	return []testCase{
+		{"events/actor_from_context", func(e *env) {
+			// A write made with acl.WithActor names its actor; one without
+			// leaves Actor empty.
+			e.users("alice", "bob")
+			id := e.workspace("alice", "ws")
+			e.apply(id, acl.GrantChange{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse})
+			w := e.watch()
+			as := acl.WithActor(e.ctx, "alice")
+			e.must(e.st.ApplyGrants(as, id, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleNone}}))
+			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "bob", Actor: "alice"})
+			e.must(e.st.SetWorkspaceState(as, id, acl.StateStopped))
+			w.expect(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id, Actor: "alice"})
+			e.must(e.st.SetUserSuspended(e.ctx, "bob", true))
+			w.expect(acl.Event{Kind: acl.EventUserSuspended, User: "bob"})
+		}},
 		{"events/channel_closes_with_ctx", func(e *env) {
 			ctx, cancel := context.WithCancel(e.ctx)
 			ch, err := e.st.Subscribe(ctx)
