@@ -270,6 +270,12 @@ func (s *lookupStore) UserByKeyFingerprint(ctx context.Context, fp string) (acl.
 	})
 }
 
+func (s *lookupStore) TokenByHash(ctx context.Context, hash string) (acl.Token, error) {
+	return cachedLookup(ctx, s, "token\x00"+hash, func(ctx context.Context) (acl.Token, error) {
+		return s.Store.TokenByHash(ctx, hash)
+	})
+}
+
 func (s *lookupStore) GetUser(ctx context.Context, name string) (acl.User, error) {
 	return cachedLookup(ctx, s, "user\x00"+name, func(ctx context.Context) (acl.User, error) {
 		return s.Store.GetUser(ctx, name)

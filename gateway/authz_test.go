@@ -59,6 +59,13 @@ func (f *flakyStore) GetUser(ctx context.Context, name string) (acl.User, error)
 	return f.Store.GetUser(ctx, name)
 }
 
+func (f *flakyStore) TokenByHash(ctx context.Context, hash string) (acl.Token, error) {
+	if err := f.fail(); err != nil {
+		return acl.Token{}, err
+	}
+	return f.Store.TokenByHash(ctx, hash)
+}
+
 func (f *flakyStore) UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error) {
 	if err := f.fail(); err != nil {
 		return acl.User{}, err

@@ -122,7 +122,10 @@ func (s *SSHServer) tokenIdentity(ctx context.Context, authz string) (Identity, 
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		return Identity{}, errBadToken
 	}
-	tok, err := s.cfg.Store.TokenByHash(ctx, acl.HashToken(secret))
+	// Through the authorizer's lookups, so that during a store outage a
+	// token seen recently still works for the grace, as keys do.
+	st := s.hooks().authz.lookups(nil)
+	tok, err := st.TokenByHash(ctx, acl.HashToken(secret))
 	if errors.Is(err, acl.ErrNotFound) {
 		return Identity{}, errBadToken
 	}
@@ -132,7 +135,7 @@ func (s *SSHServer) tokenIdentity(ctx context.Context, authz string) (Identity, 
 	if !tok.ExpiresAt.IsZero() && !s.cfg.Now().Before(tok.ExpiresAt) {
 		return Identity{}, errBadToken
 	}
-	u, err := s.cfg.Store.GetUser(ctx, tok.User)
+	u, err := st.GetUser(ctx, tok.User)
 	if errors.Is(err, acl.ErrNotFound) {
 		return Identity{}, errBadToken
 	}
