@@ -141,6 +141,20 @@ func TestAdminCommands(t *testing.T) {
 	if got := c.grantsOf(id); got != "user:bob:use" {
 		t.Errorf("grants %q", got)
 	}
+
+	// Deployment-wide: only site admins, and then nothing can be shared.
+	c.fails("alice", "site admin", "settings", "set", "sharing=disabled")
+	c.fails("root", "expected sharing=enabled or sharing=disabled", "settings", "set", "sharing=off")
+	c.ok("root", "settings", "set", "sharing=disabled")
+	if out := c.ok("root", "settings", "show"); out != "sharing=disabled\n" {
+		t.Errorf("settings show %q", out)
+	}
+	c.fails("alice", "workspace sharing is disabled for this deployment", "sharing", "share", "alice-ws", "--user", "carol")
+	if got := c.grantsOf(id); got != "user:bob:use" {
+		t.Errorf("grants after a refused share %q", got)
+	}
+	c.ok("root", "settings", "set", "sharing=enabled")
+	c.ok("alice", "sharing", "share", "alice-ws", "--user", "carol")
 }
 
 func TestTokensCommands(t *testing.T) {

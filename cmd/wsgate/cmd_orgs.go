@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -72,9 +71,9 @@ func newOrgsSettingsCmd() *cobra.Command {
 		Example: "  wsgate orgs settings set acme sharing=disabled",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, val, ok := strings.Cut(args[1], "=")
-			if !ok || key != "sharing" {
-				return fmt.Errorf("invalid setting %q: expected sharing=enabled or sharing=disabled", args[1])
+			val, err := parseSharingSetting(args[1])
+			if err != nil {
+				return err
 			}
 			c, err := newAPIClient()
 			if err != nil {

@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newUsersCmd(),
 		newGroupsCmd(),
 		newOrgsCmd(),
+		newSettingsCmd(),
 		newWorkspacesCmd(),
 		newTokensCmd(),
 		newConfigSSHCmd(),

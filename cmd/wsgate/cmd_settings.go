@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// newSettingsCmd manages deployment-wide settings (site admins).
+func newSettingsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "settings",
+		Short: "Show or change deployment-wide settings (site admins)",
+	}
+	set := &cobra.Command{
+		Use:     "set KEY=VALUE",
+		Short:   "Change a setting (sharing=enabled|disabled)",
+		Example: "  wsgate settings set sharing=disabled",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			val, err := parseSharingSetting(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			s, err := c.SetDeploymentSharing(cmd.Context(), val)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Deployment: sharing=%s\n", s.Sharing)
+			return nil
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show the deployment's settings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			s, err := c.GetSettings(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sharing=%s\n", s.Sharing)
+			if s.DisabledByServer {
+				fmt.Fprintln(cmd.OutOrStdout(), "(the server runs with --disable-sharing, which overrides the stored setting)")
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(set, show)
+	return cmd
+}
+
+// parseSharingSetting reads "sharing=enabled|disabled" and returns the value.
+func parseSharingSetting(arg string) (string, error) {
+	key, val, ok := strings.Cut(arg, "=")
+	if !ok || key != "sharing" || (val != "enabled" && val != "disabled") {
+		return "", fmt.Errorf("invalid setting %q: expected sharing=enabled or sharing=disabled", arg)
+	}
+	return val, nil
+}
