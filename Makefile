@@ -4,7 +4,7 @@ GO       ?= go
 BIN      ?= bin/wsgate
 DEV_DIR  ?= .wsgate-dev
 
-.PHONY: build test lint bench run clean
+.PHONY: build test lint bench bench-ssh bench-revoke run clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wsgate
@@ -20,6 +20,15 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./acl/...
+
+# wsgate next to OpenSSH `ssh -J` through a local sshd, in one run (needs sshd).
+bench-ssh:
+	$(GO) test -run '^$$' -bench 'SSH/true' -benchtime 20x -count 3 ./e2e
+	$(GO) test -run '^$$' -bench 'SSH/head' -benchtime 2x -count 2 -timeout 30m ./e2e
+
+# Store write to session close, 1,000 live sessions, one gateway and two replicas.
+bench-revoke:
+	$(GO) test -run '^$$' -bench RevokeDrop -benchtime 100x -timeout 15m ./gateway
 
 run: build
 	./$(BIN) dev --data-dir $(DEV_DIR)
