@@ -1,0 +1,78 @@
+// Package webui serves the sharing page: static HTML, JavaScript and CSS
+// embedded in the binary, talking to the JSON API under /api/v1/ with the
+// user's API token. There is no build step.
+package webui
+
+import (
+	"bytes"
+	"embed"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed static
+var static embed.FS
+
+// StaticPrefix is where the page's scripts and styles are served.
+const StaticPrefix = "/static/"
+
+// securityHeaders go on every answer. The page runs only its own script and
+// style files (no inline code, so an injected string cannot execute), calls
+// only its own origin, and may not be framed.
+var securityHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+	"X-Content-Type-Options": "nosniff",
+	"Referrer-Policy":        "no-referrer",
+	"X-Frame-Options":        "DENY",
+}
+
+// Handler serves GET and HEAD of / (the page) and /static/<file>; every
+// other path is 404 and every other method 405.
+func Handler() http.Handler { return handler{} }
+
+type handler struct{}
+
+func (handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for k, v := range securityHeaders {
+		w.Header().Set(k, v)
+	}
+	var name string
+	switch p := r.URL.Path; {
+	case p == "/":
+		name = "index.html"
+	case strings.HasPrefix(p, StaticPrefix) && p != StaticPrefix:
+		name = strings.TrimPrefix(p, StaticPrefix)
+		// index.html is the page at "/", not a static file.
+		if name == "index.html" || path.Clean("/"+name) != "/"+name {
+			name = ""
+		}
+	}
+	if name == "" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	data, err := fs.ReadFile(static, "static/"+name)
+	if err != nil {
+		// Missing files and directories alike.
+		http.NotFound(w, r)
+		return
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	// The files change with the binary; revalidating is cheap.
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+}
