@@ -8,10 +8,14 @@ import (
 	"github.com/wsgate/wsgate/acl"
 )
 
+// dropper ends one live connection with a message for its user: an SSH
+// proxy, or an app request (appConn).
+type dropper interface{ drop(msg string) }
+
 // liveSession is one registered connection and what revocation needs to
 // know about it.
 type liveSession struct {
-	p    *proxy
+	p    dropper
 	info SessionInfo
 	// gen is the authorizer's invalidation count when the connection was
 	// authorized: a later count means an event may have been missed.

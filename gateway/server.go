@@ -27,6 +27,9 @@ type ServerConfig struct {
 	UserCAKeys     []ssh.PublicKey
 	HostnameSuffix string
 	DisableSharing bool
+	// AppsDomain, when set, serves apps at <port>--<name>--<owner>.<AppsDomain>
+	// besides the path form /@<owner>/<name>/apps/<port>/ (AppProxy).
+	AppsDomain string
 	// NewAPI, when set, builds the handler of /api/v1/ (all but the agent
 	// tunnel and SSH upgrade paths). It is called once the SSH listener is
 	// bound, with its address, so the API can tell clients where SSH is, and
@@ -117,6 +120,12 @@ func Start(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 
+	apps, err := NewAppProxy(sshSrv, AppsConfig{Domain: cfg.AppsDomain, Logger: cfg.Logger.With("part", "apps")})
+	if err != nil {
+		s.agents.Close()
+		return nil, err
+	}
+
 	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
 		s.agents.Close()
 		return nil, fmt.Errorf("listen ssh %s: %w", cfg.SSHAddr, err)
@@ -126,6 +135,8 @@ func Start(cfg ServerConfig) (*Server, error) {
 	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", s.revoker.Metrics().Handler())
+	mux.Handle("POST "+AppLoginPath, apps.LoginHandler())
+	mux.Handle("POST "+AppLogoutPath, apps.LogoutHandler())
 	if cfg.NewAPI != nil {
 		api, err := cfg.NewAPI(s.sshLn.Addr(), NewAgentInfo(s.agents, s.ssh))
 		if err != nil {
@@ -136,7 +147,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 		mux.Handle("/api/v1/", api)
 	}
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           apps.Handler(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),

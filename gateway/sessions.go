@@ -25,15 +25,22 @@ type SessionInfo struct {
 	Conn           *ssh.ServerConn
 
 	// TokenID is the API token a connection over HTTPS was opened with
-	// (`wsgate ssh`); empty for the SSH front door.
+	// (`wsgate ssh`, apps); empty for the SSH front door.
 	TokenID string
+	// AppPort is the workspace port of an app request (AppProxy); zero for
+	// SSH connections.
+	AppPort uint16
 }
 
 // register adds a connection authorized by d to the registry; false once
 // the server is shutting down. A connection authorized before the latest
 // invalidation may have missed the event behind it, so it is checked again.
 func (s *SSHServer) register(p *proxy, d decision) bool {
-	ls := &liveSession{p: p, info: p.info, gen: d.gen}
+	return s.track(&liveSession{p: p, info: p.info, gen: d.gen}, d)
+}
+
+// track registers ls, authorized by d: see register.
+func (s *SSHServer) track(ls *liveSession, d decision) bool {
 	ls.setValidUntil(d.validUntil)
 	if !s.reg.add(ls) {
 		return false
@@ -50,11 +57,15 @@ func (s *SSHServer) register(p *proxy, d decision) bool {
 
 func (s *SSHServer) unregister(id string) { s.reg.remove(id) }
 
-// Sessions lists the live proxied connections, oldest first.
+// Sessions lists the live proxied SSH connections, oldest first. App
+// requests share the registry (for revocation) but are not listed.
 func (s *SSHServer) Sessions() []SessionInfo {
 	live := s.reg.all()
 	out := make([]SessionInfo, 0, len(live))
 	for _, ls := range live {
+		if ls.info.AppPort != 0 {
+			continue
+		}
 		out = append(out, ls.info)
 	}
 	sort.Slice(out, func(i, j int) bool {

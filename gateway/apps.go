@@ -1,0 +1,287 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/tunnel"
+)
+
+// AppSessionCookie carries the user's API token for browser requests to
+// apps; POST AppLoginPath sets it.
+const AppSessionCookie = "wsgate_session"
+
+// AppsConfig configures the app proxy.
+type AppsConfig struct {
+	// Domain, when set, also serves apps at
+	// http://<port>--<name>--<owner>.<Domain>/ (matched on Host).
+	Domain string
+	Logger *slog.Logger
+}
+
+func (c AppsConfig) withDefaults() (AppsConfig, error) {
+	c.Domain = strings.TrimSuffix(strings.ToLower(c.Domain), ".")
+	if err := validAppsDomain(c.Domain); err != nil {
+		return c, fmt.Errorf("apps config: %w", err)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// AppProxy serves HTTP apps that listen on a workspace's loopback, through
+// the workspace's agent tunnel (tcp streams), to users allowed to connect.
+// Each request, and each upgraded connection (WebSocket) for as long as it
+// lasts, is a live session of the SSH server's registry, so revocation ends
+// it like an SSH connection.
+type AppProxy struct {
+	ssh *SSHServer
+	cfg AppsConfig
+	log *slog.Logger
+}
+
+// NewAppProxy serves apps through srv's agents, authorizer and registry.
+func NewAppProxy(srv *SSHServer, cfg AppsConfig) (*AppProxy, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &AppProxy{ssh: srv, cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Handler sends app requests (a Host under the apps domain, or a path
+// starting with /@) to the proxy and every other request to next.
+func (a *AppProxy) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.Domain != "" {
+			t, ok, err := parseAppHost(requestHost(r.Host), a.cfg.Domain)
+			if ok {
+				if err == nil {
+					err = t.setPath(r.URL.EscapedPath())
+				}
+				a.serve(w, r, t, err)
+				return
+			}
+		}
+		if strings.HasPrefix(r.URL.Path, appPathPrefix) {
+			t, err := parseAppPath(r.URL.EscapedPath())
+			a.serve(w, r, t, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Answers of the app proxy. Browsers show them, so they are plain text.
+const (
+	msgAppNotFound = "wsgate: workspace not found or access denied"
+	msgAppAuth     = "wsgate: sign in first: send an API token as \"Authorization: Bearer\", or POST it to " + AppLoginPath + " for a session cookie"
+)
+
+func appError(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintln(w, msg)
+}
+
+// serve authenticates, authorizes and proxies one app request; perr is
+// the outcome of parsing its address.
+func (a *AppProxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr error) {
+	switch {
+	case errors.Is(perr, errAppBadPort):
+		appError(w, http.StatusBadRequest, "wsgate: "+perr.Error())
+		return
+	case errors.Is(perr, errAppNoSlash):
+		u := *r.URL
+		u.Path, u.RawPath = t.prefix+"/", ""
+		http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
+		return
+	case perr != nil:
+		appError(w, http.StatusNotFound, msgAppNotFound)
+		return
+	}
+	s := a.ssh
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
+	id, err := s.tokenIdentity(ctx, appCredential(r))
+	cancel()
+	switch {
+	case errors.Is(err, errBadToken):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
+		appError(w, http.StatusUnauthorized, msgAppAuth)
+		return
+	case err != nil:
+		a.log.Error("app: token lookup failed", "remote", r.RemoteAddr, "err", err)
+		appError(w, http.StatusServiceUnavailable, "wsgate: cannot check access right now; try again later")
+		return
+	}
+	h := s.hooks()
+	if acl.ValidateName("user", t.ws.Owner) != nil || acl.ValidateName("workspace", t.ws.Name) != nil {
+		h.metrics.decision(resultDenied)
+		appError(w, http.StatusNotFound, msgAppNotFound)
+		return
+	}
+	ctx, cancel = context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
+	d, err := h.authz.Decide(ctx, id.User, t.ws, acl.ActionConnect)
+	cancel()
+	if err != nil {
+		h.metrics.decision(resultUnavailable)
+		a.log.Error("app: authorization failed", "user", id.User, "workspace", t.ws.String(), "err", err)
+		appError(w, http.StatusServiceUnavailable, "wsgate: cannot check access right now; try again later")
+		return
+	}
+	if !d.Allow {
+		h.metrics.decision(resultDenied)
+		a.log.Info("app denied", "user", id.User, "workspace", t.ws.String(), "reason", d.Reason.String())
+		appError(w, http.StatusNotFound, msgAppNotFound)
+		return
+	}
+	h.metrics.decision(resultAllowed)
+	a.proxy(w, r, t, id, d)
+}
+
+// appCredential is the request's API token as an Authorization value: the
+// header when it is there, else the session cookie.
+func appCredential(r *http.Request) string {
+	if v := r.Header.Get("Authorization"); v != "" {
+		return v
+	}
+	if c, err := r.Cookie(AppSessionCookie); err == nil && c.Value != "" {
+		return "Bearer " + c.Value
+	}
+	return ""
+}
+
+// appConn is one proxied request (or upgraded connection) as the registry
+// sees it: dropping it cancels the request, which closes the stream to the
+// agent and, for an upgraded connection, the user's connection too.
+type appConn struct {
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the handler has returned
+	dropped atomic.Pointer[string]
+}
+
+func (c *appConn) drop(msg string) {
+	c.dropped.Store(&msg)
+	c.cancel()
+	t := time.NewTimer(dropWriteTimeout)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+	}
+}
+
+// proxy forwards r to the app through a tcp stream of the workspace's
+// agent, as a registered live session.
+func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id Identity, d decision) {
+	s := a.ssh
+	ctx, cancel := context.WithCancel(r.Context())
+	c := &appConn{cancel: cancel, done: make(chan struct{})}
+	// Deferred in this order so that the handler has finished (the
+	// ReverseProxy panics with http.ErrAbortHandler on a cut response)
+	// before drop stops waiting.
+	defer close(c.done)
+	defer cancel()
+	info := SessionInfo{
+		ID: acl.NewID(), User: id.User, Workspace: t.ws, TokenID: id.TokenID,
+		RemoteAddr: r.RemoteAddr, Started: time.Now(), AppPort: t.port,
+	}
+	log := a.log.With("session", info.ID, "user", id.User, "workspace", t.ws.String(), "port", t.port)
+	if !s.track(&liveSession{p: c, info: info, gen: d.gen}, d) {
+		appError(w, http.StatusServiceUnavailable, "wsgate: the gateway is shutting down")
+		return
+	}
+	defer s.unregister(info.ID)
+
+	header := tunnel.Header{Kind: tunnel.KindTCP, User: id.User, SessionID: info.ID, Port: t.port}
+	// One transport per request, without keep-alives: a stream is never
+	// reused for another request, user or workspace.
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, s.cfg.HandshakeTimeout)
+			defer cancel()
+			return s.cfg.Agents.Open(ctx, t.ws.String(), header)
+		},
+		DisableKeepAlives: true,
+	}
+	defer tr.CloseIdleConnections()
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			out := pr.Out
+			out.URL.Scheme = "http"
+			out.URL.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(int(t.port)))
+			out.URL.Path, out.URL.RawPath = t.path, t.rawPath
+			// The app sees the Host the browser used, as behind any reverse
+			// proxy, so that its links and origin checks work.
+			out.Host = pr.In.Host
+			pr.SetXForwarded()
+			if t.prefix != "" {
+				out.Header.Set("X-Forwarded-Prefix", t.prefix)
+			}
+			// The user's wsgate credentials are not the app's business.
+			out.Header.Del("Authorization")
+			stripCookie(out.Header, AppSessionCookie)
+		},
+		Transport: tr,
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			a.proxyError(w, c, t, err, log)
+		},
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+	log.Debug("app request", "method", r.Method, "path", t.path)
+	rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// proxyError answers a request the app did not answer.
+func (a *AppProxy) proxyError(w http.ResponseWriter, c *appConn, t appTarget, err error, log *slog.Logger) {
+	if msg := c.dropped.Load(); msg != nil {
+		log.Info("app request dropped", "reason", *msg)
+		appError(w, http.StatusForbidden, "wsgate: "+*msg)
+		return
+	}
+	if errors.Is(err, tunnel.ErrAgentNotConnected) {
+		log.Info("app: agent not connected")
+		appError(w, http.StatusBadGateway, fmt.Sprintf("wsgate: workspace %s is not running (agent not connected)", t.ws))
+		return
+	}
+	log.Info("app did not answer", "err", err)
+	appError(w, http.StatusBadGateway, fmt.Sprintf("wsgate: no answer from port %d in workspace %s; is an app listening on 127.0.0.1:%d?", t.port, t.ws, t.port))
+}
+
+// stripCookie removes the cookie called name from the Cookie headers of h
+// and keeps the others as they were.
+func stripCookie(h http.Header, name string) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			k, _, _ := strings.Cut(part, "=")
+			if part == "" || strings.TrimSpace(k) == name {
+				continue
+			}
+			kept = append(kept, part)
+		}
+	}
+	h.Del("Cookie")
+	if len(kept) > 0 {
+		h.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
