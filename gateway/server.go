@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/webui"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -146,6 +147,8 @@ func Start(cfg ServerConfig) (*Server, error) {
 		}
 		mux.Handle("/api/v1/", api)
 	}
+	// The sharing page at /; every pattern above is more specific.
+	mux.Handle("/", webui.Handler())
 	s.http = &http.Server{
 		Handler:           apps.Handler(mux),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,361 @@
+package webui_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"image/png"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/gateway"
+	"github.com/wsgate/wsgate/gateway/httpapi"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// liveGateway is an in-process gateway with a real filestore, seeded with
+// alice (owner of alice-ws and locked-ws, the latter in org "x" whose
+// sharing is off), bob (owner of bob-ws, shared with alice), carol and
+// group contractor holding an expiring grant on alice-ws.
+type liveGateway struct {
+	url     string
+	store   *filestore.Store
+	tokens  map[string]string
+	expires time.Time
+}
+
+func startLiveGateway(t *testing.T) *liveGateway {
+	t.Helper()
+	ctx := t.Context()
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "wsgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	g := &liveGateway{store: st, tokens: map[string]string{}, expires: now.Add(48 * time.Hour).Truncate(time.Second)}
+	must(st.CreateOrg(ctx, acl.Org{Name: "x", SharingDisabled: true, CreatedAt: now}))
+	for _, name := range []string{"alice", "bob", "carol"} {
+		must(st.CreateUser(ctx, acl.User{Name: name, CreatedAt: now}))
+		secret := acl.NewSecret(acl.APITokenPrefix)
+		must(st.CreateToken(ctx, acl.Token{ID: acl.NewID(), User: name, Name: "web", Hash: acl.HashToken(secret), CreatedAt: now}))
+		g.tokens[name] = secret
+	}
+	must(st.CreateGroup(ctx, acl.Group{Name: "contractor", CreatedAt: now}))
+	must(st.AddGroupMember(ctx, "contractor", "carol"))
+	for _, w := range []acl.Workspace{
+		{Owner: "alice", Name: "alice-ws"},
+		{Owner: "alice", Name: "locked-ws", Org: "x"},
+		{Owner: "bob", Name: "bob-ws"},
+	} {
+		w.State = acl.StateStopped
+		w.AgentTokenHash = acl.HashToken(acl.NewSecret(acl.AgentTokenPrefix))
+		w.CreatedAt, w.UpdatedAt = now, now
+		must(st.CreateWorkspace(ctx, w))
+	}
+	must(st.ApplyGrants(ctx, acl.WorkspaceID{Owner: "alice", Name: "alice-ws"},
+		[]acl.GrantChange{{Kind: acl.SubjectGroup, Subject: "contractor", Role: acl.RoleUse, ExpiresAt: g.expires}}))
+	must(st.ApplyGrants(ctx, acl.WorkspaceID{Owner: "bob", Name: "bob-ws"},
+		[]acl.GrantChange{{Kind: acl.SubjectUser, Subject: "alice", Role: acl.RoleUse}}))
+
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	must(err)
+	signer, err := ssh.NewSignerFromKey(key)
+	must(err)
+	srv, err := gateway.Start(gateway.ServerConfig{
+		Store:      st,
+		SSHAddr:    "127.0.0.1:0",
+		HTTPAddr:   "127.0.0.1:0",
+		HostSigner: signer,
+		Logger:     slog.New(slog.DiscardHandler),
+		NewAPI: func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error) {
+			return httpapi.New(httpapi.Config{Store: st, SSHAddr: sshAddr.String(), AgentInfo: agents})
+		},
+	})
+	must(err)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Errorf("gateway shutdown: %v", err)
+		}
+	})
+	g.url = "http://" + srv.HTTPAddr().String()
+	return g
+}
+
+// grants returns alice-ws's grants as "kind:name=role".
+func (g *liveGateway) grants(t *testing.T) map[string]string {
+	t.Helper()
+	gs, err := g.store.ListGrants(t.Context(), acl.WorkspaceID{Owner: "alice", Name: "alice-ws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, gr := range gs {
+		out[gr.Kind.String()+":"+gr.Subject] = gr.Role.String()
+	}
+	return out
+}
+
+// startBrowser runs headless Chromium with a fresh profile and nothing
+// that reaches for the network on its own.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required under CI: %v", err)
+		}
+		t.Skipf("no %s: %v", chromiumPath, err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 700),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+		defer ccancel()
+		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("close browser: %v", err)
+		}
+		cancel()
+		cancelAlloc()
+	})
+	// Bound the whole browser session; each step waits far less.
+	ctx, stop := context.WithTimeout(ctx, 30*time.Second)
+	t.Cleanup(stop)
+	return ctx
+}
+
+// do runs browser steps, failing the test with what was being done.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitAlert waits until the alert shows a text containing want.
+func waitAlert(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`!document.getElementById("error").hidden && document.getElementById("error").textContent.includes(`+jsString(want)+`)`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	got, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("error")))
+	if err != nil {
+		t.Fatalf("alert never said %q; it says %q (%v)", want, got, err)
+	}
+	return got
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// rowSel selects the share row of kind:name.
+func rowSel(subject string) chromedp.CSS {
+	return chromedp.CSS(`#shares tr[data-subject="` + subject + `"]`)
+}
+
+// pollGrants waits until alice-ws's grants in the store satisfy ok.
+func (g *liveGateway) pollGrants(t *testing.T, what string, ok func(map[string]string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := g.grants(t)
+		if ok(got) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: grants are %v", what, got)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the store, with a deadline
+	}
+}
+
+func TestShareButtonInChromium(t *testing.T) {
+	g := startLiveGateway(t)
+	ctx := startBrowser(t)
+
+	// A wrong token is refused with the API's message and keeps the form.
+	do(t, ctx, "open page",
+		chromedp.Navigate(g.url+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), "wsg_not-a-token"),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
+	)
+	waitAlert(t, ctx, "unauthorized: missing, invalid or expired API token")
+	do(t, ctx, "sign-in form stays", chromedp.WaitVisible(chromedp.ID("token")))
+
+	do(t, ctx, "sign in as alice",
+		chromedp.SendKeys(chromedp.ID("token"), g.tokens["alice"]),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+	)
+	who, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("username")))
+	if err != nil || who != "alice" {
+		t.Fatalf("signed in as %q (%v), want alice", who, err)
+	}
+	// Own and shared workspaces, each with alice's role.
+	list, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#workspaces button")].map(b => b.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"alice/alice-wsowner", "alice/locked-wsowner", "bob/bob-wsuse"}; strings.Join(list, ",") != strings.Join(want, ",") {
+		t.Fatalf("workspace list %q, want %q", list, want)
+	}
+	// The token stays in this tab's sessionStorage only: not in the URL, not in a cookie.
+	leak, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[location.href, document.cookie, localStorage.length].join("|")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(leak, "wsg_") || !strings.HasSuffix(leak, "||0") {
+		t.Fatalf("token leaks: href|cookie|localStorage = %q", leak)
+	}
+
+	// A workspace shared with alice at use: shares visible, no Share form.
+	do(t, ctx, "select bob/bob-ws",
+		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="bob/bob-ws"]`)),
+		chromedp.WaitVisible(rowSel("user:alice")),
+		chromedp.WaitNotVisible(chromedp.ID("share")),
+		chromedp.WaitNotPresent(chromedp.CSS(`#shares button.remove`)),
+	)
+
+	// alice-ws: the group's expiring grant is listed with its expiry.
+	do(t, ctx, "select alice/alice-ws",
+		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.WaitVisible(rowSel("group:contractor")),
+		chromedp.WaitVisible(chromedp.ID("share-name")),
+	)
+	row, err := chromedp.Run(ctx, chromedp.TextContent(rowSel("group:contractor")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "groupcontractoruse" + g.expires.Format(time.RFC3339) + "Remove"; row != want {
+		t.Fatalf("contractor row %q, want %q", row, want)
+	}
+
+	do(t, ctx, "share with bob",
+		chromedp.SendKeys(chromedp.ID("share-name"), "bob"),
+		chromedp.Click(chromedp.ID("share-button")),
+		chromedp.WaitVisible(rowSel("user:bob")),
+	)
+	row, err = chromedp.Run(ctx, chromedp.TextContent(rowSel("user:bob")))
+	if err != nil || row != "userbobuse—Remove" {
+		t.Fatalf("bob row %q (%v)", row, err)
+	}
+	if got := g.grants(t)["user:bob"]; got != "use" {
+		t.Fatalf("store: bob holds %q on alice-ws, want use", got)
+	}
+
+	// A successful share empties the name field.
+	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("share-name"))); err != nil || v != "" {
+		t.Fatalf("name field holds %q after sharing (%v)", v, err)
+	}
+	// An unknown user: the API's message, verbatim, in the alert.
+	do(t, ctx, "share with nobody",
+		chromedp.SendKeys(chromedp.ID("share-name"), "nobody"),
+		chromedp.Click(chromedp.ID("share-button")),
+	)
+	waitAlert(t, ctx, `user "nobody" not found`)
+	if _, ok := g.grants(t)["user:nobody"]; ok {
+		t.Fatal("store: nobody holds a grant")
+	}
+
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, shot)
+
+	do(t, ctx, "remove bob",
+		chromedp.Click(chromedp.CSS(`#shares tr[data-subject="user:bob"] button.remove`)),
+		chromedp.WaitNotPresent(rowSel("user:bob")),
+		chromedp.WaitVisible(rowSel("group:contractor")),
+	)
+	g.pollGrants(t, "bob removed", func(m map[string]string) bool { _, ok := m["user:bob"]; return !ok && m["group:contractor"] == "use" })
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("error").hidden`))
+	if err != nil || !hidden {
+		t.Fatalf("the old alert is still shown after a successful remove (hidden=%v, %v)", hidden, err)
+	}
+
+	// Sharing disabled for the workspace's org: the 403's message.
+	do(t, ctx, "share locked-ws",
+		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/locked-ws"]`)),
+		chromedp.WaitVisible(chromedp.ID("no-shares")),
+		chromedp.SendKeys(chromedp.ID("share-name"), "bob"),
+		chromedp.Click(chromedp.ID("share-button")),
+	)
+	waitAlert(t, ctx, `workspace sharing is disabled for organization "x"`)
+
+	do(t, ctx, "sign out",
+		chromedp.Click(chromedp.ID("signout")),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.WaitNotVisible(chromedp.ID("app")),
+	)
+	left, err := chromedp.Run(ctx, chromedp.Evaluate[int](`sessionStorage.length`))
+	if err != nil || left != 0 {
+		t.Fatalf("sessionStorage holds %d items after sign-out (%v)", left, err)
+	}
+}
+
+// saveScreenshot checks the PNG decodes to the window's size and keeps it
+// in the test's temp dir, or in $WEBUI_SCREENSHOT_DIR to look at it.
+func saveScreenshot(t *testing.T, data []byte) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 500 {
+		t.Fatalf("screenshot is %v", b)
+	}
+	dir := os.Getenv("WEBUI_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "webui-share.png")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
