@@ -236,6 +236,12 @@ func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id
 			out.Header.Del("Authorization")
 			stripCookie(out.Header, AppSessionCookie)
 		},
+		// An app must not set the gateway's cookie: it would sign its
+		// visitors in as someone else for every app.
+		ModifyResponse: func(resp *http.Response) error {
+			stripSetCookie(resp.Header, AppSessionCookie)
+			return nil
+		},
 		Transport: tr,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			a.proxyError(w, c, t, err, log)
@@ -283,5 +289,24 @@ func stripCookie(h http.Header, name string) {
 	h.Del("Cookie")
 	if len(kept) > 0 {
 		h.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+// stripSetCookie removes the Set-Cookie headers of h that set name.
+func stripSetCookie(h http.Header, name string) {
+	lines := h.Values("Set-Cookie")
+	kept := lines[:0:0]
+	for _, line := range lines {
+		k, _, _ := strings.Cut(line, "=")
+		if strings.TrimSpace(k) != name {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == len(lines) {
+		return
+	}
+	h.Del("Set-Cookie")
+	for _, line := range kept {
+		h.Add("Set-Cookie", line)
 	}
 }

@@ -27,6 +27,8 @@ type appEnv struct {
 	proxy   *httptest.Server
 	appPort int // port of the test's app, reachable from the agent
 	app     *testApp
+	// lastSetCookies are the Set-Cookie headers of the last get.
+	lastSetCookies []string
 }
 
 func newAppEnv(t *testing.T) *appEnv {
@@ -96,6 +98,10 @@ func startTestApp(t *testing.T) *testApp {
 		}
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The app tries to set the gateway's cookie besides its own.
+		w.Header().Add("Set-Cookie", "theme=light; Path=/")
+		w.Header().Add("Set-Cookie", AppSessionCookie+"=planted; Path=/")
+		w.Header().Add("Set-Cookie", "lang=fr; Path=/")
 		// Tell the test what the app saw.
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "method=%s\nuri=%s\nhost=%s\nprefix=%s\nauthorization=%s\ncookie=%s\nforwarded-for=%s\n",
@@ -142,6 +148,7 @@ func (ae *appEnv) get(path, host, token string, mod ...func(*http.Request)) (int
 		ae.t.Fatalf("GET %s: %v", path, err)
 	}
 	defer resp.Body.Close()
+	ae.lastSetCookies = resp.Header.Values("Set-Cookie")
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		ae.t.Fatalf("GET %s: read body: %v", path, err)
@@ -172,6 +179,9 @@ func TestAppPathForm(t *testing.T) {
 		r.AddCookie(&http.Cookie{Name: AppSessionCookie, Value: "secret-must-not-pass"})
 		r.AddCookie(&http.Cookie{Name: "lang", Value: "en"})
 	})
+	if got := ae.lastSetCookies; strings.Join(got, "|") != "theme=light; Path=/|lang=fr; Path=/" {
+		t.Errorf("Set-Cookie from the app: %q, want the app's own cookies only", got)
+	}
 	prefix := fmt.Sprintf("/@alice/alice-ws/apps/%d", ae.appPort)
 	for _, want := range []string{
 		"method=GET\n", "uri=/a/b%2Fc?x=1&y=2\n", "host=" + strings.TrimPrefix(ae.proxy.URL, "http://") + "\n",

@@ -50,7 +50,7 @@ func NewMetrics() *Metrics {
 		reg: prometheus.NewRegistry(),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wsgate_revocations_total",
-			Help: "Live SSH connections dropped because access ended, by reason.",
+			Help: "Live SSH connections and app requests dropped because access ended, by reason.",
 		}, []string{"reason"}),
 		dropSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wsgate_revoke_drop_seconds",
@@ -59,7 +59,7 @@ func NewMetrics() *Metrics {
 		}),
 		sessionsActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wsgate_sessions_active",
-			Help: "Live SSH connections proxied to workspaces on this replica.",
+			Help: "Live SSH connections and app requests (upgraded connections included) proxied to workspaces on this replica.",
 		}),
 		authDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wsgate_auth_decisions_total",

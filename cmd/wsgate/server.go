@@ -31,6 +31,7 @@ type serverFlags struct {
 	storeGrace                 time.Duration
 	lockMode                   string
 	provisionerCmd             string
+	appsDomain                 string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -42,6 +43,7 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.userCAKeys, "user-ca-keys", "", "file of trusted user CA public keys (authorized_keys format)")
 	fl.StringVar(&f.hostnameSuffix, "hostname-suffix", "coder", "host alias suffix, as in alice-ws.coder")
 	fl.BoolVar(&f.disableSharing, "disable-sharing", false, "disable workspace sharing for the whole deployment")
+	fl.StringVar(&f.appsDomain, "apps-domain", "", "serve workspace apps at http://PORT--NAME--OWNER.APPS_DOMAIN/ as well as /@OWNER/NAME/apps/PORT/ (needs a wildcard DNS record)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -191,6 +193,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 		UserCAKeys:     cas,
 		HostnameSuffix: f.hostnameSuffix,
 		DisableSharing: f.disableSharing,
+		AppsDomain:     f.appsDomain,
 		NewAPI:         newAPI,
 		StoreGrace:     f.storeGrace,
 		LockMode:       lockMode,
