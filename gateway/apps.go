@@ -217,6 +217,8 @@ func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id
 			return s.cfg.Agents.Open(ctx, t.ws.String(), header)
 		},
 		DisableKeepAlives: true,
+		// Bodies pass as the app encoded them.
+		DisableCompression: true,
 	}
 	defer tr.CloseIdleConnections()
 	rp := &httputil.ReverseProxy{

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,6 +69,13 @@ func startTestApp(t *testing.T) *testApp {
 	a := &testApp{started: make(chan string, 4), ended: make(chan struct{}, 4), upgrade: make(chan net.Conn, 4)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		a.started <- r.URL.Path
+		<-r.Context().Done()
+		a.ended <- struct{}{}
+	})
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first chunk\n")
+		_ = http.NewResponseController(w).Flush()
 		a.started <- r.URL.Path
 		<-r.Context().Done()
 		a.ended <- struct{}{}
@@ -526,4 +534,37 @@ func TestAppsConfigDomain(t *testing.T) {
 	if err != nil || c.Domain != "apps.example.com" {
 		t.Errorf("domain: %q, %v", c.Domain, err)
 	}
+}
+
+func TestAppStreamingResponseRevoked(t *testing.T) {
+	ae := newAppEnv(t)
+	ae.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	w := ae.watchEvents(ae.rv)
+	bob, _ := ae.apiToken("bob")
+	req, _ := http.NewRequest("GET", ae.proxy.URL+ae.appPath("alice/alice-ws", "/stream"), nil)
+	req.Header.Set("Authorization", "Bearer "+bob)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if got := readLine(t, br); got != "first chunk\n" {
+		t.Fatalf("first chunk %q", got)
+	}
+	<-ae.app.started
+	ae.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
+	w.sync()
+	// The answer had begun: all the gateway can do is cut it.
+	rest, err := io.ReadAll(br)
+	var ne net.Error
+	if err == nil || len(rest) > 0 || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Fatalf("after the revoke: %q, %v; want the response cut", rest, err)
+	}
+	select {
+	case <-ae.app.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app's request did not end")
+	}
+	ae.waitNoSessions()
 }
