@@ -122,6 +122,22 @@ func (g *liveGateway) grants(t *testing.T) map[string]string {
 	return out
 }
 
+// expiry returns when user's grant on alice-ws expires.
+func (g *liveGateway) expiry(t *testing.T, user string) time.Time {
+	t.Helper()
+	gs, err := g.store.ListGrants(t.Context(), acl.WorkspaceID{Owner: "alice", Name: "alice-ws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gr := range gs {
+		if gr.Kind == acl.SubjectUser && gr.Subject == user {
+			return gr.ExpiresAt
+		}
+	}
+	t.Fatalf("store: %s holds no grant on alice-ws", user)
+	return time.Time{}
+}
+
 // startBrowser runs headless Chromium with a fresh profile and nothing
 // that reaches for the network on its own.
 func startBrowser(t *testing.T) context.Context {
@@ -307,12 +323,37 @@ func TestShareButtonInChromium(t *testing.T) {
 	}
 	saveScreenshot(t, shot)
 
+	// An expiring share: the form takes the browser's local time, the
+	// store holds it in UTC and the list shows it.
+	wantExp, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.getElementById("share-name").value = ""; `+
+			`document.getElementById("share-expires").value = "2031-05-06T07:08"; `+
+			`new Date("2031-05-06T07:08").toISOString().replace(/\.000Z$/, "Z")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "share with carol until 2031-05-06 07:08",
+		chromedp.SendKeys(chromedp.ID("share-name"), "carol"),
+		chromedp.Click(chromedp.ID("share-button")),
+		chromedp.WaitVisible(rowSel("user:carol")),
+	)
+	row, err = chromedp.Run(ctx, chromedp.TextContent(rowSel("user:carol")))
+	if err != nil || row != "usercaroluse"+wantExp+"Remove" {
+		t.Fatalf("carol row %q (%v), want expiry %s", row, err, wantExp)
+	}
+	if got := g.expiry(t, "carol"); got.Format(time.RFC3339) != wantExp {
+		t.Fatalf("store: carol's grant expires %v, want %s", got, wantExp)
+	}
+
 	do(t, ctx, "remove bob",
 		chromedp.Click(chromedp.CSS(`#shares tr[data-subject="user:bob"] button.remove`)),
 		chromedp.WaitNotPresent(rowSel("user:bob")),
 		chromedp.WaitVisible(rowSel("group:contractor")),
 	)
-	g.pollGrants(t, "bob removed", func(m map[string]string) bool { _, ok := m["user:bob"]; return !ok && m["group:contractor"] == "use" })
+	g.pollGrants(t, "bob removed", func(m map[string]string) bool {
+		_, ok := m["user:bob"]
+		return !ok && m["group:contractor"] == "use" && m["user:carol"] == "use"
+	})
 	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("error").hidden`))
 	if err != nil || !hidden {
 		t.Fatalf("the old alert is still shown after a successful remove (hidden=%v, %v)", hidden, err)

@@ -95,10 +95,12 @@ async function select(ws) {
   render();
 }
 
-// patch sends one change ("" role removes) and shows the ACL it answers.
-async function patch(kind, name, role) {
+// patch sends one change ("" role removes), with an optional RFC 3339
+// expiry, and shows the ACL it answers.
+async function patch(kind, name, role, expiresAt) {
   const ws = state.selected.ws;
   const body = kind === "group" ? { groups: { [name]: role } } : { users: { [name]: role } };
+  if (expiresAt) body.expires_at = expiresAt;
   const acl = await api("PATCH", wsPath(ws) + "/acl", body);
   state.selected = { ws, acl };
   render();
@@ -145,7 +147,7 @@ function renderDetail() {
     for (const g of entries) {
       const tr = el("tr");
       tr.dataset.subject = kind + ":" + g.name;
-      const expires = g.expires_at ? new Date(g.expires_at).toISOString().replace(".000Z", "Z") : "—";
+      const expires = g.expires_at ? new Date(g.expires_at).toISOString().replace(/\.\d{3}Z$/, "Z") : "—";
       tr.append(el("td", kind), el("td", g.name), el("td", g.role, "role-cell"), el("td", expires));
       const act = el("td");
       if (canShare) {
@@ -177,8 +179,17 @@ document.addEventListener("DOMContentLoaded", () => {
     ev.preventDefault();
     const name = $("share-name").value.trim();
     run(async () => {
-      await patch($("share-kind").value, name, $("share-role").value);
+      // datetime-local is the browser's local time; the API wants UTC.
+      const local = $("share-expires").value;
+      let expiresAt = "";
+      if (local) {
+        const t = new Date(local);
+        if (isNaN(t.getTime())) throw new Error("invalid expiry: " + local);
+        expiresAt = t.toISOString().replace(/\.\d{3}Z$/, "Z");
+      }
+      await patch($("share-kind").value, name, $("share-role").value, expiresAt);
       $("share-name").value = "";
+      $("share-expires").value = "";
     });
   });
   if (token()) {
