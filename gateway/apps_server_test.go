@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,7 +77,7 @@ func TestServerApps(t *testing.T) {
 	eventually(t, "agent connected", func() bool { return srv.Agents().Connected("alice/alice-ws") })
 	app := startTestApp(t)
 
-	ae := &appEnv{testEnv: &testEnv{t: t}, proxy: &httptest.Server{URL: base}, appPort: app.port, app: app}
+	ae := &appEnv{testEnv: &testEnv{t: t}, base: base, appPort: app.port, app: app}
 	code, body := ae.get(ae.appPath("alice/alice-ws", "/p"), "", apiTok)
 	wantStatus(t, "path form", code, body, http.StatusOK, "uri=/p\n")
 	code, body = ae.get("/s", fmt.Sprintf("%d--alice-ws--alice.%s", app.port, testAppsDomain), apiTok)

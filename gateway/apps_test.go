@@ -25,8 +25,8 @@ const testAppsDomain = "apps.test"
 type appEnv struct {
 	*testEnv
 	rv      *Revoker
-	proxy   *httptest.Server
-	appPort int // port of the test's app, reachable from the agent
+	base    string // the proxy's URL
+	appPort int    // port of the test's app, reachable from the agent
 	app     *testApp
 	// lastSetCookies are the Set-Cookie headers of the last get.
 	lastSetCookies []string
@@ -51,8 +51,9 @@ func newAppEnv(t *testing.T) *appEnv {
 	mux.Handle("POST "+AppLoginPath, apps.LoginHandler())
 	mux.Handle("POST "+AppLogoutPath, apps.LogoutHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	ae.proxy = httptest.NewServer(apps.Handler(mux))
-	t.Cleanup(ae.proxy.Close)
+	hs := httptest.NewServer(apps.Handler(mux))
+	t.Cleanup(hs.Close)
+	ae.base = hs.URL
 	return ae
 }
 
@@ -137,7 +138,7 @@ func startTestApp(t *testing.T) *testApp {
 // get sends one request to the proxy; token "" sends none.
 func (ae *appEnv) get(path, host, token string, mod ...func(*http.Request)) (int, string) {
 	ae.t.Helper()
-	req, err := http.NewRequest("GET", ae.proxy.URL+path, nil)
+	req, err := http.NewRequest("GET", ae.base+path, nil)
 	if err != nil {
 		ae.t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestAppPathForm(t *testing.T) {
 	}
 	prefix := fmt.Sprintf("/@alice/alice-ws/apps/%d", ae.appPort)
 	for _, want := range []string{
-		"method=GET\n", "uri=/a/b%2Fc?x=1&y=2\n", "host=" + strings.TrimPrefix(ae.proxy.URL, "http://") + "\n",
+		"method=GET\n", "uri=/a/b%2Fc?x=1&y=2\n", "host=" + strings.TrimPrefix(ae.base, "http://") + "\n",
 		"prefix=" + prefix + "\n", "authorization=\n", "cookie=theme=dark; lang=en\n", "forwarded-for=127.0.0.1\n",
 	} {
 		wantStatus(t, "path form", code, body, http.StatusOK, want)
@@ -285,7 +286,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	}
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	// The login takes the token in the header only.
-	resp, err := c.Post(ae.proxy.URL+AppLoginPath, "", nil)
+	resp, err := c.Post(ae.base+AppLoginPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +294,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("login without token: %s", resp.Status)
 	}
-	req, _ := http.NewRequest("POST", ae.proxy.URL+AppLoginPath, nil)
+	req, _ := http.NewRequest("POST", ae.base+AppLoginPath, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err = c.Do(req)
 	if err != nil {
@@ -312,7 +313,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	if strings.Contains(sc, "Secure") || strings.Contains(sc, "Domain") {
 		t.Errorf("Set-Cookie %q: no Secure without TLS, no Domain outside the apps domain", sc)
 	}
-	resp, err = c.Get(ae.proxy.URL + ae.appPath("alice/alice-ws", "/by-cookie"))
+	resp, err = c.Get(ae.base + ae.appPath("alice/alice-ws", "/by-cookie"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	wantStatus(t, "cookie", resp.StatusCode, string(b), http.StatusOK, "cookie=\n")
 
 	// On the apps domain the cookie covers every app subdomain.
-	req, _ = http.NewRequest("POST", ae.proxy.URL+AppLoginPath, nil)
+	req, _ = http.NewRequest("POST", ae.base+AppLoginPath, nil)
 	req.Host = testAppsDomain
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err = http.DefaultClient.Do(req)
@@ -334,12 +335,12 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 		t.Errorf("login on the apps domain: Set-Cookie %q lacks the domain", sc)
 	}
 
-	resp, err = c.Post(ae.proxy.URL+AppLogoutPath, "", nil)
+	resp, err = c.Post(ae.base+AppLogoutPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	resp, err = c.Get(ae.proxy.URL + ae.appPath("alice/alice-ws", "/"))
+	resp, err = c.Get(ae.base + ae.appPath("alice/alice-ws", "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func TestAppAgentDownAndNoApp(t *testing.T) {
 // proxy, as a browser would, and returns it with its reader.
 func (ae *appEnv) dialUpgrade(path, token string) (net.Conn, *bufio.Reader) {
 	ae.t.Helper()
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ae.proxy.URL, "http://"), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ae.base, "http://"), 5*time.Second)
 	if err != nil {
 		ae.t.Fatal(err)
 	}
@@ -476,7 +477,7 @@ func TestAppInFlightRequestRevoked(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(context.Background(), "GET", ae.proxy.URL+ae.appPath("alice/alice-ws", "/slow"), nil)
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", ae.base+ae.appPath("alice/alice-ws", "/slow"), nil)
 		req.Header.Set("Authorization", "Bearer "+bob)
 		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
@@ -541,7 +542,7 @@ func TestAppStreamingResponseRevoked(t *testing.T) {
 	ae.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 	w := ae.watchEvents(ae.rv)
 	bob, _ := ae.apiToken("bob")
-	req, _ := http.NewRequest("GET", ae.proxy.URL+ae.appPath("alice/alice-ws", "/stream"), nil)
+	req, _ := http.NewRequest("GET", ae.base+ae.appPath("alice/alice-ws", "/stream"), nil)
 	req.Header.Set("Authorization", "Bearer "+bob)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
