@@ -180,11 +180,18 @@ func startBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// do runs browser steps, failing the test with what was being done.
+// do runs browser steps, then waits until the page has finished every API
+// call they started (<main aria-busy="false">), failing the test with what
+// was being done.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("%s: %v", what, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.getElementById("main").getAttribute("aria-busy") === "false"`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("%s: the page stays busy: %v", what, err)
 	}
 }
 

@@ -8,6 +8,7 @@ const TOKEN_KEY = "wsgate.token";
 const $ = (id) => document.getElementById(id);
 
 const state = { user: "", workspaces: [], selected: null };
+let pending = 0; // calls of run() not finished yet
 
 function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
 
@@ -45,13 +46,18 @@ function showError(err) {
 }
 
 // run shows what fn throws; a 401 signs out, since the token is no good.
+// While anything runs, <main> is aria-busy.
 async function run(fn) {
   showError(null);
+  pending++;
+  $("main").setAttribute("aria-busy", "true");
   try {
     await fn();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) signOut();
     showError(err);
+  } finally {
+    if (--pending === 0) $("main").setAttribute("aria-busy", "false");
   }
 }
 
@@ -104,8 +110,6 @@ async function patch(kind, name, role, expiresAt) {
   const acl = await api("PATCH", wsPath(ws) + "/acl", body);
   state.selected = { ws, acl };
   render();
-  // The list shows roles and sharing of every workspace: keep it current.
-  await loadWorkspaces();
 }
 
 function render() {
@@ -154,7 +158,10 @@ function renderDetail() {
         const rm = el("button", "Remove", "remove");
         rm.type = "button";
         rm.setAttribute("aria-label", "Remove " + kind + " " + g.name);
-        rm.addEventListener("click", () => run(() => patch(kind, g.name, "")));
+        rm.addEventListener("click", () => run(async () => {
+          await patch(kind, g.name, "");
+          await loadWorkspaces();
+        }));
         act.append(rm);
       }
       tr.append(act);
@@ -190,6 +197,8 @@ document.addEventListener("DOMContentLoaded", () => {
       await patch($("share-kind").value, name, $("share-role").value, expiresAt);
       $("share-name").value = "";
       $("share-expires").value = "";
+      // The list shows every workspace's role: keep it current.
+      await loadWorkspaces();
     });
   });
   if (token()) {
