@@ -26,7 +26,12 @@ type AppsConfig struct {
 	// Domain, when set, also serves apps at
 	// http://<port>--<name>--<owner>.<Domain>/ (matched on Host).
 	Domain string
-	Logger *slog.Logger
+	// PathApps also serves apps at /@<owner>/<name>/apps/<port>/ on the
+	// gateway's own origin. Off by default: every such app shares that
+	// origin with the web page (and its signed-in token) and with every
+	// other app, so one app's script could act as the visitor elsewhere.
+	PathApps bool
+	Logger   *slog.Logger
 }
 
 func (c AppsConfig) withDefaults() (AppsConfig, error) {
@@ -75,6 +80,10 @@ func (a *AppProxy) Handler(next http.Handler) http.Handler {
 			}
 		}
 		if strings.HasPrefix(r.URL.Path, appPathPrefix) {
+			if !a.cfg.PathApps {
+				appError(w, http.StatusNotFound, msgPathAppsOff)
+				return
+			}
 			t, err := parseAppPath(r.URL.EscapedPath())
 			a.serve(w, r, t, err)
 			return
@@ -86,6 +95,7 @@ func (a *AppProxy) Handler(next http.Handler) http.Handler {
 // Answers of the app proxy. Browsers show them, so they are plain text.
 const (
 	msgAppNotFound = "wsgate: workspace not found or access denied"
+	msgPathAppsOff = "wsgate: path-based apps are disabled on this gateway: use the subdomain form (--apps-domain), or start the gateway with --path-apps"
 	msgAppAuth     = "wsgate: sign in first: send an API token as \"Authorization: Bearer\", or POST it to " + AppLoginPath + " for a session cookie"
 )
 

@@ -38,7 +38,7 @@ func TestServerApps(t *testing.T) {
 
 	srv, err := Start(ServerConfig{
 		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: newSigner(t),
-		AppsDomain: testAppsDomain, Logger: log,
+		AppsDomain: testAppsDomain, PathApps: true, Logger: log,
 		NewAPI: func(_ net.Addr, _ httpapi.AgentInfo) (http.Handler, error) {
 			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }), nil
 		},

@@ -34,6 +34,12 @@ type appEnv struct {
 
 func newAppEnv(t *testing.T) *appEnv {
 	t.Helper()
+	return newAppEnvWith(t, true)
+}
+
+// newAppEnvWith is newAppEnv with path-form apps on or off.
+func newAppEnvWith(t *testing.T, pathApps bool) *appEnv {
+	t.Helper()
 	e := newEnv(t)
 	ae := &appEnv{testEnv: e}
 	ae.rv = e.startRevoker(RevokerConfig{})
@@ -41,8 +47,9 @@ func newAppEnv(t *testing.T) *appEnv {
 	ae.app = startTestApp(t)
 	ae.appPort = ae.app.port
 	apps, err := NewAppProxy(e.srv, AppsConfig{
-		Domain: testAppsDomain,
-		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "apps"),
+		Domain:   testAppsDomain,
+		PathApps: pathApps,
+		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "apps"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -568,4 +575,21 @@ func TestAppStreamingResponseRevoked(t *testing.T) {
 		t.Fatal("the app's request did not end")
 	}
 	ae.waitNoSessions()
+}
+
+// TestPathAppsOffByDefault: without PathApps the path form is refused with
+// a message saying how to reach the app, and nothing reaches the app; the
+// subdomain form still works.
+func TestPathAppsOffByDefault(t *testing.T) {
+	ae := newAppEnvWith(t, false)
+	tok, _ := ae.apiToken("alice")
+	code, body := ae.get(ae.appPath("alice/alice-ws", "/slow"), "", tok)
+	wantStatus(t, "path form", code, body, http.StatusNotFound, msgPathAppsOff+"\n")
+	select {
+	case p := <-ae.app.started:
+		t.Fatalf("the app got %s although path apps are off", p)
+	default:
+	}
+	code, body = ae.get("/s", fmt.Sprintf("%d--alice-ws--alice.%s", ae.appPort, testAppsDomain), tok)
+	wantStatus(t, "subdomain form", code, body, http.StatusOK, "uri=/s\n")
 }

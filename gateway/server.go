@@ -31,6 +31,9 @@ type ServerConfig struct {
 	// AppsDomain, when set, serves apps at <port>--<name>--<owner>.<AppsDomain>
 	// besides the path form /@<owner>/<name>/apps/<port>/ (AppProxy).
 	AppsDomain string
+	// PathApps serves apps at /@<owner>/<name>/apps/<port>/ too (see
+	// AppsConfig.PathApps for why it is off by default).
+	PathApps bool
 	// NewAPI, when set, builds the handler of /api/v1/ (all but the agent
 	// tunnel and SSH upgrade paths). It is called once the SSH listener is
 	// bound, with its address, so the API can tell clients where SSH is, and
@@ -121,7 +124,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 
-	apps, err := NewAppProxy(sshSrv, AppsConfig{Domain: cfg.AppsDomain, Logger: cfg.Logger.With("part", "apps")})
+	apps, err := NewAppProxy(sshSrv, AppsConfig{Domain: cfg.AppsDomain, PathApps: cfg.PathApps, Logger: cfg.Logger.With("part", "apps")})
 	if err != nil {
 		s.agents.Close()
 		return nil, err

@@ -32,6 +32,7 @@ type serverFlags struct {
 	lockMode                   string
 	provisionerCmd             string
 	appsDomain                 string
+	pathApps                   bool
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -43,7 +44,8 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.userCAKeys, "user-ca-keys", "", "file of trusted user CA public keys (authorized_keys format)")
 	fl.StringVar(&f.hostnameSuffix, "hostname-suffix", "coder", "host alias suffix, as in alice-ws.coder")
 	fl.BoolVar(&f.disableSharing, "disable-sharing", false, "disable workspace sharing for the whole deployment")
-	fl.StringVar(&f.appsDomain, "apps-domain", "", "serve workspace apps at http://PORT--NAME--OWNER.APPS_DOMAIN/ as well as /@OWNER/NAME/apps/PORT/ (needs a wildcard DNS record)")
+	fl.StringVar(&f.appsDomain, "apps-domain", "", "serve workspace apps at http://PORT--NAME--OWNER.APPS_DOMAIN/ (needs a wildcard DNS record)")
+	fl.BoolVar(&f.pathApps, "path-apps", false, "also serve apps at /@OWNER/NAME/apps/PORT/ on the gateway's own origin (shared with the web page: only for trusted apps)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -194,6 +196,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 		HostnameSuffix: f.hostnameSuffix,
 		DisableSharing: f.disableSharing,
 		AppsDomain:     f.appsDomain,
+		PathApps:       f.pathApps,
 		NewAPI:         newAPI,
 		StoreGrace:     f.storeGrace,
 		LockMode:       lockMode,
