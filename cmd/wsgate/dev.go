@@ -265,7 +265,10 @@ until alice shares alice-ws with them, for example with bob:
   WSGATE_URL=%s WSGATE_TOKEN=$(cat %s) %s sharing share alice-ws --user bob
   %s
 
+Or share from the web page at %s/ (sign in with the token in %s).
+
 Press Ctrl-C to stop.
 `, info.SSHAddr, info.URL, dir, sshCommand(dir, "alice", info), dir,
-		info.URL, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info))
+		info.URL, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info),
+		info.URL, filepath.Join(dir, "users", "alice", "token"))
 }
