@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
 // Paths of the app session cookie. They take the API token in the
@@ -39,8 +41,9 @@ func (a *AppProxy) LoginHandler() http.Handler {
 			writeAPIError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
 			return
 		}
-		_, secret, _ := strings.Cut(authz, " ")
-		c := a.cookie(r, strings.TrimSpace(secret))
+		// tokenIdentity accepted the header, so it holds a bearer token.
+		secret, _ := httpapi.BearerToken(authz)
+		c := a.cookie(r, secret)
 		if exp := a.tokenExpiry(r.Context(), id); !exp.IsZero() {
 			c.Expires = exp
 		}

@@ -117,9 +117,8 @@ func (s *SSHServer) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 // tokenIdentity resolves an "Authorization: Bearer <token>" value to the
 // token's active user; errBadToken for every reason it is not one.
 func (s *SSHServer) tokenIdentity(ctx context.Context, authz string) (Identity, error) {
-	scheme, secret, ok := strings.Cut(authz, " ")
-	secret = strings.TrimSpace(secret)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+	secret, ok := httpapi.BearerToken(authz)
+	if !ok {
 		return Identity{}, errBadToken
 	}
 	// Through the authorizer's lookups, so that during a store outage a

@@ -9,15 +9,23 @@ import (
 	"github.com/wsgate/wsgate/acl"
 )
 
+// BearerToken returns the token of an "Authorization: Bearer <token>"
+// value; false when the value is anything else. Every HTTP entry point of
+// the gateway that takes an API token reads it with this.
+func BearerToken(authz string) (string, bool) {
+	scheme, secret, ok := strings.Cut(authz, " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return "", false
+	}
+	return secret, true
+}
+
 // authenticate resolves the bearer token to a user. Missing, unknown and
 // expired tokens and suspended or deleted users all get errUnauthorized.
 func (a *api) authenticate(r *http.Request) (acl.User, error) {
-	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return acl.User{}, errUnauthorized
-	}
-	secret = strings.TrimSpace(secret)
-	if secret == "" {
+	secret, ok := BearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return acl.User{}, errUnauthorized
 	}
 	ctx := r.Context()
