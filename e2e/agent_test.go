@@ -82,12 +82,6 @@ func startServer(t testing.TB, dir string, extra ...string) *devEnv {
 	return &devEnv{dir: dir, sshHost: "127.0.0.1", sshPort: fmt.Sprint(sshPort), url: url, proc: p}
 }
 
-func startAgent(t testing.TB, url, token, wsDir string) *proc {
-	t.Helper()
-	return startProc(t, []string{"WSGATE_AGENT_TOKEN=" + token},
-		"agent", "--url", url, "--dir", wsDir, "--workspace", "alice/alice-ws")
-}
-
 // TestAgentLossAndReconnect: with the gateway and the agent as separate
 // processes, killing the agent ends open sessions with a clear message, and
 // a restarted agent serves new sessions within 5 s.
@@ -105,10 +99,8 @@ func TestAgentLossAndReconnect(t *testing.T) {
 	}
 	mustContain(t, "no agent", r.stderr, "wsgate: workspace alice/alice-ws is not running (agent not connected)")
 
-	agent := startAgent(t, d.url, token, wsDir)
-	waitFor(t, 10*time.Second, "first agent", func() bool {
-		return run(t, 30*time.Second, nil, "ssh", append(d.sshArgs("alice", "alice-ws"), "true")...).code == 0
-	})
+	agent := startWorkspaceAgent(t, d.url, token, aliceWS, wsDir)
+	d.waitAgent(t, "alice", "alice-ws")
 
 	// A long session, then the agent dies under it.
 	live := d.live(t, "alice", "alice-ws")
@@ -117,7 +109,7 @@ func TestAgentLossAndReconnect(t *testing.T) {
 
 	// The agent comes back: new sessions work within 5 s of its start.
 	restarted := time.Now()
-	startAgent(t, d.url, token, wsDir)
+	startWorkspaceAgent(t, d.url, token, aliceWS, wsDir)
 	for {
 		r := run(t, 30*time.Second, nil, "ssh", append(d.sshArgs("alice", "alice-ws"), "echo back")...)
 		if r.code == 0 && r.stdout == "back\n" {
