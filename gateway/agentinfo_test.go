@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -22,7 +23,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 	e.startAgent("alice/alice-ws")
 	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
 	e.share(ws, acl.SubjectUser, "bob", acl.RoleUse)
-	info := NewAgentInfo(e.reg, e.srv)
+	info := agentinfo.New(e.reg, e.sessions)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -94,7 +95,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 
 func TestAgentInfoAgentNotConnected(t *testing.T) {
 	e := newEnv(t)
-	info := NewAgentInfo(e.reg, e.srv)
+	info := agentinfo.New(e.reg, e.sessions)
 	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
 	if _, err := info.Stats(context.Background(), ws); !errors.Is(err, httpapi.ErrAgentNotConnected) {
 		t.Fatalf("stats: %v", err)
@@ -124,7 +125,7 @@ func (e *testEnv) fakeAgent(key string, handle func(net.Conn, tunnel.Header)) {
 func TestAgentInfoOldAndStuckAgents(t *testing.T) {
 	e := newEnv(t)
 	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
-	info := NewAgentInfo(e.reg, e.srv)
+	info := agentinfo.New(e.reg, e.sessions)
 
 	// An agent that predates control streams closes them at once.
 	e.fakeAgent("bob/bob-ws", func(c net.Conn, _ tunnel.Header) { _ = c.Close() })

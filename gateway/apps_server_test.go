@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/agent"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -39,9 +38,6 @@ func TestServerApps(t *testing.T) {
 	srv, err := Start(ServerConfig{
 		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: newSigner(t),
 		AppsDomain: testAppsDomain, PathApps: true, Logger: log,
-		NewAPI: func(_ net.Addr, _ httpapi.AgentInfo) (http.Handler, error) {
-			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }), nil
-		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,17 +78,17 @@ func TestServerApps(t *testing.T) {
 	wantStatus(t, "path form", code, body, http.StatusOK, "uri=/p\n")
 	code, body = ae.get("/s", fmt.Sprintf("%d--alice-ws--alice.%s", app.port, testAppsDomain), apiTok)
 	wantStatus(t, "subdomain form", code, body, http.StatusOK, "uri=/s\n")
-	code, _ = ae.get("/api/v1/users", "", apiTok)
-	wantStatus(t, "API", code, "", http.StatusTeapot, "")
+	code, _ = ae.get("/api/v1/deployment", "", apiTok)
+	wantStatus(t, "API", code, "", http.StatusOK, "")
 
-	req, _ := http.NewRequest("POST", base+AppLoginPath, nil)
+	req, _ := http.NewRequest("POST", base+apps.LoginPath, nil)
 	req.Header.Set("Authorization", "Bearer "+apiTok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Set-Cookie"), AppSessionCookie+"=") {
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Set-Cookie"), apps.SessionCookie+"=") {
 		t.Fatalf("login: %s, Set-Cookie %q", resp.Status, resp.Header.Get("Set-Cookie"))
 	}
 

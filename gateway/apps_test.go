@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/apps"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
 const testAppsDomain = "apps.test"
@@ -24,7 +27,7 @@ const testAppsDomain = "apps.test"
 // proxy on a real HTTP server, as Server mounts it.
 type appEnv struct {
 	*testEnv
-	rv      *Revoker
+	rv      *revoke.Revoker
 	base    string // the proxy's URL
 	appPort int    // port of the test's app, reachable from the agent
 	app     *testApp
@@ -42,11 +45,12 @@ func newAppEnvWith(t *testing.T, pathApps bool) *appEnv {
 	t.Helper()
 	e := newEnv(t)
 	ae := &appEnv{testEnv: e}
-	ae.rv = e.startRevoker(RevokerConfig{})
+	ae.rv = e.startRevoker(revoke.Config{})
 	e.startAgent("alice/alice-ws")
 	ae.app = startTestApp(t)
 	ae.appPort = ae.app.port
-	apps, err := NewAppProxy(e.srv, AppsConfig{
+	appProxy, err := apps.New(apps.Config{
+		Access: e.access, Sessions: e.sessions, Agents: e.reg,
 		Domain:   testAppsDomain,
 		PathApps: pathApps,
 		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "apps"),
@@ -55,10 +59,10 @@ func newAppEnvWith(t *testing.T, pathApps bool) *appEnv {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+AppLoginPath, apps.LoginHandler())
-	mux.Handle("POST "+AppLogoutPath, apps.LogoutHandler())
+	mux.Handle("POST "+apps.LoginPath, appProxy.LoginHandler())
+	mux.Handle("POST "+apps.LogoutPath, appProxy.LogoutHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	hs := httptest.NewServer(apps.Handler(mux))
+	hs := httptest.NewServer(appProxy.Handler(mux))
 	t.Cleanup(hs.Close)
 	ae.base = hs.URL
 	return ae
@@ -89,7 +93,7 @@ func startTestApp(t *testing.T) *testApp {
 		a.ended <- struct{}{}
 	})
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		if !headerHas(r.Header, "Upgrade", "websocket") || !headerHas(r.Header, "Connection", "upgrade") {
+		if !upgrade.HeaderHas(r.Header, "Upgrade", "websocket") || !upgrade.HeaderHas(r.Header, "Connection", "upgrade") {
 			http.Error(w, "upgrade required", http.StatusUpgradeRequired)
 			return
 		}
@@ -116,7 +120,7 @@ func startTestApp(t *testing.T) *testApp {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The app tries to set the gateway's cookie besides its own.
 		w.Header().Add("Set-Cookie", "theme=light; Path=/")
-		w.Header().Add("Set-Cookie", AppSessionCookie+"=planted; Path=/")
+		w.Header().Add("Set-Cookie", apps.SessionCookie+"=planted; Path=/")
 		w.Header().Add("Set-Cookie", "lang=fr; Path=/")
 		// Tell the test what the app saw.
 		w.Header().Set("Content-Type", "text/plain")
@@ -192,7 +196,7 @@ func TestAppPathForm(t *testing.T) {
 	tok, _ := ae.apiToken("alice")
 	code, body := ae.get(ae.appPath("alice/alice-ws", "/a/b%2Fc?x=1&y=2"), "", tok, func(r *http.Request) {
 		r.AddCookie(&http.Cookie{Name: "theme", Value: "dark"})
-		r.AddCookie(&http.Cookie{Name: AppSessionCookie, Value: "secret-must-not-pass"})
+		r.AddCookie(&http.Cookie{Name: apps.SessionCookie, Value: "secret-must-not-pass"})
 		r.AddCookie(&http.Cookie{Name: "lang", Value: "en"})
 	})
 	if got := ae.lastSetCookies; strings.Join(got, "|") != "theme=light; Path=/|lang=fr; Path=/" {
@@ -231,7 +235,7 @@ func TestAppSubdomainForm(t *testing.T) {
 	// A malformed subdomain is not found, not handed to the gateway's API.
 	for _, h := range []string{"alice-ws--alice." + testAppsDomain, "1--a--b--c." + testAppsDomain, "x.1--alice-ws--alice." + testAppsDomain} {
 		code, body = ae.get("/", h, tok)
-		wantStatus(t, h, code, body, http.StatusNotFound, msgAppNotFound)
+		wantStatus(t, h, code, body, http.StatusNotFound, "wsgate: workspace not found or access denied\n")
 	}
 	code, body = ae.get("/", "0--alice-ws--alice."+testAppsDomain, tok)
 	wantStatus(t, "port 0", code, body, http.StatusBadRequest, "bad app port")
@@ -245,7 +249,7 @@ func TestAppNotFoundSameAsForbidden(t *testing.T) {
 	ae := newAppEnv(t)
 	bob, _ := ae.apiToken("bob")
 	forbiddenCode, forbidden := ae.get(ae.appPath("alice/alice-ws", "/"), "", bob)
-	wantStatus(t, "forbidden", forbiddenCode, forbidden, http.StatusNotFound, msgAppNotFound)
+	wantStatus(t, "forbidden", forbiddenCode, forbidden, http.StatusNotFound, "wsgate: workspace not found or access denied\n")
 	for _, ws := range []string{"alice/nope", "nobody/ws", "Alice/alice-ws", "alice/a--b"} {
 		code, body := ae.get(ae.appPath(ws, "/"), "", bob)
 		if code != forbiddenCode || body != forbidden {
@@ -265,7 +269,7 @@ func TestAppNotFoundSameAsForbidden(t *testing.T) {
 		code, body := ae.get(ae.appPath("alice/alice-ws", "/"), "", tok)
 		wantStatus(t, name, code, body, http.StatusUnauthorized, "sign in first")
 	}
-	m := scrape(t, ae.rv.Metrics())
+	m := scrape(t, ae.metrics)
 	if got := m[`wsgate_auth_decisions_total{result="denied"}`]; got != "6" {
 		t.Errorf("denied decisions = %s, want 6", got)
 	}
@@ -293,7 +297,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	}
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	// The login takes the token in the header only.
-	resp, err := c.Post(ae.base+AppLoginPath, "", nil)
+	resp, err := c.Post(ae.base+apps.LoginPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +305,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("login without token: %s", resp.Status)
 	}
-	req, _ := http.NewRequest("POST", ae.base+AppLoginPath, nil)
+	req, _ := http.NewRequest("POST", ae.base+apps.LoginPath, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err = c.Do(req)
 	if err != nil {
@@ -312,7 +316,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 		t.Fatalf("login: %s", resp.Status)
 	}
 	sc := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{AppSessionCookie + "=" + tok, "Path=/", "HttpOnly", "SameSite=Lax"} {
+	for _, want := range []string{apps.SessionCookie + "=" + tok, "Path=/", "HttpOnly", "SameSite=Lax"} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("Set-Cookie %q lacks %q", sc, want)
 		}
@@ -330,7 +334,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 	wantStatus(t, "cookie", resp.StatusCode, string(b), http.StatusOK, "cookie=\n")
 
 	// On the apps domain the cookie covers every app subdomain.
-	req, _ = http.NewRequest("POST", ae.base+AppLoginPath, nil)
+	req, _ = http.NewRequest("POST", ae.base+apps.LoginPath, nil)
 	req.Host = testAppsDomain
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err = http.DefaultClient.Do(req)
@@ -342,7 +346,7 @@ func TestAppSharedUserAndCookie(t *testing.T) {
 		t.Errorf("login on the apps domain: Set-Cookie %q lacks the domain", sc)
 	}
 
-	resp, err = c.Post(ae.base+AppLogoutPath, "", nil)
+	resp, err = c.Post(ae.base+apps.LogoutPath, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +397,7 @@ func (ae *appEnv) dialUpgrade(path, token string) (net.Conn, *bufio.Reader) {
 	if err != nil {
 		ae.t.Fatalf("upgrade response: %v", err)
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols || !headerHas(resp.Header, "Upgrade", "websocket") {
+	if resp.StatusCode != http.StatusSwitchingProtocols || !upgrade.HeaderHas(resp.Header, "Upgrade", "websocket") {
 		b, _ := io.ReadAll(resp.Body)
 		ae.t.Fatalf("upgrade: %s %q", resp.Status, b)
 	}
@@ -446,10 +450,10 @@ func TestAppWebSocketRevoked(t *testing.T) {
 	other, obr := ae.dialUpgrade(ae.appPath("alice/alice-ws", "/ws"), carol)
 	<-ae.app.upgrade
 	readLine(t, obr)
-	if n := ae.srv.reg.len(); n != 2 {
+	if n := ae.sessions.Len(); n != 2 {
 		t.Fatalf("%d live sessions, want 2", n)
 	}
-	if s := ae.srv.Sessions(); len(s) != 0 {
+	if s := ae.sessions.Connections(""); len(s) != 0 {
 		t.Errorf("Sessions lists app connections: %+v", s)
 	}
 
@@ -458,13 +462,13 @@ func TestAppWebSocketRevoked(t *testing.T) {
 	waitClosed(t, "bob's upgraded connection", br)
 	_ = appSide.SetReadDeadline(time.Now().Add(10 * time.Second))
 	waitClosed(t, "the app's side", appSide)
-	eventually(t, "bob's session unregistered", func() bool { return ae.srv.reg.len() == 1 })
+	eventually(t, "bob's session unregistered", func() bool { return ae.sessions.Len() == 1 })
 
 	fmt.Fprintf(other, "still here\n")
 	if got := readLine(t, obr); got != "echo: still here\n" {
 		t.Fatalf("carol's echo %q", got)
 	}
-	m := scrape(t, ae.rv.Metrics())
+	m := scrape(t, ae.metrics)
 	if got := m[`wsgate_revocations_total{reason="revoked"}`]; got != "1" {
 		t.Errorf("revocations = %s, want 1", got)
 	}
@@ -511,7 +515,7 @@ func TestAppInFlightRequestRevoked(t *testing.T) {
 		t.Fatal("the app's request did not end")
 	}
 	ae.waitNoSessions()
-	if got := scrape(t, ae.rv.Metrics())[`wsgate_revocations_total{reason="revoked"}`]; got != "1" {
+	if got := scrape(t, ae.metrics)[`wsgate_revocations_total{reason="revoked"}`]; got != "1" {
 		t.Errorf("revocations = %s, want 1", got)
 	}
 }
@@ -527,20 +531,8 @@ func TestAppTokenRevoked(t *testing.T) {
 	w.sync()
 	waitClosed(t, "upgraded connection of a revoked token", br)
 	ae.waitNoSessions()
-	if got := scrape(t, ae.rv.Metrics())[`wsgate_revocations_total{reason="token_revoked"}`]; got != "1" {
+	if got := scrape(t, ae.metrics)[`wsgate_revocations_total{reason="token_revoked"}`]; got != "1" {
 		t.Errorf("token revocations = %s, want 1", got)
-	}
-}
-
-func TestAppsConfigDomain(t *testing.T) {
-	for _, d := range []string{"apps", "-a.b", "a..b", "a_b.c", "a.b-"} {
-		if _, err := (AppsConfig{Domain: d}).withDefaults(); err == nil {
-			t.Errorf("domain %q accepted", d)
-		}
-	}
-	c, err := AppsConfig{Domain: "Apps.Example.com."}.withDefaults()
-	if err != nil || c.Domain != "apps.example.com" {
-		t.Errorf("domain: %q, %v", c.Domain, err)
 	}
 }
 
@@ -584,7 +576,7 @@ func TestPathAppsOffByDefault(t *testing.T) {
 	ae := newAppEnvWith(t, false)
 	tok, _ := ae.apiToken("alice")
 	code, body := ae.get(ae.appPath("alice/alice-ws", "/slow"), "", tok)
-	wantStatus(t, "path form", code, body, http.StatusNotFound, msgPathAppsOff+"\n")
+	wantStatus(t, "path form", code, body, http.StatusNotFound, "wsgate: path-based apps are disabled on this gateway: use the subdomain form (--apps-domain), or start the gateway with --path-apps\n")
 	select {
 	case p := <-ae.app.started:
 		t.Fatalf("the app got %s although path apps are off", p)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
 )
 
 // errDown is what flakyStore answers while it is down, as a store whose
@@ -121,9 +123,9 @@ func (f *flakyStore) holdNext() (blocked <-chan struct{}, release func()) {
 // withFlakyStore makes the SSH server read through a flakyStore over the
 // env's store; agents and the test still use the store directly.
 func withFlakyStore(f **flakyStore) envOption {
-	return func(c *SSHConfig) {
-		*f = &flakyStore{Store: c.Store}
-		c.Store = *f
+	return func(c *envConfig) {
+		*f = &flakyStore{Store: c.access.Store}
+		c.access.Store = *f
 	}
 }
 
@@ -145,7 +147,7 @@ func (c *settableClock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-func decide(t *testing.T, a *Authorizer, user string, ws acl.WorkspaceID) decision {
+func decide(t *testing.T, a *access.Authorizer, user string, ws acl.WorkspaceID) access.Decision {
 	t.Helper()
 	d, err := a.Decide(context.Background(), user, ws, acl.ActionConnect)
 	if err != nil {
@@ -160,20 +162,20 @@ func decide(t *testing.T, a *Authorizer, user string, ws acl.WorkspaceID) decisi
 func TestAuthzCache(t *testing.T) {
 	var fs *flakyStore
 	e := newEnv(t, withFlakyStore(&fs))
-	rv := e.startRevoker(RevokerConfig{ProbeInterval: time.Hour, SweepInterval: time.Hour})
+	rv := e.startRevoker(revoke.Config{ProbeInterval: time.Hour, SweepInterval: time.Hour})
 	w := e.watchEvents(rv)
-	a := rv.Authorizer()
+	a := e.access
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 
 	loads := fs.settings.Load()
-	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.cached {
+	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.Cached {
 		t.Fatalf("first decision %+v, want allowed from the store", d)
 	}
 	if n := fs.settings.Load() - loads; n != 1 {
 		t.Fatalf("%d loads for the first decision, want 1", n)
 	}
 	for range 3 {
-		if d := decide(t, a, "bob", aliceWS); !d.Allow || !d.cached {
+		if d := decide(t, a, "bob", aliceWS); !d.Allow || !d.Cached {
 			t.Fatalf("repeat decision %+v, want allowed from the cache", d)
 		}
 	}
@@ -184,12 +186,12 @@ func TestAuthzCache(t *testing.T) {
 	// The unshare's event empties the cache: the next decision denies.
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
 	w.sync()
-	if d := decide(t, a, "bob", aliceWS); d.Allow || d.cached {
+	if d := decide(t, a, "bob", aliceWS); d.Allow || d.Cached {
 		t.Fatalf("after unshare %+v, want denied from the store", d)
 	}
 	// A share emits no event; the denial is not answered from the cache.
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
-	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.cached {
+	if d := decide(t, a, "bob", aliceWS); !d.Allow || d.Cached {
 		t.Fatalf("after re-share %+v, want allowed from the store", d)
 	}
 }
@@ -199,10 +201,10 @@ func TestAuthzCache(t *testing.T) {
 func TestAuthzNotLiveLoadsEveryTime(t *testing.T) {
 	var fs *flakyStore
 	e := newEnv(t, withFlakyStore(&fs))
-	a := e.srv.hooks().authz
+	a := e.access
 	loads := fs.settings.Load()
 	for range 3 {
-		if d := decide(t, a, "alice", aliceWS); !d.Allow || d.cached {
+		if d := decide(t, a, "alice", aliceWS); !d.Allow || d.Cached {
 			t.Fatalf("decision %+v, want allowed from the store", d)
 		}
 	}
@@ -220,20 +222,20 @@ func TestAuthzNotPastValidUntil(t *testing.T) {
 		{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: expiry},
 	}))
 	clk := &settableClock{now: time.Now()}
-	a, err := NewAuthorizer(AuthzConfig{Store: e.store, Now: clk.Now})
+	a, err := access.New(access.Config{Store: e.store, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.setLive(true) // as if a Revoker followed events
+	a.SetLive(true) // as if a Revoker followed events
 	d := decide(t, a, "bob", aliceWS)
-	if !d.Allow || !d.validUntil.Equal(expiry) {
+	if !d.Allow || !d.ValidUntil.Equal(expiry) {
 		t.Fatalf("decision %+v, want allowed until %v", d, expiry)
 	}
-	if d := decide(t, a, "bob", aliceWS); !d.cached {
+	if d := decide(t, a, "bob", aliceWS); !d.Cached {
 		t.Fatalf("before expiry %+v, want cached", d)
 	}
 	clk.Set(expiry)
-	if d := decide(t, a, "bob", aliceWS); d.Allow || d.cached {
+	if d := decide(t, a, "bob", aliceWS); d.Allow || d.Cached {
 		t.Fatalf("at expiry %+v, want denied from a fresh load", d)
 	}
 }
@@ -243,14 +245,14 @@ func TestAuthzNotPastValidUntil(t *testing.T) {
 func TestAuthzLoadRacingInvalidation(t *testing.T) {
 	var fs *flakyStore
 	newEnv(t, withFlakyStore(&fs))
-	a, err := NewAuthorizer(AuthzConfig{Store: fs})
+	a, err := access.New(access.Config{Store: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.setLive(true)
+	a.SetLive(true)
 	blocked, release := fs.holdNext()
 	defer release()
-	done := make(chan decision, 1)
+	done := make(chan access.Decision, 1)
 	go func() {
 		d, _ := a.Decide(context.Background(), "alice", aliceWS, acl.ActionConnect)
 		done <- d
@@ -261,35 +263,11 @@ func TestAuthzLoadRacingInvalidation(t *testing.T) {
 	if d := <-done; !d.Allow {
 		t.Fatalf("racing decision %+v", d)
 	}
-	if d := decide(t, a, "alice", aliceWS); d.cached {
+	if d := decide(t, a, "alice", aliceWS); d.Cached {
 		t.Fatal("a load that raced an invalidation was cached")
 	}
-	if d := decide(t, a, "alice", aliceWS); !d.cached {
+	if d := decide(t, a, "alice", aliceWS); !d.Cached {
 		t.Fatal("a clean load was not cached")
-	}
-}
-
-// TestRegisterAfterInvalidationIsRechecked: a connection authorized before
-// the latest event, and registered after it, is handed to the re-check.
-func TestRegisterAfterInvalidationIsRechecked(t *testing.T) {
-	e := newEnv(t)
-	h := e.srv.hooks()
-	var rechecked []string
-	e.srv.rev.Store(&revHooks{authz: h.authz, metrics: h.metrics, recheck: func(ls *liveSession) {
-		rechecked = append(rechecked, ls.info.ID)
-	}})
-	old := h.authz.Gen()
-	h.authz.Invalidate()
-	if !e.srv.register(&proxy{info: SessionInfo{ID: "stale", User: "bob", Workspace: aliceWS}}, decision{gen: old}) {
-		t.Fatal("register refused")
-	}
-	if !e.srv.register(&proxy{info: SessionInfo{ID: "fresh", User: "bob", Workspace: aliceWS}}, decision{gen: h.authz.Gen()}) {
-		t.Fatal("register refused")
-	}
-	e.srv.unregister("stale")
-	e.srv.unregister("fresh")
-	if len(rechecked) != 1 || rechecked[0] != "stale" {
-		t.Fatalf("rechecked %v, want [stale]", rechecked)
 	}
 }
 
@@ -301,14 +279,12 @@ func TestPendingRecheckDrops(t *testing.T) {
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 	bob := startLive(t, e.mustDial("bob", "alice/alice-ws"))
 	alice := startLive(t, e.mustDial("alice", "alice-ws"))
-	rv, err := NewRevoker(e.srv, RevokerConfig{})
+	rv, err := revoke.New(revoke.Config{Store: e.store, Access: e.access, Sessions: e.sessions})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone) // nobody follows events yet
-	for _, ls := range e.srv.reg.all() {
-		rv.enqueue(ls)
-	}
+	e.sessions.Recheck(e.sessions.All()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- rv.Run(ctx) }()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
 )
 
 // TestSweeperDropsAtExpiry: a live session on a grant that expires is
@@ -15,7 +16,7 @@ func TestSweeperDropsAtExpiry(t *testing.T) {
 	e := newEnv(t)
 	e.startAgent("alice/alice-ws")
 	// A long interval proves the sweeper wakes for the session's expiry.
-	e.startRevoker(RevokerConfig{SweepInterval: time.Hour})
+	e.startRevoker(revoke.Config{SweepInterval: time.Hour})
 	expiry := time.Now().Add(1500 * time.Millisecond)
 	must(t, e.store.ApplyGrants(context.Background(), aliceWS, []acl.GrantChange{
 		{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: expiry},
@@ -50,7 +51,7 @@ func TestSweeperAtStart(t *testing.T) {
 	for time.Now().Before(expiry.Add(10 * time.Millisecond)) {
 		time.Sleep(10 * time.Millisecond) // wait out the expiry: nothing to synchronise with
 	}
-	e.startRevoker(RevokerConfig{SweepInterval: time.Hour})
+	e.startRevoker(revoke.Config{SweepInterval: time.Hour})
 	select {
 	case ev := <-events:
 		want := acl.Event{Kind: acl.EventGrantExpired, Workspace: aliceWS, User: "bob"}

@@ -392,9 +392,9 @@ func TestDrop(t *testing.T) {
 	defer k.Close()
 
 	var id string
-	eventually(t, "two sessions listed", func() bool { return len(e.srv.Sessions()) == 2 })
-	for _, si := range e.srv.Sessions() {
-		if si.Conn.RemoteAddr().String() == victim.LocalAddr().String() {
+	eventually(t, "two sessions listed", func() bool { return len(e.sessions.Connections("")) == 2 })
+	for _, si := range e.sessions.Connections("") {
+		if si.RemoteAddr == victim.LocalAddr().String() {
 			id = si.ID
 			if si.User != "alice" || si.Workspace.String() != "alice/alice-ws" || si.KeyFingerprint != ssh.FingerprintSHA256(e.keys["alice"].PublicKey()) || si.Cert {
 				t.Fatalf("session info %+v", si)
@@ -404,7 +404,7 @@ func TestDrop(t *testing.T) {
 	if id == "" {
 		t.Fatal("victim's session not listed")
 	}
-	e.srv.Drop(id, "access to alice/alice-ws was revoked")
+	e.sessions.Get(id).Drop("access to alice/alice-ws was revoked", time.Second)
 	for i, s := range []*ssh.Session{s1, s2} {
 		if err := s.Wait(); err == nil {
 			t.Errorf("session %d survived Drop", i)
@@ -418,12 +418,14 @@ func TestDrop(t *testing.T) {
 	if err := victim.Wait(); err == nil {
 		t.Error("connection not closed")
 	}
-	eventually(t, "dropped session unlisted", func() bool { return len(e.srv.Sessions()) == 1 })
+	eventually(t, "dropped session unlisted", func() bool { return len(e.sessions.Connections("")) == 1 })
 	// The other connection is untouched.
 	if r := run(t, keep, "echo alive", nil); r.stdout != "alive\n" {
 		t.Fatalf("other connection: %+v", r)
 	}
-	e.srv.Drop("no-such-id", "x") // ignored
+	if e.sessions.Get("no-such-id") != nil {
+		t.Fatal("unknown session id found")
+	}
 }
 
 func TestAgentLost(t *testing.T) {
@@ -464,7 +466,7 @@ func TestAgentLost(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("user connection not closed after the agent was lost")
 	}
-	eventually(t, "session unlisted", func() bool { return len(e.srv.Sessions()) == 0 })
+	eventually(t, "session unlisted", func() bool { return len(e.sessions.Connections("")) == 0 })
 }
 
 // TestConcurrentSessions runs many short sessions at once on one

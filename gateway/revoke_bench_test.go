@@ -22,6 +22,10 @@ import (
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/acl/redisstore"
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/internal/testredis"
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -32,7 +36,8 @@ import (
 type benchNode struct {
 	addr    string
 	hostKey ssh.PublicKey
-	srv     *SSHServer
+	srv     *sshfront.Server
+	live    *sessions.Registry
 }
 
 func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken string) *benchNode {
@@ -59,11 +64,19 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := NewSSHServer(SSHConfig{Store: st, Agents: reg, HostSigner: host, Logger: quiet, MaxUnauthenticated: 256})
+	az, err := access.New(access.Config{Store: st, Logger: quiet})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rv, err := NewRevoker(srv, RevokerConfig{Logger: quiet})
+	live, err := sessions.NewRegistry(sessions.Config{Gen: az.Gen})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := sshfront.New(sshfront.Config{Access: az, Sessions: live, Agents: reg, HostSigner: host, Logger: quiet, MaxUnauthenticated: 256})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rv, err := revoke.New(revoke.Config{Store: st, Access: az, Sessions: live, Logger: quiet})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -95,7 +108,7 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		if err := srv.Shutdown(ctx); err != nil {
 			tb.Errorf("shutdown: %v", err)
 		}
-		if err := <-served; !errors.Is(err, ErrServerClosed) {
+		if err := <-served; !errors.Is(err, sshfront.ErrServerClosed) {
 			tb.Errorf("serve: %v", err)
 		}
 		stopRev()
@@ -110,13 +123,13 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		_ = reg.Close()
 	})
 	deadline := time.Now().Add(10 * time.Second)
-	for !reg.Connected(ws.String()) || !rv.authz.live.Load() {
+	for !reg.Connected(ws.String()) || !az.Live() {
 		if time.Now().After(deadline) {
 			tb.Fatal("agent or revoker not ready")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return &benchNode{addr: ln.Addr().String(), hostKey: host.PublicKey(), srv: srv}
+	return &benchNode{addr: ln.Addr().String(), hostKey: host.PublicKey(), srv: srv, live: live}
 }
 
 // benchSession is one held session channel and when the client saw it
@@ -241,7 +254,7 @@ func benchRevoke(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	total := func() int {
 		n := 0
 		for _, nd := range nodes {
-			n += nd.srv.reg.len()
+			n += nd.live.Len()
 		}
 		return n
 	}

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
 )
 
 // refusedWith dials as user and checks that the connection is let in only
@@ -23,23 +24,32 @@ func (e *testEnv) refusedWith(user, login, msg string) {
 	}
 }
 
+// msgStoreUnavailable is what users are told while the store cannot be
+// asked.
+const msgStoreUnavailable = "wsgate: cannot check access right now: the access store is unreachable; try again later"
+
+// withGrace sets the access store grace.
+func withGrace(d time.Duration) envOption {
+	return func(c *envConfig) { c.access.StoreGrace = d }
+}
+
 // storeOutage brings up a gateway whose store can fail, with alice's live
 // session on her workspace and bob having connected once (so his identity
 // and access are cached), and then cuts the store off.
-func storeOutage(t *testing.T, mode LockMode, grace time.Duration) (*testEnv, *Revoker, *flakyStore, *liveCmd) {
+func storeOutage(t *testing.T, mode LockMode, grace time.Duration) (*testEnv, *flakyStore, *liveCmd) {
 	t.Helper()
 	var fs *flakyStore
-	e := newEnv(t, withFlakyStore(&fs))
+	e := newEnv(t, withFlakyStore(&fs), withGrace(grace))
 	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(RevokerConfig{StoreGrace: grace, LockMode: mode, ProbeInterval: 20 * time.Millisecond})
+	e.startRevoker(revoke.Config{LockMode: mode, ProbeInterval: 20 * time.Millisecond})
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 	alice := startLive(t, e.mustDial("alice", "alice-ws"))
 	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("bob before the outage: %+v", r)
 	}
 	fs.down.Store(true)
-	eventually(t, "outage noticed", func() bool { return rv.authz.down.Load() })
-	return e, rv, fs, alice
+	eventually(t, "outage noticed", func() bool { return e.access.Down() })
+	return e, fs, alice
 }
 
 // TestStoreGraceBestEffort: while the store is unreachable, known users
@@ -48,18 +58,18 @@ func storeOutage(t *testing.T, mode LockMode, grace time.Duration) (*testEnv, *R
 // stay (best_effort), and the store's return lets people in again.
 func TestStoreGraceBestEffort(t *testing.T) {
 	grace := 1500 * time.Millisecond
-	e, rv, fs, alice := storeOutage(t, LockBestEffort, grace)
+	e, fs, alice := storeOutage(t, LockBestEffort, grace)
 	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("bob within the grace: %+v", r)
 	}
 	e.refusedWith("carol", "alice/alice-ws", msgStoreUnavailable)
 
-	eventually(t, "grace over", func() bool { return rv.authz.SinceContact() > grace })
+	eventually(t, "grace over", func() bool { return e.access.SinceContact() > grace })
 	e.refusedWith("bob", "alice/alice-ws", msgStoreUnavailable)
 	alice.expectAlive(t, "alice after the grace")
 
 	fs.down.Store(false)
-	eventually(t, "store back", func() bool { return !rv.authz.down.Load() })
+	eventually(t, "store back", func() bool { return !e.access.Down() })
 	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("bob after the outage: %+v", r)
 	}
@@ -70,14 +80,14 @@ func TestStoreGraceBestEffort(t *testing.T) {
 // reason, once the grace has passed without store contact.
 func TestStoreGraceStrict(t *testing.T) {
 	grace := 300 * time.Millisecond
-	e, rv, _, alice := storeOutage(t, LockStrict, grace)
+	e, _, alice := storeOutage(t, LockStrict, grace)
 	start := time.Now()
 	alice.expectDropped(t, "alice", "access can no longer be checked: the access store is unreachable")
 	if d := time.Since(start); d < grace-50*time.Millisecond {
 		t.Fatalf("dropped %v into the outage, before the %v grace", d, grace)
 	}
-	if rv.authz.SinceContact() <= grace {
-		t.Fatalf("dropped with the last contact %v ago, within the grace", rv.authz.SinceContact())
+	if e.access.SinceContact() <= grace {
+		t.Fatalf("dropped with the last contact %v ago, within the grace", e.access.SinceContact())
 	}
 	e.refusedWith("bob", "alice/alice-ws", msgStoreUnavailable)
 }
@@ -106,7 +116,7 @@ func TestStoreGraceTokens(t *testing.T) {
 	var fs *flakyStore
 	e := newEnv(t, withFlakyStore(&fs))
 	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(RevokerConfig{StoreGrace: time.Minute, LockMode: LockBestEffort, ProbeInterval: 20 * time.Millisecond})
+	e.startRevoker(revoke.Config{LockMode: LockBestEffort, ProbeInterval: 20 * time.Millisecond})
 	hs := e.upgradeServer(false)
 	seen, _ := e.apiToken("alice")
 	unseen, _ := e.apiToken("alice")
@@ -114,7 +124,7 @@ func TestStoreGraceTokens(t *testing.T) {
 		t.Fatalf("before the outage: %+v", r)
 	}
 	fs.down.Store(true)
-	eventually(t, "outage noticed", func() bool { return rv.authz.down.Load() })
+	eventually(t, "outage noticed", func() bool { return e.access.Down() })
 	if r := run(t, e.mustDialHTTPS(hs, seen, "alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("known token within the grace: %+v", r)
 	}

@@ -11,7 +11,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
 )
 
 // openChannel is one session channel held open without a command; its
@@ -45,7 +48,7 @@ func TestRevokeAmongMany(t *testing.T) {
 	const users, perUser = 20, 10
 	e := newEnv(t)
 	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(RevokerConfig{})
+	rv := e.startRevoker(revoke.Config{})
 	w := e.watchEvents(rv)
 	for i := range users {
 		name := fmt.Sprintf("u%02d", i)
@@ -83,7 +86,7 @@ func TestRevokeAmongMany(t *testing.T) {
 	for err := range fails {
 		t.Fatal(err)
 	}
-	eventually(t, "all sessions registered", func() bool { return e.srv.reg.len() == users*perUser })
+	eventually(t, "all sessions registered", func() bool { return e.sessions.Len() == users*perUser })
 
 	victim := "u07"
 	start := time.Now()
@@ -118,8 +121,8 @@ func TestRevokeAmongMany(t *testing.T) {
 	}
 	// The gateway unregisters a dropped connection once its proxy is done,
 	// just after the client saw it close.
-	eventually(t, "dropped sessions unregistered", func() bool { return e.srv.reg.len() == (users-1)*perUser })
-	m := scrape(t, rv.Metrics())
+	eventually(t, "dropped sessions unregistered", func() bool { return e.sessions.Len() == (users-1)*perUser })
+	m := scrape(t, e.metrics)
 	for series, want := range map[string]string{
 		"wsgate_sessions_active":                        fmt.Sprint((users - 1) * perUser),
 		`wsgate_revocations_total{reason="revoked"}`:    fmt.Sprint(perUser),
@@ -134,10 +137,10 @@ func TestRevokeAmongMany(t *testing.T) {
 }
 
 // scrape reads the metrics as /metrics serves them: series -> value.
-func scrape(t *testing.T, m *Metrics) map[string]string {
+func scrape(t *testing.T, g prometheus.Gatherer) map[string]string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	out := map[string]string{}
 	for _, line := range strings.Split(rec.Body.String(), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {

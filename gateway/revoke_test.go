@@ -10,16 +10,21 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
 )
 
 // startRevoker runs a Revoker for e's SSH server until the test ends and
 // waits until it follows the store's events.
-func (e *testEnv) startRevoker(cfg RevokerConfig) *Revoker {
+func (e *testEnv) startRevoker(cfg revoke.Config) *revoke.Revoker {
 	e.t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "revoke")
 	}
-	rv, err := NewRevoker(e.srv, cfg)
+	if cfg.Store == nil {
+		cfg.Store = e.store
+	}
+	cfg.Access, cfg.Sessions, cfg.Metrics = e.access, e.sessions, e.metrics
+	rv, err := revoke.New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -37,28 +42,28 @@ func (e *testEnv) startRevoker(cfg RevokerConfig) *Revoker {
 			e.t.Errorf("revoker: %v", err)
 		}
 	})
-	eventually(e.t, "revoker following events", func() bool { return rv.authz.live.Load() })
+	eventually(e.t, "revoker following events", func() bool { return e.access.Live() })
 	return rv
 }
 
 // waitNoSessions waits until every proxied connection has ended.
 func (e *testEnv) waitNoSessions() {
 	e.t.Helper()
-	eventually(e.t, "no live sessions", func() bool { return e.srv.reg.len() == 0 })
+	eventually(e.t, "no live sessions", func() bool { return e.sessions.Len() == 0 })
 }
 
 // eventWatch counts the store's events as the revoker sees them, so that
 // a test knows when the revoker has applied everything written so far.
 type eventWatch struct {
 	e    *testEnv
-	rv   *Revoker
+	rv   *revoke.Revoker
 	ch   <-chan acl.Event
 	seen uint64
 }
 
 // watchEvents subscribes right after the revoker did, before any write it
 // should count.
-func (e *testEnv) watchEvents(rv *Revoker) *eventWatch {
+func (e *testEnv) watchEvents(rv *revoke.Revoker) *eventWatch {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	e.t.Cleanup(cancel)
@@ -66,7 +71,7 @@ func (e *testEnv) watchEvents(rv *Revoker) *eventWatch {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &eventWatch{e: e, rv: rv, ch: ch, seen: rv.handled.Load()}
+	return &eventWatch{e: e, rv: rv, ch: ch, seen: rv.Handled()}
 }
 
 // sync writes a marker that touches no session (dave is suspended
@@ -81,8 +86,8 @@ func (w *eventWatch) sync() {
 		case ev := <-w.ch:
 			w.seen++
 			if ev.Kind == acl.EventUserSuspended && ev.User == "dave" {
-				eventually(t, "revoker caught up", func() bool { return w.rv.handled.Load() >= w.seen })
-				w.rv.drops.Wait() // no drop starts while no event arrives
+				eventually(t, "revoker caught up", func() bool { return w.rv.Handled() >= w.seen })
+				w.rv.WaitDrops() // no drop starts while no event arrives
 				return
 			}
 		case <-time.After(10 * time.Second):
@@ -318,7 +323,7 @@ func TestRevokeTable(t *testing.T) {
 			e := newEnv(t)
 			e.startAgent("alice/alice-ws")
 			e.startAgent("bob/bob-ws")
-			rv := e.startRevoker(RevokerConfig{})
+			rv := e.startRevoker(revoke.Config{})
 			w := e.watchEvents(rv)
 			e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 			e.share(aliceWS, acl.SubjectGroup, "contractor", acl.RoleUse)
@@ -352,7 +357,7 @@ func TestRevokeTable(t *testing.T) {
 					live[sp.name].expectAlive(t, sp.name)
 				}
 			}
-			eventually(t, "registry matches", func() bool { return e.srv.reg.len() == len(specs)-len(tc.dropped) })
+			eventually(t, "registry matches", func() bool { return e.sessions.Len() == len(specs)-len(tc.dropped) })
 		})
 	}
 }

@@ -1,3 +1,6 @@
+// Package gateway assembles one gateway replica: the SSH front door, the
+// HTTP port (agent tunnels, API, web page, apps, metrics) and the parts
+// behind them, built once and in order under gateway/internal.
 package gateway
 
 import (
@@ -10,35 +13,61 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
+	"github.com/wsgate/wsgate/gateway/internal/apps"
+	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/gateway/webui"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
+// LockMode says what happens to live sessions while the store is
+// unreachable for longer than the grace: LockBestEffort keeps them,
+// LockStrict drops them.
+type LockMode = revoke.LockMode
+
+// Lock modes.
+const (
+	LockBestEffort = revoke.LockBestEffort
+	LockStrict     = revoke.LockStrict
+)
+
+// ParseLockMode parses "best_effort" or "strict".
+func ParseLockMode(s string) (LockMode, error) { return revoke.ParseLockMode(s) }
+
+// DefaultStoreGrace is the default of ServerConfig.StoreGrace.
+const DefaultStoreGrace = access.DefaultStoreGrace
+
 // ServerConfig wires one gateway replica: the SSH front door, the HTTP port
 // (agent tunnels, API) and the store behind both.
 type ServerConfig struct {
-	Store          acl.Store
-	SSHAddr        string // default ":2222"
-	HTTPAddr       string // default ":8080"
-	HostSigner     ssh.Signer
-	UserCAKeys     []ssh.PublicKey
+	Store acl.Store
+	// SSHAddr and HTTPAddr are bound unless a listener is given.
+	SSHAddr      string // default ":2222"
+	HTTPAddr     string // default ":8080"
+	SSHListener  net.Listener
+	HTTPListener net.Listener
+	HostSigner   ssh.Signer
+	UserCAKeys   []ssh.PublicKey
+	// HostnameSuffix is tolerated at the end of SSH targets (default "coder").
 	HostnameSuffix string
 	DisableSharing bool
-	// AppsDomain, when set, serves apps at <port>--<name>--<owner>.<AppsDomain>
-	// besides the path form /@<owner>/<name>/apps/<port>/ (AppProxy).
+	// AppsDomain, when set, serves apps at <port>--<name>--<owner>.<AppsDomain>.
 	AppsDomain string
 	// PathApps serves apps at /@<owner>/<name>/apps/<port>/ too (see
-	// AppsConfig.PathApps for why it is off by default).
+	// apps.Config.PathApps for why it is off by default).
 	PathApps bool
-	// NewAPI, when set, builds the handler of /api/v1/ (all but the agent
-	// tunnel and SSH upgrade paths). It is called once the SSH listener is
-	// bound, with its address, so the API can tell clients where SSH is, and
-	// with this replica's httpapi.AgentInfo for stats, logs and connections.
-	NewAPI func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error)
+	// Provisioner runs workspace start, stop and update for the API; nil
+	// only records the states.
+	Provisioner httpapi.Provisioner
 	// StoreGrace is how long new connections are decided from the cache
 	// while the store is unreachable (default DefaultStoreGrace).
 	StoreGrace time.Duration
@@ -48,12 +77,9 @@ type ServerConfig struct {
 	Logger   *slog.Logger
 }
 
-func (c *ServerConfig) setDefaults() error {
+func (c ServerConfig) withDefaults() (ServerConfig, error) {
 	if c.Store == nil {
-		return errors.New("gateway: Store is required")
-	}
-	if c.HostSigner == nil {
-		return errors.New("gateway: HostSigner is required")
+		return c, errors.New("gateway: Store is required")
 	}
 	if c.SSHAddr == "" {
 		c.SSHAddr = ":2222"
@@ -64,116 +90,144 @@ func (c *ServerConfig) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.StoreGrace < 0 {
-		return errors.New("gateway: StoreGrace must not be negative")
-	}
-	if c.LockMode == "" {
-		c.LockMode = LockBestEffort
-	}
-	if _, err := ParseLockMode(string(c.LockMode)); err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	return nil
+	return c, nil
 }
 
 // Server is a running gateway replica.
 type Server struct {
-	cfg     ServerConfig
-	agents  *tunnel.Registry
-	ssh     *SSHServer
-	revoker *Revoker
-	stopRev context.CancelFunc
-	http    *http.Server
-	sshLn   net.Listener
-	httpLn  net.Listener
-	wg      sync.WaitGroup
-	errOnce sync.Once
-	err     error
-	done    chan struct{} // closed when a listener fails or Shutdown runs
+	cfg      ServerConfig
+	agents   *tunnel.Registry
+	sessions *sessions.Registry
+	ssh      *sshfront.Server
+	revoker  *revoke.Revoker
+	stopRev  context.CancelFunc
+	http     *http.Server
+	sshLn    net.Listener
+	httpLn   net.Listener
+	wg       sync.WaitGroup
+	errOnce  sync.Once
+	err      error
+	done     chan struct{} // closed when a listener fails or Shutdown runs
 }
 
-// Start listens on both ports and serves in the background. It returns once
-// both listeners are bound, so their addresses are known.
+// Start builds the replica's parts, once and in order (access, sessions,
+// then the front doors and revocation that use them), binds both ports
+// and serves in the background. It returns once both listeners are bound.
 func Start(cfg ServerConfig) (*Server, error) {
-	if err := cfg.setDefaults(); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{})}
-	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: cfg.Logger.With("part", "tunnel")})
-	sshSrv, err := NewSSHServer(SSHConfig{
-		Store:          cfg.Store,
-		Agents:         s.agents,
-		HostSigner:     cfg.HostSigner,
-		UserCAKeys:     cfg.UserCAKeys,
-		HostnameSuffix: cfg.HostnameSuffix,
-		DisableSharing: cfg.DisableSharing,
-		Logger:         cfg.Logger.With("part", "ssh"),
-	})
-	if err != nil {
-		s.agents.Close()
+	if err := s.build(); err != nil {
+		s.closeListeners()
 		return nil, err
-	}
-	s.ssh = sshSrv
-	s.revoker, err = NewRevoker(sshSrv, RevokerConfig{
-		StoreGrace: cfg.StoreGrace,
-		LockMode:   cfg.LockMode,
-		Logger:     cfg.Logger.With("part", "revoke"),
-	})
-	if err != nil {
-		s.agents.Close()
-		return nil, err
-	}
-
-	apps, err := NewAppProxy(sshSrv, AppsConfig{Domain: cfg.AppsDomain, PathApps: cfg.PathApps, Logger: cfg.Logger.With("part", "apps")})
-	if err != nil {
-		s.agents.Close()
-		return nil, err
-	}
-
-	if s.sshLn, err = net.Listen("tcp", cfg.SSHAddr); err != nil {
-		s.agents.Close()
-		return nil, fmt.Errorf("listen ssh %s: %w", cfg.SSHAddr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
-	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.Handle("GET /metrics", s.revoker.Metrics().Handler())
-	mux.Handle("POST "+AppLoginPath, apps.LoginHandler())
-	mux.Handle("POST "+AppLogoutPath, apps.LogoutHandler())
-	if cfg.NewAPI != nil {
-		api, err := cfg.NewAPI(s.sshLn.Addr(), NewAgentInfo(s.agents, s.ssh))
-		if err != nil {
-			s.sshLn.Close()
-			s.agents.Close()
-			return nil, fmt.Errorf("api: %w", err)
-		}
-		mux.Handle("/api/v1/", api)
-	}
-	// The sharing page at /; every pattern above is more specific.
-	mux.Handle("/", webui.Handler())
-	s.http = &http.Server{
-		Handler:           apps.Handler(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-	}
-	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		s.sshLn.Close()
-		s.agents.Close()
-		return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 	}
 	revCtx, stopRev := context.WithCancel(context.Background())
 	s.stopRev = stopRev
 	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
-	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, ErrServerClosed)
+	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, sshfront.ErrServerClosed)
 	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
 	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String())
 	return s, nil
 }
 
-// serve runs one accept loop; the first unexpected error is recorded and
-// ends the server.
+// build constructs every part; nothing runs yet.
+func (s *Server) build() error {
+	cfg := s.cfg
+	log := cfg.Logger
+	metrics := prometheus.NewRegistry()
+	az, err := access.New(access.Config{
+		Store: cfg.Store, DisableSharing: cfg.DisableSharing, StoreGrace: cfg.StoreGrace,
+		Logger: log.With("part", "access"), Metrics: metrics,
+	})
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics}); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: log.With("part", "tunnel")})
+	if s.ssh, err = sshfront.New(sshfront.Config{
+		Access: az, Sessions: s.sessions, Agents: s.agents,
+		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
+		Logger: log.With("part", "ssh"),
+	}); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if s.revoker, err = revoke.New(revoke.Config{
+		Store: cfg.Store, Access: az, Sessions: s.sessions, LockMode: cfg.LockMode,
+		Metrics: metrics, Logger: log.With("part", "revoke"),
+	}); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	appProxy, err := apps.New(apps.Config{
+		Access: az, Sessions: s.sessions, Agents: s.agents,
+		Domain: cfg.AppsDomain, PathApps: cfg.PathApps, Logger: log.With("part", "apps"),
+	})
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if err := s.listen(); err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{
+		Store: cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
+		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
+		AgentInfo: agentinfo.New(s.agents, s.sessions),
+	})
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
+	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
+	mux.Handle("POST "+apps.LoginPath, appProxy.LoginHandler())
+	mux.Handle("POST "+apps.LogoutPath, appProxy.LogoutHandler())
+	mux.Handle("/api/v1/", api)
+	// The sharing page at /; every pattern above is more specific.
+	mux.Handle("/", webui.Handler())
+	s.http = &http.Server{
+		Handler:           appProxy.Handler(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// listen binds the ports that were not given as listeners.
+func (s *Server) listen() error {
+	var err error
+	if s.sshLn = s.cfg.SSHListener; s.sshLn == nil {
+		if s.sshLn, err = net.Listen("tcp", s.cfg.SSHAddr); err != nil {
+			return fmt.Errorf("listen ssh %s: %w", s.cfg.SSHAddr, err)
+		}
+	}
+	if s.httpLn = s.cfg.HTTPListener; s.httpLn == nil {
+		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
+		}
+	}
+	return nil
+}
+
+// closeListeners undoes a Start that failed half-way.
+func (s *Server) closeListeners() {
+	for _, ln := range []net.Listener{s.sshLn, s.httpLn, s.cfg.SSHListener, s.cfg.HTTPListener} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+	if s.agents != nil {
+		_ = s.agents.Close()
+	}
+}
+
+// serve runs one loop; the first unexpected error is recorded and ends the
+// server.
 func (s *Server) serve(name string, loop func() error, closed error) {
 	s.wg.Add(1)
 	go func() {
@@ -207,13 +261,6 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
 
 // Agents is the registry of agent tunnels on this replica.
 func (s *Server) Agents() *tunnel.Registry { return s.agents }
-
-// SSH is the SSH front door.
-func (s *Server) SSH() *SSHServer { return s.ssh }
-
-// Revoker is this replica's revocation: authorization cache, event
-// follower, expiry sweeper, metrics.
-func (s *Server) Revoker() *Revoker { return s.revoker }
 
 // Done is closed when the server stops, by Shutdown or by a failed listener.
 func (s *Server) Done() <-chan struct{} { return s.done }

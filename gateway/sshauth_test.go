@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -110,9 +112,9 @@ func TestCertAuth(t *testing.T) {
 		if r := run(t, c, "echo $WSGATE_USER", nil); r.stdout != "alice\n" {
 			t.Fatalf("got %+v", r)
 		}
-		var info SessionInfo
+		var info sessions.Info
 		eventually(t, "session listed", func() bool {
-			for _, s := range e.srv.Sessions() {
+			for _, s := range e.sessions.Connections("") {
 				if s.Cert {
 					info = s
 					return true
@@ -224,7 +226,7 @@ func TestCertAuth(t *testing.T) {
 		}
 	})
 	t.Run("no CA configured", func(t *testing.T) {
-		e2 := newEnv(t, func(c *SSHConfig) { c.UserCAKeys = nil })
+		e2 := newEnv(t, withSSH(func(c *sshfront.Config) { c.UserCAKeys = nil }))
 		_, err := e2.dialWith("alice-ws", ssh.PublicKeys(cert(t, e.ca, []string{"alice"})))
 		if err == nil {
 			t.Fatal("certificate accepted with no CA configured")
@@ -236,24 +238,9 @@ func TestCertAuth(t *testing.T) {
 // machine's.
 func TestCertClock(t *testing.T) {
 	future := time.Now().Add(48 * time.Hour)
-	e := newEnv(t, func(c *SSHConfig) { c.Now = func() time.Time { return future } })
+	e := newEnv(t, withNow(func() time.Time { return future }))
 	_, err := e.dialWith("alice-ws", ssh.PublicKeys(cert(t, e.ca, []string{"alice"})))
 	if err == nil {
 		t.Fatal("a certificate valid for an hour was accepted two days later")
-	}
-}
-
-func TestAuthenticatorIdentityRoundTrip(t *testing.T) {
-	in := identity{User: "alice", KeyFingerprint: "SHA256:x", Cert: true, CertSerial: 1<<63 + 5, CertKeyID: "k",
-		ForceCommand: "", HasForce: true, NoPTY: true, NoAgentForward: true}
-	out, err := identityFrom(in.permissions(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != in {
-		t.Fatalf("round trip: got %+v, want %+v", out, in)
-	}
-	if _, err := identityFrom(&ssh.Permissions{}); err == nil {
-		t.Fatal("empty permissions gave an identity")
 	}
 }

@@ -16,11 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -28,21 +32,40 @@ import (
 // behind a real HTTP server, and an SSHServer; agents are real agents
 // connected through real tunnels.
 type testEnv struct {
-	t       *testing.T
-	store   *filestore.Store
-	reg     *tunnel.Registry
-	httpURL string
-	srv     *SSHServer
-	addr    string
-	hostKey ssh.PublicKey
-	ca      ssh.Signer
-	keys    map[string]ssh.Signer // user -> key
-	tokens  map[string]string     // "owner/name" -> agent token
-	logs    *syncBuffer
-	served  chan error
+	t        *testing.T
+	store    *filestore.Store
+	reg      *tunnel.Registry
+	httpURL  string
+	srv      *sshfront.Server
+	access   *access.Authorizer
+	sessions *sessions.Registry
+	metrics  *prometheus.Registry
+	addr     string
+	hostKey  ssh.PublicKey
+	ca       ssh.Signer
+	keys     map[string]ssh.Signer // user -> key
+	tokens   map[string]string     // "owner/name" -> agent token
+	logs     *syncBuffer
+	served   chan error
 }
 
-type envOption func(*SSHConfig)
+// envConfig is what options may change before the parts are built.
+type envConfig struct {
+	ssh    sshfront.Config
+	access access.Config
+}
+
+type envOption func(*envConfig)
+
+// withNow sets the clock of every part.
+func withNow(now func() time.Time) envOption {
+	return func(c *envConfig) { c.ssh.Now, c.access.Now = now, now }
+}
+
+// withSSH changes the front door's config.
+func withSSH(f func(*sshfront.Config)) envOption {
+	return func(c *envConfig) { f(&c.ssh) }
+}
 
 func newSigner(t *testing.T) ssh.Signer {
 	t.Helper()
@@ -110,18 +133,30 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	e.ca = newSigner(t)
 	host := newSigner(t)
 	e.hostKey = host.PublicKey()
-	cfg := SSHConfig{
-		Store:      st,
-		Agents:     e.reg,
-		HostSigner: host,
-		UserCAKeys: []ssh.PublicKey{e.ca.PublicKey()},
-		Logger:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := envConfig{
+		ssh: sshfront.Config{
+			Agents:     e.reg,
+			HostSigner: host,
+			UserCAKeys: []ssh.PublicKey{e.ca.PublicKey()},
+			Logger:     logger,
+		},
+		access: access.Config{Store: st, Logger: logger},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e.srv, err = NewSSHServer(cfg)
-	if err != nil {
+	// Built in the gateway's order: access, sessions, then the front door.
+	e.metrics = prometheus.NewRegistry()
+	cfg.access.Metrics = e.metrics
+	if e.access, err = access.New(cfg.access); err != nil {
+		t.Fatal(err)
+	}
+	if e.sessions, err = sessions.NewRegistry(sessions.Config{Gen: e.access.Gen, Metrics: e.metrics}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ssh.Access, cfg.ssh.Sessions = e.access, e.sessions
+	if e.srv, err = sshfront.New(cfg.ssh); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -140,7 +175,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		if err := e.srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-e.served; !errors.Is(err, ErrServerClosed) {
+		if err := <-e.served; !errors.Is(err, sshfront.ErrServerClosed) {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 		_ = hs.Close()

@@ -13,38 +13,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 )
-
-func TestNewSSHServerValidates(t *testing.T) {
-	if _, err := NewSSHServer(SSHConfig{}); err == nil {
-		t.Fatal("empty config accepted")
-	}
-	e := newEnv(t)
-	base := SSHConfig{Store: e.store, Agents: e.reg, HostSigner: newSigner(t)}
-	for name, tweak := range map[string]func(*SSHConfig){
-		"no store":      func(c *SSHConfig) { c.Store = nil },
-		"no agents":     func(c *SSHConfig) { c.Agents = nil },
-		"no host key":   func(c *SSHConfig) { c.HostSigner = nil },
-		"bad suffix":    func(c *SSHConfig) { c.HostnameSuffix = "Co der" },
-		"negative":      func(c *SSHConfig) { c.HandshakeTimeout = -1 },
-		"nil CA key":    func(c *SSHConfig) { c.UserCAKeys = []ssh.PublicKey{nil} },
-		"negative idle": func(c *SSHConfig) { c.IdleTimeout = -time.Second },
-	} {
-		cfg := base
-		tweak(&cfg)
-		if _, err := NewSSHServer(cfg); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-	s, err := NewSSHServer(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.cfg
-	if c.HostnameSuffix != "coder" || c.HandshakeTimeout != 10*time.Second || c.MaxUnauthenticated != 64 || c.MaxAuthTries != 6 || c.Now == nil || c.Logger == nil {
-		t.Fatalf("defaults not filled: %+v", c)
-	}
-}
 
 func TestTargets(t *testing.T) {
 	e := newEnv(t)
@@ -102,7 +72,7 @@ func TestTargets(t *testing.T) {
 }
 
 func TestDisableSharing(t *testing.T) {
-	e := newEnv(t, func(c *SSHConfig) { c.DisableSharing = true })
+	e := newEnv(t, func(c *envConfig) { c.access.DisableSharing = true })
 	e.startAgent("alice/alice-ws")
 	e.share(acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}, acl.SubjectUser, "bob", acl.RoleAdmin)
 	r := run(t, e.mustDial("bob", "alice/alice-ws"), "true", nil)
@@ -136,28 +106,29 @@ func TestAmbiguousBareName(t *testing.T) {
 func TestResolveTargetIgnoresDeadGrants(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.createWorkspace("carol", "dev")
-	e.createWorkspace("alice", "dev")
 	must(t, e.store.CreateOrg(ctx, acl.Org{Name: "closed", SharingDisabled: true}))
-	must(t, e.store.CreateWorkspace(ctx, acl.Workspace{Owner: "carol", Name: "dev2", Org: "closed", State: acl.StateRunning}))
-	e.share(acl.WorkspaceID{Owner: "carol", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
-	e.share(acl.WorkspaceID{Owner: "alice", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleUse)
-	allowedOnly := func(ok acl.WorkspaceID) func(acl.WorkspaceID) (bool, error) {
-		return func(id acl.WorkspaceID) (bool, error) { return id == ok, nil }
+	for _, w := range []acl.Workspace{
+		{Owner: "carol", Name: "dev", Org: "closed", State: acl.StateRunning},
+		{Owner: "dave", Name: "dev", Org: "closed", State: acl.StateRunning},
+		{Owner: "alice", Name: "dev", State: acl.StateRunning},
+	} {
+		must(t, e.store.CreateWorkspace(ctx, w))
+		e.share(w.ID(), acl.SubjectUser, "bob", acl.RoleUse)
 	}
-	got, err := resolveTarget(ctx, e.store, "bob", Target{Name: "dev"}, allowedOnly(acl.WorkspaceID{Owner: "alice", Name: "dev"}))
+	// Grants in an org with sharing disabled give nothing: they do not
+	// make the name ambiguous.
+	got, err := e.access.Resolve(ctx, "bob", "", "dev")
 	if err != nil || got.String() != "alice/dev" {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	_, err = resolveTarget(ctx, e.store, "bob", Target{Name: "dev"}, allowedOnly(acl.WorkspaceID{}))
-	if !errors.Is(err, acl.ErrNotFound) {
+	e.share(acl.WorkspaceID{Owner: "alice", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleNone)
+	if _, err := e.access.Resolve(ctx, "bob", "", "dev"); !errors.Is(err, acl.ErrNotFound) {
 		t.Fatalf("no allowed candidate: %v", err)
 	}
-	_, err = resolveTarget(ctx, e.store, "bob", Target{Name: "nothing"}, nil)
-	if !errors.Is(err, acl.ErrNotFound) {
+	if _, err := e.access.Resolve(ctx, "bob", "", "nothing"); !errors.Is(err, acl.ErrNotFound) {
 		t.Fatalf("unknown name: %v", err)
 	}
-	got, err = resolveTarget(ctx, e.store, "bob", Target{Owner: "zed", Name: "x"}, nil)
+	got, err = e.access.Resolve(ctx, "bob", "zed", "x")
 	if err != nil || got.String() != "zed/x" {
 		t.Fatalf("qualified: %v %v", got, err)
 	}
@@ -204,7 +175,7 @@ func readBanner(t *testing.T, c net.Conn) (string, error) {
 }
 
 func TestHandshakeTimeout(t *testing.T) {
-	e := newEnv(t, func(c *SSHConfig) { c.HandshakeTimeout = 300 * time.Millisecond })
+	e := newEnv(t, withSSH(func(c *sshfront.Config) { c.HandshakeTimeout = 300 * time.Millisecond }))
 	c, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +193,7 @@ func TestHandshakeTimeout(t *testing.T) {
 }
 
 func TestMaxUnauthenticated(t *testing.T) {
-	e := newEnv(t, func(c *SSHConfig) { c.MaxUnauthenticated = 2 })
+	e := newEnv(t, withSSH(func(c *sshfront.Config) { c.MaxUnauthenticated = 2 }))
 	var held []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", e.addr)
@@ -246,11 +217,11 @@ func TestMaxUnauthenticated(t *testing.T) {
 	}
 	// Authenticated connections do not count.
 	held[0].Close()
-	eventually(t, "a slot frees", func() bool { return e.srv.unauth.Load() < 2 })
+	eventually(t, "a slot frees", func() bool { return e.srv.Unauthenticated() < 2 })
 	cl := e.mustDial("alice", "alice-ws")
 	defer cl.Close()
 	// The client may see the handshake end just before the server does.
-	eventually(t, "alice's connection counted as authenticated", func() bool { return e.srv.unauth.Load() == 1 })
+	eventually(t, "alice's connection counted as authenticated", func() bool { return e.srv.Unauthenticated() == 1 })
 	c4, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +233,7 @@ func TestMaxUnauthenticated(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	e := newEnv(t, func(c *SSHConfig) { c.IdleTimeout = 300 * time.Millisecond })
+	e := newEnv(t, withSSH(func(c *sshfront.Config) { c.IdleTimeout = 300 * time.Millisecond }))
 	e.startAgent("alice/alice-ws")
 	// A connection with a running session is kept past the timeout.
 	busy := e.mustDial("alice", "alice-ws")
@@ -324,7 +295,7 @@ func TestShutdownEndsSessions(t *testing.T) {
 	if err := s.Start("sleep 30"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "session registered", func() bool { return len(e.srv.Sessions()) == 1 })
+	eventually(t, "session registered", func() bool { return len(e.sessions.Connections("")) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.srv.Shutdown(ctx); err != nil {

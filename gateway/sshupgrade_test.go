@@ -103,13 +103,13 @@ func TestSSHOverHTTPSIsTheTokensUser(t *testing.T) {
 			}
 			// The session carries the token that opened it.
 			var found bool
-			for _, s := range e.srv.Sessions() {
+			for _, s := range e.sessions.Connections("") {
 				if s.User == "alice" && s.TokenID == tokenID && s.KeyFingerprint == "" {
 					found = true
 				}
 			}
 			if !found {
-				t.Fatalf("no session with token id %s: %+v", tokenID, e.srv.Sessions())
+				t.Fatalf("no session with token id %s: %+v", tokenID, e.sessions.Connections(""))
 			}
 		})
 	}
@@ -132,19 +132,6 @@ func TestSSHOverHTTPSForeignKeyDoesNotChangeIdentity(t *testing.T) {
 	c = e.mustDialHTTPS(hs, token, "bob/bob-ws", ssh.PublicKeys(e.keys["bob"]))
 	if r := run(t, c, "echo in", nil); r.exit != 1 || !strings.Contains(r.stderr, "not found or access denied") {
 		t.Fatalf("alice's token with bob's key into bob-ws: %+v", r)
-	}
-
-	// Clients that go straight to public-key auth (OpenSSH and x/crypto
-	// always try "none" first, so only the server side can show this) get
-	// the token's identity too.
-	var conf ssh.ServerConfig
-	bindIdentity(&conf, identity{User: "alice", TokenID: "t1"})
-	perms, err := conf.PublicKeyCallback(nil, e.keys["bob"].PublicKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id, err := identityFrom(perms); err != nil || id.User != "alice" || id.TokenID != "t1" || id.KeyFingerprint != "" {
-		t.Fatalf("identity with bob's key: %+v %v", id, err)
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -167,26 +165,6 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 	if err != nil {
 		return nil, err
 	}
-	lockMode := gateway.LockBestEffort
-	if f.lockMode != "" {
-		if lockMode, err = gateway.ParseLockMode(f.lockMode); err != nil {
-			return nil, fmt.Errorf("--lock-mode: %w", err)
-		}
-	}
-	if f.storeGrace < 0 {
-		return nil, fmt.Errorf("--store-grace %s: must not be negative", f.storeGrace)
-	}
-	newAPI := func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error) {
-		return httpapi.New(httpapi.Config{
-			Store:          st,
-			DisableSharing: f.disableSharing,
-			Logger:         log.With("part", "api"),
-			Provisioner:    prov,
-			SSHAddr:        sshAddr.String(),
-			HostnameSuffix: f.hostnameSuffix,
-			AgentInfo:      agents,
-		})
-	}
 	return gateway.Start(gateway.ServerConfig{
 		Store:          st,
 		SSHAddr:        f.sshAddr,
@@ -197,9 +175,9 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *s
 		DisableSharing: f.disableSharing,
 		AppsDomain:     f.appsDomain,
 		PathApps:       f.pathApps,
-		NewAPI:         newAPI,
+		Provisioner:    prov,
 		StoreGrace:     f.storeGrace,
-		LockMode:       lockMode,
+		LockMode:       gateway.LockMode(f.lockMode),
 		Logger:         log,
 	})
 }

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"image/png"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +20,6 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/gateway"
-	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -92,9 +89,6 @@ func startLiveGateway(t *testing.T) *liveGateway {
 		HTTPAddr:   "127.0.0.1:0",
 		HostSigner: signer,
 		Logger:     slog.New(slog.DiscardHandler),
-		NewAPI: func(sshAddr net.Addr, agents httpapi.AgentInfo) (http.Handler, error) {
-			return httpapi.New(httpapi.Config{Store: st, SSHAddr: sshAddr.String(), AgentInfo: agents})
-		},
 	})
 	must(err)
 	t.Cleanup(func() {

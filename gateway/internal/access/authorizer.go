@@ -1,4 +1,8 @@
-package gateway
+// Package access decides who may reach which workspace: the connect
+// decision with its cache and store grace, the cached lookups that identify
+// users and resolve names, API token identification, and the decision
+// metrics.
+package access
 
 import (
 	"context"
@@ -9,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wsgate/wsgate/acl"
 )
 
@@ -16,7 +22,7 @@ import (
 // could not answer instead (nothing cached, or the grace has passed).
 var ErrStoreUnavailable = errors.New("the access store is unreachable")
 
-// Defaults of AuthzConfig.
+// Defaults of Config.
 const (
 	DefaultStoreGrace   = 30 * time.Second
 	DefaultStoreTimeout = 3 * time.Second
@@ -25,8 +31,8 @@ const (
 	maxCacheEntries = 50_000
 )
 
-// AuthzConfig configures an Authorizer.
-type AuthzConfig struct {
+// Config configures an Authorizer.
+type Config struct {
 	Store acl.Store
 	// DisableSharing is the --disable-sharing flag.
 	DisableSharing bool
@@ -37,14 +43,17 @@ type AuthzConfig struct {
 	StoreTimeout time.Duration
 	Now          func() time.Time
 	Logger       *slog.Logger
+	// Metrics is where the decision counter is registered; nil keeps it
+	// unregistered.
+	Metrics prometheus.Registerer
 }
 
-func (c AuthzConfig) withDefaults() (AuthzConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	if c.Store == nil {
-		return c, errors.New("authz config: Store is required")
+		return c, errors.New("access config: Store is required")
 	}
 	if c.StoreGrace < 0 || c.StoreTimeout < 0 {
-		return c, errors.New("authz config: StoreGrace and StoreTimeout must not be negative")
+		return c, errors.New("access config: StoreGrace and StoreTimeout must not be negative")
 	}
 	if c.StoreGrace == 0 {
 		c.StoreGrace = DefaultStoreGrace
@@ -72,7 +81,7 @@ func (c AuthzConfig) withDefaults() (AuthzConfig, error) {
 // store is unreachable, for StoreGrace after the last successful contact.
 // No snapshot is used past its ValidUntil.
 type Authorizer struct {
-	cfg AuthzConfig
+	cfg Config
 	log *slog.Logger
 
 	// gen counts invalidations; a read that started before one is not
@@ -81,6 +90,8 @@ type Authorizer struct {
 	live        atomic.Bool
 	down        atomic.Bool
 	lastContact atomic.Int64 // unix nanoseconds of the last successful store call
+
+	decisions *prometheus.CounterVec
 
 	mu    sync.Mutex
 	snaps map[snapKey]*acl.Snapshot
@@ -97,50 +108,66 @@ type cachedRead struct {
 	err error // an answer such as *acl.NotFoundError, cached like a value
 }
 
-// NewAuthorizer validates cfg. The cache starts not live.
-func NewAuthorizer(cfg AuthzConfig) (*Authorizer, error) {
+// New validates cfg. The cache starts not live: until a revoker follows
+// the store's events (SetLive), every decision reads the store.
+func New(cfg Config) (*Authorizer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	a := &Authorizer{cfg: cfg, log: cfg.Logger, snaps: map[snapKey]*acl.Snapshot{}, reads: map[string]cachedRead{}}
+	decisions, err := newDecisionCounter(cfg.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("access metrics: %w", err)
+	}
+	a := &Authorizer{cfg: cfg, log: cfg.Logger, decisions: decisions, snaps: map[snapKey]*acl.Snapshot{}, reads: map[string]cachedRead{}}
 	a.lastContact.Store(cfg.Now().UnixNano())
 	return a, nil
 }
 
-// decision is the outcome of Decide.
-type decision struct {
+// Decision is the outcome of Decide.
+type Decision struct {
 	acl.Decision
-	// gen is the invalidation count the decision was made under.
-	gen uint64
-	// validUntil is when the snapshot behind it stops being valid (the
+	// Gen is the invalidation count the decision was made under.
+	Gen uint64
+	// ValidUntil is when the snapshot behind it stops being valid (the
 	// earliest grant expiry in it); zero when nothing in it expires.
-	validUntil time.Time
-	cached     bool
+	ValidUntil time.Time
+	// Cached says the decision came from the cache.
+	Cached bool
+	// WorkspaceUID is the immutable ID of the workspace decided about:
+	// what agent tunnels and live sessions are keyed by.
+	WorkspaceUID string
+}
+
+// decision builds the Decision for ws from snap.
+func decision(snap *acl.Snapshot, user string, action acl.Action, ws acl.WorkspaceID, gen uint64, cached bool) Decision {
+	return Decision{
+		Decision: acl.Authorize(snap, user, action, ws), Gen: gen,
+		ValidUntil: snap.ValidUntil(), Cached: cached, WorkspaceUID: ws.String(),
+	}
 }
 
 // Decide decides whether user may do action on ws: from a live cached
 // snapshot that allows it, else from the store, else (store unreachable,
 // within the grace) from whatever snapshot is cached. It fails with
 // ErrStoreUnavailable when none of these can answer.
-func (a *Authorizer) Decide(ctx context.Context, user string, ws acl.WorkspaceID, action acl.Action) (decision, error) {
+func (a *Authorizer) Decide(ctx context.Context, user string, ws acl.WorkspaceID, action acl.Action) (Decision, error) {
 	gen := a.gen.Load()
 	k := snapKey{user, ws}
 	if snap := a.cachedSnapshot(k); snap != nil {
-		d := acl.Authorize(snap, user, action, ws)
+		d := decision(snap, user, action, ws, gen, true)
 		if (d.Allow && a.live.Load()) || (a.down.Load() && a.withinGrace()) {
-			return decision{Decision: d, gen: gen, validUntil: snap.ValidUntil(), cached: true}, nil
+			return d, nil
 		}
 	}
 	snap, err := a.Load(ctx, user, ws)
 	if err != nil {
 		if errors.Is(err, ErrStoreUnavailable) && a.withinGrace() {
 			if snap := a.cachedSnapshot(k); snap != nil {
-				d := acl.Authorize(snap, user, action, ws)
-				return decision{Decision: d, gen: gen, validUntil: snap.ValidUntil(), cached: true}, nil
+				return decision(snap, user, action, ws, gen, true), nil
 			}
 		}
-		return decision{}, err
+		return Decision{}, err
 	}
 	a.mu.Lock()
 	if a.gen.Load() == gen {
@@ -150,7 +177,7 @@ func (a *Authorizer) Decide(ctx context.Context, user string, ws acl.WorkspaceID
 		a.snaps[k] = snap
 	}
 	a.mu.Unlock()
-	return decision{Decision: acl.Authorize(snap, user, action, ws), gen: gen, validUntil: snap.ValidUntil()}, nil
+	return decision(snap, user, action, ws, gen, false), nil
 }
 
 // cachedSnapshot returns the cached snapshot for k unless it has expired.
@@ -239,103 +266,24 @@ func (a *Authorizer) Invalidate() {
 	a.mu.Unlock()
 }
 
+// Live reports whether events reach Invalidate (SetLive).
+func (a *Authorizer) Live() bool { return a.live.Load() }
+
+// Down reports whether the last store call failed.
+func (a *Authorizer) Down() bool { return a.down.Load() }
+
 // Gen is the number of invalidations so far.
 func (a *Authorizer) Gen() uint64 { return a.gen.Load() }
 
-// setLive says whether events reach Invalidate. Either way the cache is
+// SetLive says whether events reach Invalidate. Either way the cache is
 // emptied: entries made while events were not flowing may be stale.
-func (a *Authorizer) setLive(live bool) {
+func (a *Authorizer) SetLive(live bool) {
 	a.live.Store(live)
 	a.Invalidate()
 }
 
-// lookups returns a store whose identity and name lookups fall back to the
-// cache while the store is unreachable. unavailable, when not nil, is set
-// when a lookup could not be answered for that reason.
-func (a *Authorizer) lookups(unavailable *atomic.Bool) acl.Store {
-	return &lookupStore{Store: a.cfg.Store, a: a, unavailable: unavailable}
-}
+// StoreTimeout bounds one store read made for a decision.
+func (a *Authorizer) StoreTimeout() time.Duration { return a.cfg.StoreTimeout }
 
-// lookupStore is the store as the SSH front door reads it to identify users
-// and resolve names.
-type lookupStore struct {
-	acl.Store
-	a           *Authorizer
-	unavailable *atomic.Bool
-}
-
-func (s *lookupStore) UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error) {
-	return cachedLookup(ctx, s, "key\x00"+fp, func(ctx context.Context) (acl.User, error) {
-		return s.Store.UserByKeyFingerprint(ctx, fp)
-	})
-}
-
-func (s *lookupStore) TokenByHash(ctx context.Context, hash string) (acl.Token, error) {
-	return cachedLookup(ctx, s, "token\x00"+hash, func(ctx context.Context) (acl.Token, error) {
-		return s.Store.TokenByHash(ctx, hash)
-	})
-}
-
-func (s *lookupStore) GetUser(ctx context.Context, name string) (acl.User, error) {
-	return cachedLookup(ctx, s, "user\x00"+name, func(ctx context.Context) (acl.User, error) {
-		return s.Store.GetUser(ctx, name)
-	})
-}
-
-func (s *lookupStore) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error) {
-	return cachedLookup(ctx, s, "workspace\x00"+id.String(), func(ctx context.Context) (acl.Workspace, error) {
-		return s.Store.GetWorkspace(ctx, id)
-	})
-}
-
-func (s *lookupStore) WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error) {
-	return cachedLookup(ctx, s, "shared\x00"+user, func(ctx context.Context) ([]acl.SharedWorkspace, error) {
-		return s.Store.WorkspacesSharedWithUser(ctx, user)
-	})
-}
-
-// cachedLookup asks the store (or, while it is known to be down, the cache
-// first), remembers the answer, and falls back to the remembered answer
-// when the store fails within the grace.
-func cachedLookup[T any](ctx context.Context, s *lookupStore, key string, read func(context.Context) (T, error)) (T, error) {
-	a := s.a
-	if a.down.Load() && a.withinGrace() {
-		if c, ok := a.cachedRead(key); ok {
-			return c.v.(T), c.err
-		}
-	}
-	gen := a.gen.Load()
-	rctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	v, err := read(rctx)
-	cancel()
-	if err == nil || isAnswer(err) {
-		a.contact()
-		a.mu.Lock()
-		if a.gen.Load() == gen {
-			if len(a.reads) >= maxCacheEntries {
-				clear(a.reads)
-			}
-			a.reads[key] = cachedRead{v: v, err: err}
-		}
-		a.mu.Unlock()
-		return v, err
-	}
-	err = a.failed(ctx, err)
-	if errors.Is(err, ErrStoreUnavailable) && a.withinGrace() {
-		if c, ok := a.cachedRead(key); ok {
-			return c.v.(T), c.err
-		}
-	}
-	if s.unavailable != nil && errors.Is(err, ErrStoreUnavailable) {
-		s.unavailable.Store(true)
-	}
-	var zero T
-	return zero, err
-}
-
-func (a *Authorizer) cachedRead(key string) (cachedRead, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	c, ok := a.reads[key]
-	return c, ok
-}
+// Grace is how long after the last store contact the cache may decide.
+func (a *Authorizer) Grace() time.Duration { return a.cfg.StoreGrace }

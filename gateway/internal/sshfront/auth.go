@@ -1,4 +1,4 @@
-package gateway
+package sshfront
 
 import (
 	"bytes"
@@ -37,21 +37,15 @@ const (
 // maxCertPrincipals bounds the store lookups one certificate can cause.
 const maxCertPrincipals = 16
 
-// identity is who authenticated and under which restrictions.
+// identity is who authenticated and under which restrictions (those of a
+// certificate).
 type identity struct {
-	User           string
-	KeyFingerprint string // SHA256 fingerprint of the user's key (a cert's inner key)
-	Cert           bool
-	CertSerial     uint64
-	CertKeyID      string
+	acl.Identity
 	ForceCommand   string
 	HasForce       bool
 	NoPTY          bool
 	NoPortForward  bool
 	NoAgentForward bool
-	// TokenID is the API token that opened the connection (SSH over
-	// HTTPS); empty for the SSH front door.
-	TokenID string
 }
 
 func (id identity) permissions(criticalOptions map[string]string) *ssh.Permissions {
@@ -86,13 +80,15 @@ func identityFrom(p *ssh.Permissions) (identity, error) {
 	}
 	e := p.Extensions
 	id := identity{
-		User:           e[extUser],
-		KeyFingerprint: e[extKeyFingerprint],
-		CertKeyID:      e[extCertKeyID],
+		Identity: acl.Identity{
+			User:           e[extUser],
+			KeyFingerprint: e[extKeyFingerprint],
+			CertKeyID:      e[extCertKeyID],
+			TokenID:        e[extTokenID],
+		},
 		NoPTY:          e[extNoPTY] != "",
 		NoPortForward:  e[extNoPortForward] != "",
 		NoAgentForward: e[extNoAgentForward] != "",
-		TokenID:        e[extTokenID],
 	}
 	if s, ok := e[extCertSerial]; ok {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -109,7 +105,7 @@ func identityFrom(p *ssh.Permissions) (identity, error) {
 // connection; ctx bounds its store lookups.
 type authenticator struct {
 	ctx     context.Context
-	store   acl.Store
+	store   userLookups
 	caKeys  []ssh.PublicKey
 	checker *ssh.CertChecker
 	log     *slog.Logger
@@ -120,7 +116,13 @@ type authenticator struct {
 	failures int // callbacks run one at a time, in the handshake goroutine
 }
 
-func newCertChecker(cfg SSHConfig) *ssh.CertChecker {
+// userLookups are the reads that identify a key's or a certificate's user.
+type userLookups interface {
+	UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error)
+	GetUser(ctx context.Context, name string) (acl.User, error)
+}
+
+func newCertChecker(cfg Config) *ssh.CertChecker {
 	return &ssh.CertChecker{
 		IsUserAuthority: func(auth ssh.PublicKey) bool {
 			return isTrustedCA(cfg.UserCAKeys, auth)
@@ -172,7 +174,7 @@ func (a *authenticator) check(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Pe
 		a.log.Info("ssh auth refused: user suspended", "user", u.Name, "fingerprint", fp)
 		return nil, fmt.Errorf("user %q is suspended", u.Name)
 	}
-	return identity{User: u.Name, KeyFingerprint: fp}.permissions(nil), nil
+	return identity{Identity: acl.Identity{User: u.Name, KeyFingerprint: fp}}.permissions(nil), nil
 }
 
 // certificate accepts a user certificate signed by a trusted CA whose
@@ -232,11 +234,13 @@ func (a *authenticator) certificate(conn ssh.ConnMetadata, cert *ssh.Certificate
 		return nil, fmt.Errorf("user %q is suspended", u.Name)
 	}
 	id := identity{
-		User:           u.Name,
-		KeyFingerprint: ssh.FingerprintSHA256(cert.Key),
-		Cert:           true,
-		CertSerial:     cert.Serial,
-		CertKeyID:      cert.KeyId,
+		Identity: acl.Identity{
+			User:           u.Name,
+			KeyFingerprint: ssh.FingerprintSHA256(cert.Key),
+			Cert:           true,
+			CertSerial:     cert.Serial,
+			CertKeyID:      cert.KeyId,
+		},
 		// OpenSSH semantics: a capability absent from the certificate's
 		// extensions is not granted.
 		NoPTY:          !hasExt(cert, "permit-pty"),

@@ -1,4 +1,4 @@
-package gateway
+package revoke
 
 import (
 	"context"
@@ -14,7 +14,7 @@ func (r *Revoker) sweepExpired(ctx context.Context) error {
 	last := r.sweepOnce(ctx)
 	for {
 		next := last.Add(r.cfg.SweepInterval)
-		if e := r.srv.reg.nextExpiry(last); !e.IsZero() && e.Before(next) {
+		if e := r.reg.NextExpiry(last); !e.IsZero() && e.Before(next) {
 			next = e
 		}
 		t := time.NewTimer(max(next.Sub(r.now()), 0))
@@ -22,6 +22,10 @@ func (r *Revoker) sweepExpired(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
+		case <-r.reg.Expiring():
+			// A session with an expiry registered: it may be the next.
+			t.Stop()
+			continue
 		case <-r.expiryKick:
 			// A session with an expiry registered: it may be the next.
 			t.Stop()
@@ -36,7 +40,7 @@ func (r *Revoker) sweepExpired(ctx context.Context) error {
 // are logged: the next sweep tries again.
 func (r *Revoker) sweepOnce(ctx context.Context) time.Time {
 	now := r.now()
-	sctx, cancel := context.WithTimeout(ctx, r.authz.cfg.StoreTimeout)
+	sctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	n, err := r.store.DeleteExpiredGrants(sctx, now)
 	cancel()
 	switch {

@@ -1,50 +1,54 @@
-package gateway
+package apps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
 // Paths of the app session cookie. They take the API token in the
 // Authorization header only, never in a URL, where it would leak into
 // logs and browser history.
 const (
-	AppLoginPath  = "/api/v1/apps/login"
-	AppLogoutPath = "/api/v1/apps/logout"
+	LoginPath  = "/api/v1/apps/login"
+	LogoutPath = "/api/v1/apps/logout"
 )
 
-// LoginHandler serves POST AppLoginPath: with "Authorization: Bearer
-// <API token>" it answers 204 and sets the AppSessionCookie to the token
+// LoginHandler serves POST LoginPath: with "Authorization: Bearer
+// <API token>" it answers 204 and sets the SessionCookie to the token
 // (HttpOnly, SameSite=Lax, Secure over TLS, Path=/). Sent to a host under
 // the apps domain, the cookie is set for the whole apps domain, so that
 // every app subdomain receives it. The gateway checks the token on every
 // request and strips the cookie before the app sees it; revoking the
 // token ends its app sessions like its SSH ones.
-func (a *AppProxy) LoginHandler() http.Handler {
+func (a *Proxy) LoginHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
-		ctx, cancel := context.WithTimeout(r.Context(), a.ssh.cfg.HandshakeTimeout)
-		id, err := a.ssh.tokenIdentity(ctx, authz)
+		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
+		id, err := a.cfg.Access.IdentifyToken(ctx, authz)
 		cancel()
 		switch {
-		case errors.Is(err, errBadToken):
+		case errors.Is(err, access.ErrBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
-			writeAPIError(w, http.StatusUnauthorized, errBadToken.Error())
+			writeAPIError(w, http.StatusUnauthorized, access.ErrBadToken.Error())
 			return
 		case err != nil:
 			a.log.Error("app login: token lookup failed", "remote", r.RemoteAddr, "err", err)
 			writeAPIError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
 			return
 		}
-		// tokenIdentity accepted the header, so it holds a bearer token.
-		secret, _ := httpapi.BearerToken(authz)
+		// IdentifyToken accepted the header, so it holds a bearer token.
+		secret, _ := upgrade.BearerToken(authz)
 		c := a.cookie(r, secret)
-		if exp := a.tokenExpiry(r.Context(), id); !exp.IsZero() {
+		if exp := a.tokenExpiry(r.Context(), secret); !exp.IsZero() {
 			c.Expires = exp
 		}
 		http.SetCookie(w, c)
@@ -54,8 +58,8 @@ func (a *AppProxy) LoginHandler() http.Handler {
 	})
 }
 
-// LogoutHandler serves POST AppLogoutPath: it clears the cookie.
-func (a *AppProxy) LogoutHandler() http.Handler {
+// LogoutHandler serves POST LogoutPath: it clears the cookie.
+func (a *Proxy) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := a.cookie(r, "")
 		c.MaxAge = -1
@@ -65,9 +69,9 @@ func (a *AppProxy) LogoutHandler() http.Handler {
 	})
 }
 
-func (a *AppProxy) cookie(r *http.Request, value string) *http.Cookie {
+func (a *Proxy) cookie(r *http.Request, value string) *http.Cookie {
 	c := &http.Cookie{
-		Name: AppSessionCookie, Value: value, Path: "/",
+		Name: SessionCookie, Value: value, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
 	}
 	if d := a.cfg.Domain; d != "" {
@@ -80,17 +84,21 @@ func (a *AppProxy) cookie(r *http.Request, value string) *http.Cookie {
 
 // tokenExpiry is when the token behind id expires, zero for never or when
 // it cannot be read (the cookie then lasts for the browser session).
-func (a *AppProxy) tokenExpiry(ctx context.Context, id Identity) time.Time {
-	ctx, cancel := context.WithTimeout(ctx, a.ssh.cfg.HandshakeTimeout)
+func (a *Proxy) tokenExpiry(ctx context.Context, secret string) time.Time {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
-	toks, err := a.ssh.cfg.Store.ListTokens(ctx, id.User)
+	tok, err := a.cfg.Access.Lookups(nil).TokenByHash(ctx, acl.HashToken(secret))
 	if err != nil {
 		return time.Time{}
 	}
-	for _, t := range toks {
-		if t.ID == id.TokenID {
-			return t.ExpiresAt
-		}
-	}
-	return time.Time{}
+	return tok.ExpiresAt
+}
+
+// writeAPIError answers with the control API's error body, so that clients
+// read every refusal the same way.
+func writeAPIError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(httpapi.Error{Message: msg})
 }

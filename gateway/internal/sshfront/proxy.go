@@ -1,4 +1,4 @@
-package gateway
+package sshfront
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 )
 
 // Bounds on how long the proxy waits for a slow user before closing anyway.
@@ -25,7 +27,7 @@ const (
 // proxy bridges one authenticated user connection to one SSH connection to
 // the workspace's agent, channel by channel.
 type proxy struct {
-	info  SessionInfo
+	info  sessions.Info
 	id    identity
 	user  *ssh.ServerConn
 	agent ssh.Conn

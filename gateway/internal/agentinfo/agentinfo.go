@@ -1,4 +1,7 @@
-package gateway
+// Package agentinfo answers what the API tells about a workspace's agent:
+// stats and logs asked of the agent over a control stream of its tunnel,
+// and who is connected through this replica.
+package agentinfo
 
 import (
 	"context"
@@ -6,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -17,19 +22,22 @@ import (
 // stream: 1000 log lines of at most 2 KiB each, with room for JSON escapes.
 const maxControlAnswer = 8 << 20
 
-// AgentInfo implements httpapi.AgentInfo on this replica: stats and logs
-// are asked of the workspace's agent over a control stream of its tunnel,
-// connections are this replica's SSH sessions.
+// Dialer opens a stream to a workspace's agent; *tunnel.Registry satisfies it.
+type Dialer interface {
+	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
+}
+
+// AgentInfo implements httpapi.AgentInfo on this replica.
 type AgentInfo struct {
-	agents Dialer
-	ssh    *SSHServer
+	agents   Dialer
+	sessions *sessions.Registry
 }
 
 var _ httpapi.AgentInfo = (*AgentInfo)(nil)
 
-// NewAgentInfo asks agents through agents and lists the sessions of ssh.
-func NewAgentInfo(agents Dialer, ssh *SSHServer) *AgentInfo {
-	return &AgentInfo{agents: agents, ssh: ssh}
+// New asks agents through agents and lists the live sessions of reg.
+func New(agents Dialer, reg *sessions.Registry) *AgentInfo {
+	return &AgentInfo{agents: agents, sessions: reg}
 }
 
 // controlRequest and controlResponse are the agent's control protocol
@@ -114,10 +122,7 @@ func (a *AgentInfo) Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]stri
 // first.
 func (a *AgentInfo) Connections(id acl.WorkspaceID) []httpapi.Connection {
 	out := []httpapi.Connection{}
-	for _, s := range a.ssh.Sessions() {
-		if s.Workspace != id {
-			continue
-		}
+	for _, s := range a.sessions.Connections(id.String()) {
 		via := "ssh"
 		if s.TokenID != "" {
 			via = "https"

@@ -1,4 +1,4 @@
-package gateway
+package sshfront
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -19,7 +20,7 @@ type Dialer interface {
 	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
 }
 
-// Defaults of SSHConfig.
+// Defaults of Config.
 const (
 	DefaultHostnameSuffix     = "coder"
 	DefaultHandshakeTimeout   = 10 * time.Second
@@ -27,17 +28,18 @@ const (
 	DefaultMaxAuthTries       = 6
 )
 
-// SSHConfig configures the SSH front door.
-type SSHConfig struct {
-	Store      acl.Store
+// Config configures the SSH front door.
+type Config struct {
+	// Access identifies users and decides connect; Sessions records the
+	// connections it lets through.
+	Access     *access.Authorizer
+	Sessions   *sessions.Registry
 	Agents     Dialer
 	HostSigner ssh.Signer // required
 	// UserCAKeys are the trusted user CAs; empty: certificates are refused.
 	UserCAKeys []ssh.PublicKey
 	// HostnameSuffix is tolerated at the end of a target ("alice-ws.coder").
 	HostnameSuffix string
-	// DisableSharing is the --disable-sharing flag: grants give nothing.
-	DisableSharing bool
 	// HandshakeTimeout bounds the whole handshake, authentication included.
 	HandshakeTimeout time.Duration
 	// MaxUnauthenticated caps concurrent connections that have not finished
@@ -54,10 +56,10 @@ type SSHConfig struct {
 }
 
 // withDefaults validates the config and returns a copy with defaults filled.
-func (c SSHConfig) withDefaults() (SSHConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	var errs []error
-	if c.Store == nil {
-		errs = append(errs, errors.New("Store is required"))
+	if c.Access == nil || c.Sessions == nil {
+		errs = append(errs, errors.New("Access and Sessions are required"))
 	}
 	if c.Agents == nil {
 		errs = append(errs, errors.New("Agents is required"))
@@ -95,7 +97,7 @@ func (c SSHConfig) withDefaults() (SSHConfig, error) {
 		c.Now = time.Now
 	}
 	if len(errs) > 0 {
-		return SSHConfig{}, fmt.Errorf("ssh config: %w", errors.Join(errs...))
+		return Config{}, fmt.Errorf("ssh config: %w", errors.Join(errs...))
 	}
 	return c, nil
 }

@@ -1,4 +1,4 @@
-package gateway
+package sshfront
 
 import (
 	"sync"
@@ -11,7 +11,7 @@ import (
 // workspace: every session shows msg on stderr and exits 1, other channels
 // are rejected with reason, global requests fail. The connection lives at
 // most HandshakeTimeout more, so refused clients cannot hold it open.
-func (s *SSHServer) refuse(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, msg string, reason ssh.RejectionReason) {
+func (s *Server) refuse(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, msg string, reason ssh.RejectionReason) {
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -44,7 +44,7 @@ func (s *SSHServer) refuse(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 // subsystem (so that clients read the answer as the command's outcome), or
 // for HandshakeTimeout, then prints msg on stderr, sends exit-status 1 and
 // closes the channel.
-func (s *SSHServer) refuseSession(ch ssh.Channel, reqs <-chan *ssh.Request, msg string) {
+func (s *Server) refuseSession(ch ssh.Channel, reqs <-chan *ssh.Request, msg string) {
 	t := time.NewTimer(s.cfg.HandshakeTimeout)
 	defer t.Stop()
 wait:

@@ -1,4 +1,4 @@
-package gateway
+package apps
 
 import (
 	"context"
@@ -10,19 +10,32 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
-// AppSessionCookie carries the user's API token for browser requests to
-// apps; POST AppLoginPath sets it.
-const AppSessionCookie = "wsgate_session"
+// SessionCookie carries the user's API token for browser requests to
+// apps; POST LoginPath sets it.
+const SessionCookie = "wsgate_session"
 
-// AppsConfig configures the app proxy.
-type AppsConfig struct {
+// Dialer opens a stream to a workspace's agent; *tunnel.Registry satisfies it.
+type Dialer interface {
+	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
+}
+
+// DefaultTimeout bounds authentication, authorization and dialing the
+// agent for one request.
+const DefaultTimeout = 10 * time.Second
+
+// Config configures the app proxy.
+type Config struct {
+	Access   *access.Authorizer
+	Sessions *sessions.Registry
+	Agents   Dialer
 	// Domain, when set, also serves apps at
 	// http://<port>--<name>--<owner>.<Domain>/ (matched on Host).
 	Domain string
@@ -31,10 +44,21 @@ type AppsConfig struct {
 	// origin with the web page (and its signed-in token) and with every
 	// other app, so one app's script could act as the visitor elsewhere.
 	PathApps bool
-	Logger   *slog.Logger
+	// Timeout defaults to DefaultTimeout.
+	Timeout time.Duration
+	Logger  *slog.Logger
 }
 
-func (c AppsConfig) withDefaults() (AppsConfig, error) {
+func (c Config) withDefaults() (Config, error) {
+	if c.Access == nil || c.Sessions == nil || c.Agents == nil {
+		return c, errors.New("apps config: Access, Sessions and Agents are required")
+	}
+	if c.Timeout < 0 {
+		return c, errors.New("apps config: Timeout must not be negative")
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
 	c.Domain = strings.TrimSuffix(strings.ToLower(c.Domain), ".")
 	if err := validAppsDomain(c.Domain); err != nil {
 		return c, fmt.Errorf("apps config: %w", err)
@@ -45,29 +69,27 @@ func (c AppsConfig) withDefaults() (AppsConfig, error) {
 	return c, nil
 }
 
-// AppProxy serves HTTP apps that listen on a workspace's loopback, through
+// Proxy serves HTTP apps that listen on a workspace's loopback, through
 // the workspace's agent tunnel (tcp streams), to users allowed to connect.
 // Each request, and each upgraded connection (WebSocket) for as long as it
-// lasts, is a live session of the SSH server's registry, so revocation ends
-// it like an SSH connection.
-type AppProxy struct {
-	ssh *SSHServer
-	cfg AppsConfig
+// lasts, is a live session, so revocation ends it like an SSH connection.
+type Proxy struct {
+	cfg Config
 	log *slog.Logger
 }
 
-// NewAppProxy serves apps through srv's agents, authorizer and registry.
-func NewAppProxy(srv *SSHServer, cfg AppsConfig) (*AppProxy, error) {
+// New validates cfg.
+func New(cfg Config) (*Proxy, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &AppProxy{ssh: srv, cfg: cfg, log: cfg.Logger}, nil
+	return &Proxy{cfg: cfg, log: cfg.Logger}, nil
 }
 
 // Handler sends app requests (a Host under the apps domain, or a path
 // starting with /@) to the proxy and every other request to next.
-func (a *AppProxy) Handler(next http.Handler) http.Handler {
+func (a *Proxy) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.Domain != "" {
 			t, ok, err := parseAppHost(requestHost(r.Host), a.cfg.Domain)
@@ -96,7 +118,7 @@ func (a *AppProxy) Handler(next http.Handler) http.Handler {
 const (
 	msgAppNotFound = "wsgate: workspace not found or access denied"
 	msgPathAppsOff = "wsgate: path-based apps are disabled on this gateway: use the subdomain form (--apps-domain), or start the gateway with --path-apps"
-	msgAppAuth     = "wsgate: sign in first: send an API token as \"Authorization: Bearer\", or POST it to " + AppLoginPath + " for a session cookie"
+	msgAppAuth     = "wsgate: sign in first: send an API token as \"Authorization: Bearer\", or POST it to " + LoginPath + " for a session cookie"
 )
 
 func appError(w http.ResponseWriter, status int, msg string) {
@@ -110,7 +132,7 @@ func appError(w http.ResponseWriter, status int, msg string) {
 
 // serve authenticates, authorizes and proxies one app request; perr is
 // the outcome of parsing its address.
-func (a *AppProxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr error) {
+func (a *Proxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr error) {
 	switch {
 	case errors.Is(perr, errAppBadPort):
 		appError(w, http.StatusBadRequest, "wsgate: "+perr.Error())
@@ -124,12 +146,12 @@ func (a *AppProxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, pe
 		appError(w, http.StatusNotFound, msgAppNotFound)
 		return
 	}
-	s := a.ssh
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
-	id, err := s.tokenIdentity(ctx, appCredential(r))
+	az := a.cfg.Access
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
+	id, err := az.IdentifyToken(ctx, appCredential(r))
 	cancel()
 	switch {
-	case errors.Is(err, errBadToken):
+	case errors.Is(err, access.ErrBadToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
 		appError(w, http.StatusUnauthorized, msgAppAuth)
 		return
@@ -138,28 +160,27 @@ func (a *AppProxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, pe
 		appError(w, http.StatusServiceUnavailable, "wsgate: cannot check access right now; try again later")
 		return
 	}
-	h := s.hooks()
 	if acl.ValidateName("user", t.ws.Owner) != nil || acl.ValidateName("workspace", t.ws.Name) != nil {
-		h.metrics.decision(resultDenied)
+		az.Count(access.Denied)
 		appError(w, http.StatusNotFound, msgAppNotFound)
 		return
 	}
-	ctx, cancel = context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
-	d, err := h.authz.Decide(ctx, id.User, t.ws, acl.ActionConnect)
+	ctx, cancel = context.WithTimeout(r.Context(), a.cfg.Timeout)
+	d, err := az.Decide(ctx, id.User, t.ws, acl.ActionConnect)
 	cancel()
 	if err != nil {
-		h.metrics.decision(resultUnavailable)
+		az.Count(access.Unavailable)
 		a.log.Error("app: authorization failed", "user", id.User, "workspace", t.ws.String(), "err", err)
 		appError(w, http.StatusServiceUnavailable, "wsgate: cannot check access right now; try again later")
 		return
 	}
 	if !d.Allow {
-		h.metrics.decision(resultDenied)
+		az.Count(access.Denied)
 		a.log.Info("app denied", "user", id.User, "workspace", t.ws.String(), "reason", d.Reason.String())
 		appError(w, http.StatusNotFound, msgAppNotFound)
 		return
 	}
-	h.metrics.decision(resultAllowed)
+	az.Count(access.Allowed)
 	a.proxy(w, r, t, id, d)
 }
 
@@ -169,62 +190,42 @@ func appCredential(r *http.Request) string {
 	if v := r.Header.Get("Authorization"); v != "" {
 		return v
 	}
-	if c, err := r.Cookie(AppSessionCookie); err == nil && c.Value != "" {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		return "Bearer " + c.Value
 	}
 	return ""
 }
 
-// appConn is one proxied request (or upgraded connection) as the registry
-// sees it: dropping it cancels the request, which closes the stream to the
-// agent and, for an upgraded connection, the user's connection too.
-type appConn struct {
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when the handler has returned
-	dropped atomic.Pointer[string]
-}
-
-func (c *appConn) drop(msg string) {
-	c.dropped.Store(&msg)
-	c.cancel()
-	t := time.NewTimer(dropWriteTimeout)
-	defer t.Stop()
-	select {
-	case <-c.done:
-	case <-t.C:
-	}
-}
-
 // proxy forwards r to the app through a tcp stream of the workspace's
 // agent, as a registered live session.
-func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id Identity, d decision) {
-	s := a.ssh
-	ctx, cancel := context.WithCancel(r.Context())
-	c := &appConn{cancel: cancel, done: make(chan struct{})}
-	// Deferred in this order so that the handler has finished (the
-	// ReverseProxy panics with http.ErrAbortHandler on a cut response)
-	// before drop stops waiting.
-	defer close(c.done)
-	defer cancel()
-	info := SessionInfo{
-		ID: acl.NewID(), User: id.User, Workspace: t.ws, TokenID: id.TokenID,
+func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id acl.Identity, d access.Decision) {
+	// Dropping the session cancels the request, which closes the stream to
+	// the agent and, for an upgraded connection, the user's connection too.
+	sess := sessions.New(r.Context(), sessions.Info{
+		ID: acl.NewID(), Identity: id, Workspace: t.ws, WorkspaceUID: d.WorkspaceUID,
 		RemoteAddr: r.RemoteAddr, Started: time.Now(), AppPort: t.port,
-	}
+	}, d.Gen, d.ValidUntil)
+	// End comes last, once the handler has finished (the ReverseProxy
+	// panics with http.ErrAbortHandler on a cut response), so that a drop
+	// waits for it.
+	defer sess.End()
+	info := sess.Info
 	log := a.log.With("session", info.ID, "user", id.User, "workspace", t.ws.String(), "port", t.port)
-	if !s.track(&liveSession{p: c, info: info, gen: d.gen}, d) {
+	if !a.cfg.Sessions.Track(sess) {
 		appError(w, http.StatusServiceUnavailable, "wsgate: the gateway is shutting down")
 		return
 	}
-	defer s.unregister(info.ID)
+	defer a.cfg.Sessions.Untrack(sess)
+	ctx := sess.Context()
 
 	header := tunnel.Header{Kind: tunnel.KindTCP, User: id.User, SessionID: info.ID, Port: t.port}
 	// One transport per request, without keep-alives: a stream is never
 	// reused for another request, user or workspace.
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			ctx, cancel := context.WithTimeout(ctx, s.cfg.HandshakeTimeout)
+			ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 			defer cancel()
-			return s.cfg.Agents.Open(ctx, t.ws.String(), header)
+			return a.cfg.Agents.Open(ctx, info.WorkspaceUID, header)
 		},
 		DisableKeepAlives: true,
 		// Bodies pass as the app encoded them.
@@ -246,17 +247,17 @@ func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id
 			}
 			// The user's wsgate credentials are not the app's business.
 			out.Header.Del("Authorization")
-			stripCookie(out.Header, AppSessionCookie)
+			stripCookie(out.Header, SessionCookie)
 		},
 		// An app must not set the gateway's cookie: it would sign its
 		// visitors in as someone else for every app.
 		ModifyResponse: func(resp *http.Response) error {
-			stripSetCookie(resp.Header, AppSessionCookie)
+			stripSetCookie(resp.Header, SessionCookie)
 			return nil
 		},
 		Transport: tr,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			a.proxyError(w, c, t, err, log)
+			a.proxyError(w, ctx, t, err, log)
 		},
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
@@ -265,10 +266,10 @@ func (a *AppProxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id
 }
 
 // proxyError answers a request the app did not answer.
-func (a *AppProxy) proxyError(w http.ResponseWriter, c *appConn, t appTarget, err error, log *slog.Logger) {
-	if msg := c.dropped.Load(); msg != nil {
-		log.Info("app request dropped", "reason", *msg)
-		appError(w, http.StatusForbidden, "wsgate: "+*msg)
+func (a *Proxy) proxyError(w http.ResponseWriter, ctx context.Context, t appTarget, err error, log *slog.Logger) {
+	if msg, ok := sessions.DropMessage(ctx); ok {
+		log.Info("app request dropped", "reason", msg)
+		appError(w, http.StatusForbidden, "wsgate: "+msg)
 		return
 	}
 	if errors.Is(err, tunnel.ErrAgentNotConnected) {

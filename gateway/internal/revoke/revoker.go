@@ -1,4 +1,8 @@
-package gateway
+// Package revoke ends live sessions the moment their access ends: it
+// follows the store's events, re-checks exactly the sessions each one can
+// touch, keeps the access cache in step with them, removes expired grants,
+// and watches whether the store answers.
+package revoke
 
 import (
 	"context"
@@ -9,35 +13,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 )
 
-// LockMode says what happens to live sessions while the store is
-// unreachable for longer than the grace.
-type LockMode string
-
-const (
-	// LockBestEffort keeps live sessions; they are re-checked once the
-	// store answers again.
-	LockBestEffort LockMode = "best_effort"
-	// LockStrict drops every live session once the grace has passed
-	// without store contact: nobody keeps access that cannot be checked.
-	LockStrict LockMode = "strict"
-)
-
-// ParseLockMode parses "best_effort" or "strict".
-func ParseLockMode(s string) (LockMode, error) {
-	switch m := LockMode(s); m {
-	case LockBestEffort, LockStrict:
-		return m, nil
-	}
-	return "", fmt.Errorf("invalid lock mode %q: expected best_effort or strict", s)
-}
-
-// Defaults of RevokerConfig.
+// Defaults of Config.
 const (
 	DefaultProbeInterval = time.Second
 	DefaultSweepInterval = time.Second
+	// DropWait is how long a drop waits for the connection to close after
+	// telling its user why.
+	DropWait = 2 * time.Second
 )
 
 const (
@@ -47,11 +36,20 @@ const (
 	subscribeBackoffMax = 5 * time.Second
 )
 
-// RevokerConfig configures a gateway's revocation.
-type RevokerConfig struct {
-	// StoreGrace and StoreTimeout configure the Authorizer (AuthzConfig).
-	StoreGrace   time.Duration
-	StoreTimeout time.Duration
+// Store is the part of acl.Store the revoker reads and writes.
+type Store interface {
+	Subscribe(ctx context.Context) (<-chan acl.Event, error)
+	GetGroup(ctx context.Context, name string) (acl.Group, error)
+	GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error)
+	ListWorkspaces(ctx context.Context) ([]acl.Workspace, error)
+	DeleteExpiredGrants(ctx context.Context, now time.Time) (int, error)
+}
+
+// Config configures a Revoker.
+type Config struct {
+	Store    Store
+	Access   *access.Authorizer
+	Sessions *sessions.Registry
 	// LockMode defaults to LockBestEffort.
 	LockMode LockMode
 	// ProbeInterval is how often the store is asked whether it answers.
@@ -59,20 +57,26 @@ type RevokerConfig struct {
 	// SweepInterval is the longest wait between two removals of expired
 	// grants; the sweeper also wakes at each live session's expiry.
 	SweepInterval time.Duration
-	// Metrics defaults to a fresh set.
-	Metrics *Metrics
+	// Metrics is where the revocation metrics are registered; nil keeps
+	// them unregistered.
+	Metrics prometheus.Registerer
 	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
-func (c RevokerConfig) withDefaults() (RevokerConfig, error) {
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.Store == nil || c.Access == nil || c.Sessions == nil {
+		errs = append(errs, errors.New("Store, Access and Sessions are required"))
+	}
 	if c.LockMode == "" {
 		c.LockMode = LockBestEffort
 	}
 	if _, err := ParseLockMode(string(c.LockMode)); err != nil {
-		return c, fmt.Errorf("revoker config: %w", err)
+		errs = append(errs, err)
 	}
 	if c.ProbeInterval < 0 || c.SweepInterval < 0 {
-		return c, errors.New("revoker config: intervals must not be negative")
+		errs = append(errs, errors.New("intervals must not be negative"))
 	}
 	if c.ProbeInterval == 0 {
 		c.ProbeInterval = DefaultProbeInterval
@@ -80,35 +84,33 @@ func (c RevokerConfig) withDefaults() (RevokerConfig, error) {
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval
 	}
-	if c.Metrics == nil {
-		c.Metrics = NewMetrics()
-	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("revoke config: %w", errors.Join(errs...))
 	}
 	return c, nil
 }
 
-// Revoker drops live sessions of one SSH server the moment their access
-// ends. It follows the store's events and re-evaluates exactly the
-// sessions each one can touch, keeps the server's authorization cache in
-// step with them, removes expired grants, and watches whether the store
-// answers.
+// Revoker drops live sessions the moment their access ends.
 type Revoker struct {
-	cfg     RevokerConfig
-	srv     *SSHServer
-	store   acl.Store
-	authz   *Authorizer
-	metrics *Metrics
+	cfg     Config
+	store   Store
+	authz   *access.Authorizer
+	reg     *sessions.Registry
+	metrics *metrics
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu      sync.Mutex
-	pending []*liveSession // sessions to re-check, see enqueue
-	resync  bool           // re-check every session at the next chance
-	kick    chan struct{}  // cap 1: pending work
-	// expiryKick (cap 1) wakes the sweeper when a session with an expiry
-	// registers.
+	mu     sync.Mutex
+	resync bool          // re-check every session at the next chance
+	kick   chan struct{} // cap 1: an owed resync
+	// expiryKick (cap 1) wakes the sweeper when a re-check learned of an
+	// expiry.
 	expiryKick chan struct{}
 
 	drops sync.WaitGroup // asynchronous drops in flight
@@ -116,40 +118,27 @@ type Revoker struct {
 	handled atomic.Uint64
 }
 
-// NewRevoker connects a Revoker to srv: srv decides from then on with the
-// Revoker's Authorizer and reports to its metrics. Call it before srv
-// serves, then Run.
-func NewRevoker(srv *SSHServer, cfg RevokerConfig) (*Revoker, error) {
+// New validates cfg; Run does the work.
+func New(cfg Config) (*Revoker, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	authz, err := NewAuthorizer(AuthzConfig{
-		Store:          srv.cfg.Store,
-		DisableSharing: srv.cfg.DisableSharing,
-		StoreGrace:     cfg.StoreGrace,
-		StoreTimeout:   cfg.StoreTimeout,
-		Now:            srv.cfg.Now,
-		Logger:         cfg.Logger,
-	})
+	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("revoke metrics: %w", err)
 	}
-	r := &Revoker{
-		cfg: cfg, srv: srv, store: srv.cfg.Store, authz: authz, metrics: cfg.Metrics,
-		log: cfg.Logger, now: srv.cfg.Now,
-		kick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
-	}
-	srv.rev.Store(&revHooks{authz: authz, metrics: cfg.Metrics, recheck: r.enqueue, expiring: r.noteExpiry})
-	srv.reg.setOnCount(func(n int) { cfg.Metrics.sessionsActive.Set(float64(n)) })
-	return r, nil
+	return &Revoker{
+		cfg: cfg, store: cfg.Store, authz: cfg.Access, reg: cfg.Sessions, metrics: m,
+		log: cfg.Logger, now: cfg.Now, kick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+	}, nil
 }
 
-// Authorizer is the cache the SSH server decides with.
-func (r *Revoker) Authorizer() *Authorizer { return r.authz }
+// Handled is the number of events applied so far.
+func (r *Revoker) Handled() uint64 { return r.handled.Load() }
 
-// Metrics are where revocations and decisions are counted.
-func (r *Revoker) Metrics() *Metrics { return r.metrics }
+// WaitDrops waits for the drops started so far to finish.
+func (r *Revoker) WaitDrops() { r.drops.Wait() }
 
 // Run follows events, probes the store and sweeps expired grants until ctx
 // ends, then waits for drops in flight. It returns the first loop error.
@@ -178,7 +167,7 @@ func (r *Revoker) Run(ctx context.Context) error {
 	loop("expiry", r.sweepExpired)
 	wg.Wait()
 	r.drops.Wait()
-	r.authz.setLive(false)
+	r.authz.SetLive(false)
 	return first
 }
 
@@ -205,12 +194,12 @@ func (r *Revoker) followEvents(ctx context.Context) error {
 			events, err = r.store.Subscribe(ctx)
 		}
 		backoff = subscribeBackoffMin
-		r.authz.setLive(true)
+		r.authz.SetLive(true)
 		if !first {
 			r.handle(ctx, acl.Event{Kind: acl.EventResync, At: r.now()})
 		}
 		r.consume(ctx, events)
-		r.authz.setLive(false)
+		r.authz.SetLive(false)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -230,17 +219,10 @@ func (r *Revoker) consume(ctx context.Context, events <-chan acl.Event) {
 			r.handle(ctx, ev)
 		case <-r.kick:
 			r.handlePending(ctx)
+		case <-r.reg.Stale():
+			r.handlePending(ctx)
 		}
 	}
-}
-
-// enqueue asks for ls to be re-checked: it was authorized before the
-// latest invalidation, so the event behind it may have passed it by.
-func (r *Revoker) enqueue(ls *liveSession) {
-	r.mu.Lock()
-	r.pending = append(r.pending, ls)
-	r.mu.Unlock()
-	r.poke()
 }
 
 // oweResync asks for every session to be re-checked.
@@ -258,9 +240,12 @@ func (r *Revoker) poke() {
 }
 
 func (r *Revoker) handlePending(ctx context.Context) {
+	// Sessions tracked after an invalidation may have missed the event
+	// behind it.
+	pending := r.reg.TakeStale()
 	r.mu.Lock()
-	pending, resync := r.pending, r.resync
-	r.pending, r.resync = nil, false
+	resync := r.resync
+	r.resync = false
 	r.mu.Unlock()
 	if resync {
 		r.handle(ctx, acl.Event{Kind: acl.EventResync})
@@ -280,13 +265,13 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 	case acl.EventKeyRemoved:
 		// The key no longer names anyone: sessions made with it end,
 		// whatever their user may still do with another key.
-		for _, ls := range r.srv.reg.withKey(ev.Fingerprint) {
-			if ev.User == "" || ls.info.User == ev.User {
+		for _, ls := range r.reg.WithKey(ev.Fingerprint) {
+			if ev.User == "" || ls.Info.User == ev.User {
 				r.dropAsync(ls, reasonKeyRemoved, "your key was removed", ev.At)
 			}
 		}
 	case acl.EventTokenRevoked:
-		for _, ls := range r.srv.reg.withToken(ev.TokenID) {
+		for _, ls := range r.reg.WithToken(ev.TokenID) {
 			r.dropAsync(ls, reasonTokenRevoked, "your API token was revoked", ev.At)
 		}
 	case acl.EventWorkspaceStopped:
@@ -297,45 +282,54 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 }
 
 // touched returns the sessions whose access ev can have narrowed.
-func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*liveSession {
-	reg := r.srv.reg
+func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*sessions.Session {
+	reg := r.reg
 	switch ev.Kind {
 	case acl.EventGrantRemoved, acl.EventGrantLowered, acl.EventGrantExpired:
-		on := reg.onWorkspace(ev.Workspace)
+		on := reg.OnWorkspace(workspaceKey(ev))
 		switch {
 		case ev.User != "":
-			return filter(on, func(ls *liveSession) bool { return ls.info.User == ev.User })
+			return filter(on, func(ls *sessions.Session) bool { return ls.Info.User == ev.User })
 		case ev.Group != "":
 			if members, ok := r.groupMembers(ctx, ev.Group); ok {
-				return filter(on, func(ls *liveSession) bool { return members[ls.info.User] })
+				return filter(on, func(ls *sessions.Session) bool { return members[ls.Info.User] })
 			}
 		}
 		return filter(on, notOwner)
 	case acl.EventGroupMemberRemoved, acl.EventUserSuspended, acl.EventUserDeleted, acl.EventSiteAdminRevoked:
-		return reg.ofUser(ev.User)
+		return reg.OfUser(ev.User)
 	case acl.EventGroupDeleted:
 		// Its members are gone with it: anyone but an owner may have
 		// rested on it.
-		return filter(reg.all(), notOwner)
+		return filter(reg.All(), notOwner)
 	case acl.EventSharingDisabled:
 		if ev.Org != "" {
 			if wss, ok := r.orgWorkspaces(ctx, ev.Org); ok {
-				return filter(reg.all(), func(ls *liveSession) bool { return wss[ls.info.Workspace] && notOwner(ls) })
+				return filter(reg.All(), func(ls *sessions.Session) bool { return wss[ls.Info.Workspace] && notOwner(ls) })
 			}
 		}
-		return filter(reg.all(), notOwner)
+		return filter(reg.All(), notOwner)
 	case acl.EventWorkspaceDeleted, acl.EventWorkspaceRenamed, acl.EventAgentTokenRotated:
-		return reg.onWorkspace(ev.Workspace)
+		return reg.OnWorkspace(workspaceKey(ev))
 	}
 	// EventResync, and kinds this gateway does not know yet.
-	return reg.all()
+	return reg.All()
 }
+
+// checkKey is what one snapshot load decides for: a user on a workspace.
+type checkKey struct {
+	user string
+	ws   acl.WorkspaceID
+}
+
+// workspaceKey is what the session registry indexes ev's workspace by.
+func workspaceKey(ev acl.Event) string { return ev.Workspace.String() }
 
 // notOwner: only an owner's access to their own workspace rests on no
 // grant, group or sharing setting.
-func notOwner(ls *liveSession) bool { return ls.info.User != ls.info.Workspace.Owner }
+func notOwner(ls *sessions.Session) bool { return ls.Info.User != ls.Info.Workspace.Owner }
 
-func filter(in []*liveSession, keep func(*liveSession) bool) []*liveSession {
+func filter(in []*sessions.Session, keep func(*sessions.Session) bool) []*sessions.Session {
 	out := in[:0]
 	for _, ls := range in {
 		if keep(ls) {
@@ -347,7 +341,7 @@ func filter(in []*liveSession, keep func(*liveSession) bool) []*liveSession {
 
 // groupMembers reads the group's members; false when it cannot.
 func (r *Revoker) groupMembers(ctx context.Context, group string) (map[string]bool, bool) {
-	ctx, cancel := context.WithTimeout(ctx, r.authz.cfg.StoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	defer cancel()
 	g, err := r.store.GetGroup(ctx, group)
 	if err != nil {
@@ -362,7 +356,7 @@ func (r *Revoker) groupMembers(ctx context.Context, group string) (map[string]bo
 
 // orgWorkspaces lists the workspaces of org; false when it cannot.
 func (r *Revoker) orgWorkspaces(ctx context.Context, org string) (map[acl.WorkspaceID]bool, bool) {
-	ctx, cancel := context.WithTimeout(ctx, r.authz.cfg.StoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	defer cancel()
 	all, err := r.store.ListWorkspaces(ctx)
 	if err != nil {
@@ -380,11 +374,11 @@ func (r *Revoker) orgWorkspaces(ctx context.Context, org string) (map[acl.Worksp
 // workspaceStopped drops the sessions of a workspace that is stopping,
 // stopped or failed, naming who stopped it.
 func (r *Revoker) workspaceStopped(ctx context.Context, ev acl.Event) {
-	sessions := r.srv.reg.onWorkspace(ev.Workspace)
-	if len(sessions) == 0 {
+	live := r.reg.OnWorkspace(workspaceKey(ev))
+	if len(live) == 0 {
 		return
 	}
-	gctx, cancel := context.WithTimeout(ctx, r.authz.cfg.StoreTimeout)
+	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	w, err := r.store.GetWorkspace(gctx, ev.Workspace)
 	cancel()
 	state := acl.StateStopped // what the event says, when the store cannot tell more
@@ -392,14 +386,14 @@ func (r *Revoker) workspaceStopped(ctx context.Context, ev acl.Event) {
 	case err == nil:
 		state = w.State
 	case errors.Is(err, acl.ErrNotFound):
-		r.recheck(ctx, ev, sessions) // deleted since: the re-check says so
+		r.recheck(ctx, ev, live) // deleted since: the re-check says so
 		return
 	}
 	var msg string
 	switch state {
 	case acl.StateRunning, acl.StateStarting:
 		// Started again since: the workspace decides nothing here.
-		r.recheck(ctx, ev, sessions)
+		r.recheck(ctx, ev, live)
 		return
 	case acl.StateFailed:
 		msg = fmt.Sprintf("workspace %s failed", ev.Workspace)
@@ -409,24 +403,24 @@ func (r *Revoker) workspaceStopped(ctx context.Context, ev acl.Event) {
 			msg += " by " + ev.Actor
 		}
 	}
-	for _, ls := range sessions {
+	for _, ls := range live {
 		r.dropAsync(ls, reasonWorkspaceStopped, msg, ev.At)
 	}
 }
 
 // recheck re-evaluates connect for each session against a fresh snapshot,
 // loaded once per (user, workspace), and drops those that fail.
-func (r *Revoker) recheck(ctx context.Context, ev acl.Event, sessions []*liveSession) {
-	if len(sessions) == 0 {
+func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Session) {
+	if len(live) == 0 {
 		return
 	}
-	groups := map[snapKey][]*liveSession{}
-	var keys []snapKey
-	for _, ls := range sessions {
-		if ls.dropping.Load() {
+	groups := map[checkKey][]*sessions.Session{}
+	var keys []checkKey
+	for _, ls := range live {
+		if ls.Dropping() {
 			continue
 		}
-		k := snapKey{ls.info.User, ls.info.Workspace}
+		k := checkKey{ls.Info.User, ls.Info.Workspace}
 		if groups[k] == nil {
 			keys = append(keys, k)
 		}
@@ -460,7 +454,7 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, sessions []*liveSes
 		d := acl.Authorize(snaps[i], k.user, acl.ActionConnect, k.ws)
 		for _, ls := range groups[k] {
 			if d.Allow {
-				ls.setValidUntil(snaps[i].ValidUntil())
+				ls.SetValidUntil(snaps[i].ValidUntil())
 				if !snaps[i].ValidUntil().IsZero() {
 					r.noteExpiry(snaps[i].ValidUntil())
 				}
@@ -474,8 +468,8 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, sessions []*liveSes
 
 // dropReason says why a session that failed its re-check ends, as
 // precisely as the event and the decision allow.
-func dropReason(ev acl.Event, ls *liveSession, d acl.Decision, now time.Time) (reason, msg string) {
-	ws := ls.info.Workspace
+func dropReason(ev acl.Event, ls *sessions.Session, d acl.Decision, now time.Time) (reason, msg string) {
+	ws := ls.Info.Workspace
 	switch d.Reason {
 	case acl.ReasonSuspended:
 		return reasonSuspended, "your account was suspended"
@@ -487,7 +481,7 @@ func dropReason(ev acl.Event, ls *liveSession, d acl.Decision, now time.Time) (r
 		}
 		return reasonWorkspaceDeleted, fmt.Sprintf("workspace %s was deleted", ws)
 	}
-	exp := ls.expiry()
+	exp := ls.ValidUntil()
 	switch {
 	case ev.Kind == acl.EventGrantExpired, !exp.IsZero() && !now.Before(exp):
 		return reasonExpired, fmt.Sprintf("your access to %s expired", ws)
@@ -499,17 +493,17 @@ func dropReason(ev acl.Event, ls *liveSession, d acl.Decision, now time.Time) (r
 
 // dropAsync drops ls without holding up the caller: a client that does not
 // read must not delay the next event.
-func (r *Revoker) dropAsync(ls *liveSession, reason, msg string, at time.Time) {
-	if ls.dropping.Load() {
+func (r *Revoker) dropAsync(ls *sessions.Session, reason, msg string, at time.Time) {
+	if ls.Dropping() {
 		return
 	}
 	r.drops.Add(1)
 	go func() {
 		defer r.drops.Done()
-		if ls.drop(msg) {
+		if ls.Drop(msg, DropWait) {
 			r.metrics.revoked(reason, at)
-			r.log.Info("session revoked", "session", ls.info.ID, "user", ls.info.User,
-				"workspace", ls.info.Workspace.String(), "reason", reason)
+			r.log.Info("session revoked", "session", ls.Info.ID, "user", ls.Info.User,
+				"workspace", ls.Info.Workspace.String(), "reason", reason)
 		}
 	}()
 }
@@ -535,8 +529,8 @@ func (r *Revoker) watchStore(ctx context.Context) error {
 			}
 			continue
 		}
-		if r.cfg.LockMode == LockStrict && r.authz.SinceContact() > r.authz.cfg.StoreGrace {
-			for _, ls := range r.srv.reg.all() {
+		if r.cfg.LockMode == LockStrict && r.authz.SinceContact() > r.authz.Grace() {
+			for _, ls := range r.reg.All() {
 				r.dropAsync(ls, reasonStoreUnreachable, "access can no longer be checked: the access store is unreachable", time.Time{})
 			}
 		}

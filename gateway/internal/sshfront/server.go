@@ -1,4 +1,4 @@
-package gateway
+package sshfront
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -23,11 +25,11 @@ var ErrServerClosed = errors.New("ssh server closed")
 // that scanners learn nothing useful.
 const serverVersion = "SSH-2.0-wsgate"
 
-// SSHServer is the gateway's SSH front door: it authenticates users by key
+// Server is the gateway's SSH front door: it authenticates users by key
 // or certificate, resolves the workspace named by the login name, checks
 // connect, and proxies the connection to the workspace's agent.
-type SSHServer struct {
-	cfg     SSHConfig
+type Server struct {
+	cfg     Config
 	base    *ssh.ServerConfig
 	checker *ssh.CertChecker
 	log     *slog.Logger
@@ -37,9 +39,6 @@ type SSHServer struct {
 
 	unauth atomic.Int64 // connections not yet authenticated
 
-	reg *registry // live proxied connections
-	rev atomic.Pointer[revHooks]
-
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
@@ -47,8 +46,8 @@ type SSHServer struct {
 	wg        sync.WaitGroup // one per connection being served
 }
 
-// NewSSHServer validates cfg and fills its defaults.
-func NewSSHServer(cfg SSHConfig) (*SSHServer, error) {
+// New validates cfg and fills its defaults.
+func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -58,31 +57,24 @@ func NewSSHServer(cfg SSHConfig) (*SSHServer, error) {
 		ServerVersion: serverVersion,
 	}
 	base.AddHostKey(cfg.HostSigner)
-	// Without a Revoker no event invalidates a cache, so this authorizer
-	// never answers from one while the store is reachable.
-	authz, err := NewAuthorizer(AuthzConfig{Store: cfg.Store, DisableSharing: cfg.DisableSharing, Now: cfg.Now, Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &SSHServer{
+	s := &Server{
 		cfg:       cfg,
 		base:      base,
 		checker:   newCertChecker(cfg),
 		log:       cfg.Logger,
 		ctx:       ctx,
 		cancel:    cancel,
-		reg:       newRegistry(),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*connState]struct{}{},
 	}
-	s.rev.Store(&revHooks{authz: authz, metrics: NewMetrics()})
 	return s, nil
 }
 
-// Serve accepts connections on ln until Shutdown, then returns
+// Serve is the accept loop: it serves each connection on ln in its own
+// goroutine until Shutdown, then returns
 // ErrServerClosed. It closes ln when it returns.
-func (s *SSHServer) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -123,18 +115,21 @@ func (s *SSHServer) Serve(ln net.Listener) error {
 	}
 }
 
-func (s *SSHServer) isClosed() bool {
+// Unauthenticated is the number of connections still in their handshake.
+func (s *Server) Unauthenticated() int64 { return s.unauth.Load() }
+
+func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
 // ServeConn serves one connection and blocks until it is done.
-func (s *SSHServer) ServeConn(conn net.Conn) { s.serveConn(conn, nil) }
+func (s *Server) ServeConn(conn net.Conn) { s.serveConn(conn, nil) }
 
 // serveConn serves conn; bound, when set, is the identity the connection
 // already proved (see ServeConnAs), else the client authenticates by key.
-func (s *SSHServer) serveConn(conn net.Conn, bound *identity) {
+func (s *Server) serveConn(conn net.Conn, bound *identity) {
 	cs := newConnState(conn)
 	s.mu.Lock()
 	if s.closed {
@@ -152,31 +147,22 @@ func (s *SSHServer) serveConn(conn net.Conn, bound *identity) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	s.serve(cs, bound)
+	s.handshake(cs, bound)
 }
 
 // Shutdown stops accepting, tells live sessions the gateway is going away,
 // closes every connection and waits for them, or for ctx.
-func (s *SSHServer) Shutdown(ctx context.Context) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
 	s.mu.Unlock()
-	live := s.reg.close()
+	// Every live session (app requests too: they share the registry) is
+	// told why it ends; one already being revoked closes anyway.
+	s.cfg.Sessions.DropAll("the gateway is shutting down", dropWriteTimeout)
 	s.cancel()
-
-	var drops sync.WaitGroup
-	for _, ls := range live {
-		drops.Add(1)
-		go func() {
-			defer drops.Done()
-			// A session already being dropped (revoked) closes anyway.
-			ls.drop("the gateway is shutting down")
-		}()
-	}
-	drops.Wait()
 	s.mu.Lock()
 	for cs := range s.conns {
 		_ = cs.Close()
@@ -196,9 +182,9 @@ func (s *SSHServer) Shutdown(ctx context.Context) error {
 	}
 }
 
-// serve runs the handshake under the unauthenticated cap and the handshake
-// timeout, then hands the connection on.
-func (s *SSHServer) serve(cs *connState, bound *identity) {
+// handshake runs the SSH handshake under the unauthenticated cap and the
+// handshake timeout, then hands the connection on.
+func (s *Server) handshake(cs *connState, bound *identity) {
 	remote := cs.RemoteAddr().String()
 	if s.unauth.Add(1) > int64(s.cfg.MaxUnauthenticated) {
 		s.unauth.Add(-1)
@@ -208,7 +194,7 @@ func (s *SSHServer) serve(cs *connState, bound *identity) {
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	var unavailable atomic.Bool
-	auth := &authenticator{ctx: ctx, store: s.hooks().authz.lookups(&unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
+	auth := &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
 	conf := *s.base
 	if bound != nil {
 		bindIdentity(&conf, *bound)
@@ -254,9 +240,9 @@ func (s *SSHServer) serve(cs *connState, bound *identity) {
 }
 
 // handle authorizes the target and proxies to the agent, or refuses.
-func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
 	if sc.Permissions != nil && sc.Permissions.Extensions[extStoreUnavailable] != "" {
-		s.hooks().metrics.decision(resultUnavailable)
+		s.cfg.Access.Count(access.Unavailable)
 		s.log.Warn("ssh refused: cannot identify the user while the access store is unreachable", "remote", sc.RemoteAddr().String())
 		s.refuse(cs, sc, chans, reqs, msgStoreUnavailable, ssh.ConnectionFailed)
 		return
@@ -286,14 +272,12 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 	}
 	log = log.With("workspace", ws.String())
 
-	p := &proxy{
-		info: SessionInfo{
-			ID: sid, User: id.User, Workspace: ws, KeyFingerprint: id.KeyFingerprint,
-			Cert: id.Cert, CertSerial: id.CertSerial, CertKeyID: id.CertKeyID,
-			RemoteAddr: sc.RemoteAddr().String(), TokenID: id.TokenID, Started: start, Conn: sc,
-		},
-		id: id, user: sc, log: log, state: cs,
-	}
+	sess := sessions.New(s.ctx, sessions.Info{
+		ID: sid, Identity: id.Identity, Workspace: ws, WorkspaceUID: d.WorkspaceUID,
+		RemoteAddr: sc.RemoteAddr().String(), Started: start,
+	}, d.Gen, d.ValidUntil)
+	defer sess.End()
+	p := &proxy{info: sess.Info, id: id, user: sc, log: log, state: cs}
 	agentChans, agentReqs, err := s.dialAgent(p)
 	if err != nil {
 		msg := fmt.Sprintf("wsgate: workspace %s is unreachable", ws)
@@ -304,11 +288,19 @@ func (s *SSHServer) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.N
 		s.refuse(cs, sc, chans, reqs, msg, ssh.ConnectionFailed)
 		return
 	}
-	if !s.register(p, d) {
+	if !s.cfg.Sessions.Track(sess) {
 		p.closeAgent()
 		return
 	}
-	defer s.unregister(sid)
+	defer s.cfg.Sessions.Untrack(sess)
+	// Dropping the session (revoked, shutting down) tells the user why
+	// and closes the connection.
+	stop := context.AfterFunc(sess.Context(), func() {
+		if msg, ok := sessions.DropMessage(sess.Context()); ok {
+			p.drop(msg)
+		}
+	})
+	defer stop()
 	log.Info("ssh proxying to agent")
 	p.run(chans, reqs, agentChans, agentReqs)
 }
@@ -326,67 +318,61 @@ const extStoreUnavailable = "wsgate-store-unavailable"
 // authorize resolves the login name to a workspace and checks connect. On
 // refusal it returns the line to show the user and the rejection reason
 // for non-session channels.
-func (s *SSHServer) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
-	h := s.hooks()
+func (s *Server) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
+	az := s.cfg.Access
 	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
-	refuse := func(result, msg string, reason ssh.RejectionReason) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
-		h.metrics.decision(result)
-		return acl.WorkspaceID{}, decision{}, msg, reason
+	refuse := func(result access.Result, msg string, reason ssh.RejectionReason) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
+		az.Count(result)
+		return acl.WorkspaceID{}, access.Decision{}, msg, reason
 	}
-	failed := func(err error) (acl.WorkspaceID, decision, string, ssh.RejectionReason) {
-		if errors.Is(err, ErrStoreUnavailable) {
-			return refuse(resultUnavailable, msgStoreUnavailable, ssh.ConnectionFailed)
+	failed := func(err error) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
+		if errors.Is(err, access.ErrStoreUnavailable) {
+			return refuse(access.Unavailable, msgStoreUnavailable, ssh.ConnectionFailed)
 		}
-		return refuse(resultUnavailable, msgCannotCheck, ssh.ConnectionFailed)
+		return refuse(access.Unavailable, msgCannotCheck, ssh.ConnectionFailed)
 	}
 
 	t, err := ParseTarget(login, s.cfg.HostnameSuffix)
 	if err != nil {
 		log.Info("ssh denied", "target", login, "reason", "bad_target")
-		return refuse(resultDenied, denied, ssh.Prohibited)
+		return refuse(access.Denied, denied, ssh.Prohibited)
 	}
-	check := func(ws acl.WorkspaceID) (decision, error) {
-		return h.authz.Decide(ctx, user, ws, acl.ActionConnect)
-	}
-	ws, err := resolveTarget(ctx, h.authz.lookups(nil), user, t, func(ws acl.WorkspaceID) (bool, error) {
-		d, err := check(ws)
-		return d.Allow, err
-	})
-	var amb *errAmbiguous
+	ws, err := az.Resolve(ctx, user, t.Owner, t.Name)
+	var amb *access.AmbiguousError
 	switch {
 	case err == nil:
 	case errors.As(err, &amb):
 		log.Info("ssh denied", "target", login, "reason", "ambiguous")
-		return refuse(resultDenied, "wsgate: "+amb.Error(), ssh.Prohibited)
+		return refuse(access.Denied, "wsgate: "+amb.Error(), ssh.Prohibited)
 	case errors.Is(err, acl.ErrNotFound):
 		log.Info("ssh denied", "target", login, "reason", acl.ReasonNoWorkspace.String())
-		return refuse(resultDenied, denied, ssh.Prohibited)
+		return refuse(access.Denied, denied, ssh.Prohibited)
 	default:
 		log.Error("ssh target resolution failed", "target", login, "err", err)
 		return failed(err)
 	}
-	d, err := check(ws)
+	d, err := az.Decide(ctx, user, ws, acl.ActionConnect)
 	if err != nil {
 		log.Error("ssh authorization failed", "workspace", ws.String(), "err", err)
 		return failed(err)
 	}
 	if !d.Allow {
 		log.Info("ssh denied", "target", login, "workspace", ws.String(), "reason", d.Reason.String())
-		return refuse(resultDenied, denied, ssh.Prohibited)
+		return refuse(access.Denied, denied, ssh.Prohibited)
 	}
-	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String(), "cached", d.cached)
-	h.metrics.decision(resultAllowed)
+	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String(), "cached", d.Cached)
+	az.Count(access.Allowed)
 	return ws, d, "", 0
 }
 
 // dialAgent opens a stream to the workspace's agent and runs an SSH client
 // handshake on it.
-func (s *SSHServer) dialAgent(p *proxy) (<-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+func (s *Server) dialAgent(p *proxy) (<-chan ssh.NewChannel, <-chan *ssh.Request, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
-	stream, err := s.cfg.Agents.Open(ctx, p.info.Workspace.String(), tunnel.Header{
+	stream, err := s.cfg.Agents.Open(ctx, p.info.WorkspaceUID, tunnel.Header{
 		Kind: tunnel.KindSSH, User: p.id.User, SessionID: p.info.ID,
 	})
 	if err != nil {
@@ -415,7 +401,7 @@ func (s *SSHServer) dialAgent(p *proxy) (<-chan ssh.NewChannel, <-chan *ssh.Requ
 
 // watchIdle closes the connection once it has had no channel open and no
 // traffic for IdleTimeout.
-func (s *SSHServer) watchIdle(cs *connState, sc ssh.Conn, done <-chan struct{}) {
+func (s *Server) watchIdle(cs *connState, sc ssh.Conn, done <-chan struct{}) {
 	idle := s.cfg.IdleTimeout
 	t := time.NewTimer(idle)
 	defer t.Stop()
