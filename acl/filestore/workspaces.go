@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"context"
+	"errors"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -87,6 +88,11 @@ func (s *Store) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspac
 		}
 		var err error
 		ws, err = readWorkspace(tx, string(id))
+		if errors.Is(err, acl.ErrNotFound) || (err == nil && ws.UID != uid) {
+			// The index and the record change together; this only
+			// guards against an index entry that outlived its record.
+			return acl.NotFound("workspace", uid)
+		}
 		return err
 	})
 	return ws, err

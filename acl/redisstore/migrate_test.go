@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -189,5 +190,40 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 	if len(idx) != len(all) {
 		t.Fatalf("uid index holds %d entries for %d workspaces: %v", len(idx), len(all), idx)
+	}
+}
+
+// A replica older than UIDs deletes a workspace without dropping its index
+// entry and creates it again without a UID: the old UID must not lead to
+// the new workspace, and migrating must give it a UID of its own.
+func TestStaleUIDIndexFindsNothing(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := t.Context()
+	rc := rawClient(t, srv)
+	prefix := newPrefix()
+	st := open(t, redisstore.Config{URL: srv.URL(), Prefix: prefix})
+	if err := st.CreateUser(ctx, acl.User{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateWorkspace(ctx, acl.Workspace{UID: "old-uid", Owner: "alice", Name: "ws"}); err != nil {
+		t.Fatal(err)
+	}
+	// The old code's delete and create: the record goes, the index stays.
+	if err := rc.Del(ctx, prefix+"workspace:alice/ws").Err(); err != nil {
+		t.Fatal(err)
+	}
+	writeLegacyWorkspaces(t, rc, prefix, "ws")
+	if _, err := st.GetWorkspaceByUID(ctx, "old-uid"); !errors.Is(err, acl.ErrNotFound) {
+		t.Fatalf("stale uid before migration: %v, want not found", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.GetWorkspace(ctx, acl.WorkspaceID{Owner: "alice", Name: "ws"})
+	if err != nil || w.UID == "" || w.UID == "old-uid" {
+		t.Fatalf("re-created workspace after migration: %+v, %v", w, err)
+	}
+	if _, err := st.GetWorkspaceByUID(ctx, "old-uid"); !errors.Is(err, acl.ErrNotFound) {
+		t.Fatalf("stale uid after migration: %v, want not found", err)
 	}
 }
