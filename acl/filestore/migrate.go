@@ -41,7 +41,7 @@ func migrateUIDs(tx *bolt.Tx) error {
 			if err := putJSON(wsb, s.id, s.r); err != nil {
 				return fmt.Errorf("migrate workspace uids: %w", err)
 			}
-		} else if holder := uids.Get([]byte(s.r.UID)); holder != nil {
+		} else if holder := uids.Get([]byte(s.r.UID)); holder != nil && holderKeeps(wsb, holder, s.r.UID) {
 			// Two workspaces with one UID: no write of ours does that, and
 			// guessing which keeps it could hand one's tunnel to the other.
 			return fmt.Errorf("migrate workspace uids: workspaces %s and %s share uid %q", holder, s.id, s.r.UID)
@@ -60,4 +60,12 @@ func freshUID(uids *bolt.Bucket) string {
 			return uid
 		}
 	}
+}
+
+// holderKeeps reports whether the workspace an index entry names still
+// carries uid; if not, the entry is stale and may be replaced.
+func holderKeeps(wsb *bolt.Bucket, holder []byte, uid string) bool {
+	var r storekit.WorkspaceRecord
+	ok, err := getJSON(wsb, string(holder), &r)
+	return err != nil || (ok && r.UID == uid)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -225,5 +226,44 @@ func TestStaleUIDIndexFindsNothing(t *testing.T) {
 	}
 	if _, err := st.GetWorkspaceByUID(ctx, "old-uid"); !errors.Is(err, acl.ErrNotFound) {
 		t.Fatalf("stale uid after migration: %v, want not found", err)
+	}
+}
+
+// A replica older than UIDs renames a migrated workspace: the record keeps
+// its uid but the index still names the old id. Migrating again repairs it.
+func TestMigrateRepairsIndexAfterOldRename(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := t.Context()
+	rc := rawClient(t, srv)
+	prefix := newPrefix()
+	st := open(t, redisstore.Config{URL: srv.URL(), Prefix: prefix})
+	if err := st.CreateUser(ctx, acl.User{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateWorkspace(ctx, acl.Workspace{UID: "u-1", Owner: "alice", Name: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	// The old code's rename: record and sets move, the uid index does not.
+	raw := rc.Get(ctx, prefix+"workspace:alice/old").Val()
+	raw = strings.Replace(raw, `"name":"old"`, `"name":"new"`, 1)
+	for _, err := range []error{
+		rc.Del(ctx, prefix+"workspace:alice/old").Err(),
+		rc.Set(ctx, prefix+"workspace:alice/new", raw, 0).Err(),
+		rc.SRem(ctx, prefix+"workspaces", "alice/old").Err(),
+		rc.SAdd(ctx, prefix+"workspaces", "alice/new").Err(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.GetWorkspaceByUID(ctx, "u-1"); !errors.Is(err, acl.ErrNotFound) {
+		t.Fatalf("before repair: %v, want not found", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.GetWorkspaceByUID(ctx, "u-1")
+	if err != nil || w.Name != "new" {
+		t.Fatalf("after repair: %+v, %v", w, err)
 	}
 }

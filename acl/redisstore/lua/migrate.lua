@@ -15,7 +15,7 @@ for _, id in ipairs(ids) do
       w.uid = nil
     else
       local holder = redis.call('GET', k('workspace-uid', w.uid))
-      if holder and holder ~= id then
+      if holder and holder ~= id and ws_uid(holder) == w.uid then
         return conflict('workspace', id, 'shares uid ' .. w.uid .. ' with ' .. holder)
       end
     end
@@ -43,7 +43,8 @@ for _, r in ipairs(records) do
       missing = missing + 1
     end
   end
-  if r.w.uid and not exists('workspace-uid', r.w.uid) then
+  -- Index it, replacing an entry left stale by a pre-uid replica's rename.
+  if r.w.uid and redis.call('GET', k('workspace-uid', r.w.uid)) ~= r.id then
     redis.call('SET', k('workspace-uid', r.w.uid), r.id)
   end
 end
