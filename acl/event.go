@@ -8,9 +8,9 @@ import "time"
 type EventKind string
 
 const (
-	EventGrantRemoved       EventKind = "grant_removed"        // Workspace, User or Group
-	EventGrantLowered       EventKind = "grant_lowered"        // Workspace, User or Group, Role (new)
-	EventGrantExpired       EventKind = "grant_expired"        // Workspace, User or Group
+	EventGrantRemoved       EventKind = "grant_removed"        // Workspace, WorkspaceUID, User or Group
+	EventGrantLowered       EventKind = "grant_lowered"        // Workspace, WorkspaceUID, User or Group, Role (new)
+	EventGrantExpired       EventKind = "grant_expired"        // Workspace, WorkspaceUID, User or Group
 	EventGroupMemberRemoved EventKind = "group_member_removed" // Group, User
 	EventGroupDeleted       EventKind = "group_deleted"        // Group
 	EventUserSuspended      EventKind = "user_suspended"       // User
@@ -18,10 +18,10 @@ const (
 	EventSiteAdminRevoked   EventKind = "site_admin_revoked"   // User
 	EventKeyRemoved         EventKind = "key_removed"          // User, Fingerprint
 	EventTokenRevoked       EventKind = "token_revoked"        // User, TokenID
-	EventWorkspaceDeleted   EventKind = "workspace_deleted"    // Workspace
-	EventWorkspaceStopped   EventKind = "workspace_stopped"    // Workspace
-	EventWorkspaceRenamed   EventKind = "workspace_renamed"    // Workspace (old ID)
-	EventAgentTokenRotated  EventKind = "agent_token_rotated"  // Workspace
+	EventWorkspaceDeleted   EventKind = "workspace_deleted"    // Workspace, WorkspaceUID
+	EventWorkspaceStopped   EventKind = "workspace_stopped"    // Workspace, WorkspaceUID
+	EventWorkspaceRenamed   EventKind = "workspace_renamed"    // Workspace (old ID), WorkspaceUID, NewName
+	EventAgentTokenRotated  EventKind = "agent_token_rotated"  // Workspace, WorkspaceUID
 	EventSharingDisabled    EventKind = "sharing_disabled"     // Org, or none for the deployment
 	// EventResync means events may have been lost: re-check everything.
 	EventResync EventKind = "resync"
@@ -29,14 +29,21 @@ const (
 
 // Event describes one narrowing write. Fields not relevant to Kind are empty.
 type Event struct {
-	Kind        EventKind   `json:"kind"`
-	Workspace   WorkspaceID `json:"workspace,omitzero"`
-	User        string      `json:"user,omitempty"`
-	Group       string      `json:"group,omitempty"`
-	Org         string      `json:"org,omitempty"`
-	Fingerprint string      `json:"fingerprint,omitempty"`
-	TokenID     string      `json:"token_id,omitempty"`
-	Role        Role        `json:"role,omitempty"`
+	Kind      EventKind   `json:"kind"`
+	Workspace WorkspaceID `json:"workspace,omitzero"`
+	// WorkspaceUID is the UID of the workspace the event names, so that a
+	// consumer can tell it from a later workspace of the same name. It is
+	// empty only for a workspace written before UIDs existed and not yet
+	// migrated.
+	WorkspaceUID string `json:"workspace_uid,omitempty"`
+	// NewName is the workspace's name after an EventWorkspaceRenamed.
+	NewName     string `json:"new_name,omitempty"`
+	User        string `json:"user,omitempty"`
+	Group       string `json:"group,omitempty"`
+	Org         string `json:"org,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	TokenID     string `json:"token_id,omitempty"`
+	Role        Role   `json:"role,omitempty"`
 	// Actor is the user whose request made the write (see WithActor);
 	// empty for writes made by the system, such as expiry.
 	Actor string `json:"actor,omitempty"`

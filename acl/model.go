@@ -99,6 +99,12 @@ func (s WorkspaceState) Valid() bool {
 
 // Workspace is a place people work in, reached through its agent.
 type Workspace struct {
+	// UID is the workspace's immutable identity: the store assigns it at
+	// creation (or keeps a valid one the caller gives) and never changes
+	// it, not even on rename. A workspace deleted and created again under
+	// the same owner/name gets a new UID, so what is keyed by UID (agent
+	// tunnels, sessions) never reaches the new one.
+	UID   string         `json:"uid"`
 	Owner string         `json:"owner"`
 	Name  string         `json:"name"`
 	Org   string         `json:"org,omitempty"`

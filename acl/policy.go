@@ -134,8 +134,23 @@ func (u *snapUser) inGroup(g string) bool {
 
 type snapWorkspace struct {
 	Owner              string
+	uid                string
 	orgSharingDisabled bool
 	grants             []Grant
+}
+
+// WorkspaceUID is the UID of the workspace the snapshot holds under id, ""
+// when it holds none. A caller that authorized on id checks it against the
+// UID it holds a session or tunnel for: a workspace deleted and created
+// again under the same name has another UID.
+func (s *Snapshot) WorkspaceUID(id WorkspaceID) string {
+	if s == nil {
+		return ""
+	}
+	if w, ok := s.workspaces[id]; ok {
+		return w.uid
+	}
+	return ""
 }
 
 // ValidUntil is when the snapshot's earliest grant expires; a cache must
@@ -178,7 +193,7 @@ func (b *SnapshotBuilder) AddUser(u User) {
 
 // AddWorkspace records a workspace and its grants.
 func (b *SnapshotBuilder) AddWorkspace(w Workspace, grants []Grant) {
-	sw := &snapWorkspace{Owner: w.Owner, orgSharingDisabled: w.Org != "" && b.orgs[w.Org]}
+	sw := &snapWorkspace{Owner: w.Owner, uid: w.UID, orgSharingDisabled: w.Org != "" && b.orgs[w.Org]}
 	for _, g := range grants {
 		if !g.ExpiresAt.IsZero() {
 			if !g.ExpiresAt.After(b.now) {

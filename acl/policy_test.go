@@ -183,3 +183,19 @@ func BenchmarkAuthorizeDenied(b *testing.B) {
 		}
 	}
 }
+
+func TestSnapshotWorkspaceUID(t *testing.T) {
+	b := NewSnapshotBuilder(t0, Settings{})
+	b.AddUser(User{Name: "alice"})
+	b.AddWorkspace(Workspace{UID: "uid-1", Owner: "alice", Name: "w"}, nil)
+	s := b.Build()
+	if got := s.WorkspaceUID(WorkspaceID{"alice", "w"}); got != "uid-1" {
+		t.Fatalf("WorkspaceUID = %q, want uid-1", got)
+	}
+	if got := s.WorkspaceUID(WorkspaceID{"alice", "other"}); got != "" {
+		t.Fatalf("WorkspaceUID of a missing workspace = %q, want empty", got)
+	}
+	if got := (*Snapshot)(nil).WorkspaceUID(WorkspaceID{"alice", "w"}); got != "" {
+		t.Fatalf("nil snapshot: %q", got)
+	}
+}

@@ -56,9 +56,14 @@ type Store interface {
 	// SetSettings emits EventSharingDisabled (no Org) when it disables sharing.
 	SetSettings(ctx context.Context, s Settings) error
 
-	// Workspaces.
+	// Workspaces. CreateWorkspace assigns a UID (NewID) when w.UID is
+	// empty and keeps a caller's UID that ValidateUID accepts; a UID in use
+	// is a *ConflictError. No write changes a UID afterwards.
 	CreateWorkspace(ctx context.Context, w Workspace) error
 	GetWorkspace(ctx context.Context, id WorkspaceID) (Workspace, error)
+	// GetWorkspaceByUID finds a workspace by its UID, under its current
+	// name; a deleted workspace's UID is never found again.
+	GetWorkspaceByUID(ctx context.Context, uid string) (Workspace, error)
 	WorkspaceByAgentTokenHash(ctx context.Context, hash string) (Workspace, error)
 	ListWorkspaces(ctx context.Context) ([]Workspace, error)
 	WorkspacesOwnedBy(ctx context.Context, user string) ([]Workspace, error)
@@ -67,7 +72,8 @@ type Store interface {
 	WorkspacesSharedWithUser(ctx context.Context, user string) ([]SharedWorkspace, error)
 	// WorkspacesSharedWithGroup lists workspaces the group holds a grant on.
 	WorkspacesSharedWithGroup(ctx context.Context, group string) ([]SharedWorkspace, error)
-	// RenameWorkspace keeps grants; emits EventWorkspaceRenamed for the old ID.
+	// RenameWorkspace keeps grants and the UID; emits EventWorkspaceRenamed
+	// for the old ID, with NewName.
 	RenameWorkspace(ctx context.Context, id WorkspaceID, newName string) error
 	// SetWorkspaceState emits EventWorkspaceStopped when the new state is
 	// stopping, stopped or failed.

@@ -237,3 +237,14 @@ func (w *watcher) quiet() {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, acl.ErrNotFound) }
+
+// uid returns the UID of a stored workspace, which must have one.
+func (e *env) uid(id acl.WorkspaceID) string {
+	e.t.Helper()
+	w, err := e.st.GetWorkspace(e.ctx, id)
+	e.must(err)
+	if w.UID == "" {
+		e.t.Fatalf("workspace %s has no uid", id)
+	}
+	return w.UID
+}

@@ -18,9 +18,9 @@ func eventCases() []testCase {
 			w := e.watch()
 			as := acl.WithActor(e.ctx, "alice")
 			e.must(e.st.ApplyGrants(as, id, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleNone}}))
-			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "bob", Actor: "alice"})
+			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), User: "bob", Actor: "alice"})
 			e.must(e.st.SetWorkspaceState(as, id, acl.StateStopped))
-			w.expect(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id, Actor: "alice"})
+			w.expect(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id, WorkspaceUID: e.uid(id), Actor: "alice"})
 			e.must(e.st.SetUserSuspended(e.ctx, "bob", true))
 			w.expect(acl.Event{Kind: acl.EventUserSuspended, User: "bob"})
 		}},

@@ -55,7 +55,7 @@ func grantCases() []testCase {
 			e.must(e.st.SetUserSuspended(e.ctx, "dave", true))
 			w.expect(acl.Event{Kind: acl.EventUserSuspended, User: "dave"})
 			e.apply(id, userGrant("dave", acl.RoleNone))
-			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "dave"})
+			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), User: "dave"})
 			wantEqual(e.t, "grants", len(e.grants(id)), 0)
 		}},
 		{"grants/remove_missing_is_noop", func(e *env) {
@@ -69,8 +69,8 @@ func grantCases() []testCase {
 			e.apply(id, userGrant("bob", acl.RoleUse), groupGrant("devs", acl.RoleAdmin))
 			w.quiet()
 			e.apply(id, userGrant("bob", acl.RoleNone), groupGrant("devs", acl.RoleNone))
-			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "bob"},
-				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, Group: "devs"})
+			w.expect(acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), User: "bob"},
+				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), Group: "devs"})
 			wantEqual(e.t, "grants", len(e.grants(id)), 0)
 		}},
 		{"grants/lower_and_raise", func(e *env) {
@@ -82,8 +82,8 @@ func grantCases() []testCase {
 			w := e.watch()
 			e.clock.Advance(time.Minute)
 			e.apply(id, userGrant("bob", acl.RoleUse), groupGrant("devs", acl.RoleUse))
-			w.expect(acl.Event{Kind: acl.EventGrantLowered, Workspace: id, User: "bob", Role: acl.RoleUse},
-				acl.Event{Kind: acl.EventGrantLowered, Workspace: id, Group: "devs", Role: acl.RoleUse})
+			w.expect(acl.Event{Kind: acl.EventGrantLowered, Workspace: id, WorkspaceUID: e.uid(id), User: "bob", Role: acl.RoleUse},
+				acl.Event{Kind: acl.EventGrantLowered, Workspace: id, WorkspaceUID: e.uid(id), Group: "devs", Role: acl.RoleUse})
 			e.clock.Advance(time.Minute)
 			expires := e.clock.Now().Add(time.Hour)
 			e.apply(id, acl.GrantChange{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleAdmin, ExpiresAt: expires}, groupGrant("devs", acl.RoleUse))
@@ -101,9 +101,9 @@ func grantCases() []testCase {
 			w := e.watch()
 			e.must(e.st.ClearGrants(e.ctx, id))
 			w.expectAnyOrder(
-				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "bob"},
-				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, User: "carol"},
-				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, Group: "devs"})
+				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), User: "bob"},
+				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), User: "carol"},
+				acl.Event{Kind: acl.EventGrantRemoved, Workspace: id, WorkspaceUID: e.uid(id), Group: "devs"})
 			wantEqual(e.t, "grants", len(e.grants(id)), 0)
 			e.must(e.st.ClearGrants(e.ctx, id))
 			w.quiet()
@@ -177,7 +177,7 @@ func grantCases() []testCase {
 			n, err = e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())
 			e.must(err)
 			wantEqual(e.t, "expired at 1h", n, 1)
-			w.expect(acl.Event{Kind: acl.EventGrantExpired, Workspace: id, User: "bob"})
+			w.expect(acl.Event{Kind: acl.EventGrantExpired, Workspace: id, WorkspaceUID: e.uid(id), User: "bob"})
 			n, err = e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())
 			e.must(err)
 			wantEqual(e.t, "expired again", n, 0)

@@ -126,8 +126,9 @@ func userCases() []testCase {
 			wantConflict(e.t, e.st.DeleteUser(e.ctx, "alice"), "user")
 			e.getUser("alice")
 			w.quiet()
+			uid := e.uid(ws)
 			e.must(e.st.DeleteWorkspace(e.ctx, ws))
-			w.expect(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: ws})
+			w.expect(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: ws, WorkspaceUID: uid})
 			e.must(e.st.DeleteUser(e.ctx, "alice"))
 			w.expect(acl.Event{Kind: acl.EventUserDeleted, User: "alice"})
 		}},

@@ -15,6 +15,7 @@ func workspaceCases() []testCase {
 			got, err := e.st.GetWorkspace(e.ctx, in.ID())
 			e.must(err)
 			in.CreatedAt, in.UpdatedAt = e.clock.Now(), e.clock.Now()
+			in.UID = e.uid(in.ID()) // assigned by the store; see uidCases
 			wantEqual(e.t, "GetWorkspace", got, in)
 			e.must(e.st.CreateWorkspace(e.ctx, acl.Workspace{Owner: "alice", Name: "bare"}))
 			bare, err := e.st.GetWorkspace(e.ctx, acl.WorkspaceID{Owner: "alice", Name: "bare"})
@@ -49,7 +50,7 @@ func workspaceCases() []testCase {
 			w := e.watch()
 			e.clock.Advance(time.Minute)
 			e.must(e.st.SetAgentTokenHash(e.ctx, id, "agent-2"))
-			w.expect(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id})
+			w.expect(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id, WorkspaceUID: e.uid(id)})
 			_, err = e.st.WorkspaceByAgentTokenHash(e.ctx, "agent-1")
 			if !isNotFound(err) {
 				e.t.Fatalf("old agent token still works: %v", err)
@@ -77,7 +78,7 @@ func workspaceCases() []testCase {
 			for _, st := range []acl.WorkspaceState{acl.StateStopping, acl.StateStopped, acl.StateFailed} {
 				e.clock.Advance(time.Second)
 				e.must(e.st.SetWorkspaceState(e.ctx, id, st))
-				w.expect(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id})
+				w.expect(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id, WorkspaceUID: e.uid(id)})
 				got, err := e.st.GetWorkspace(e.ctx, id)
 				e.must(err)
 				if got.State != st || !got.UpdatedAt.Equal(e.clock.Now()) {
@@ -105,8 +106,9 @@ func workspaceCases() []testCase {
 			wantNotFound(e.t, e.st.RenameWorkspace(e.ctx, acl.WorkspaceID{Owner: "alice", Name: "nope"}, "x"), "workspace", "alice/nope")
 			w.quiet()
 			e.clock.Advance(time.Minute)
+			uid := e.uid(old)
 			e.must(e.st.RenameWorkspace(e.ctx, old, "new"))
-			w.expect(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: old})
+			w.expect(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: old, WorkspaceUID: uid, NewName: "new"})
 
 			renamed := acl.WorkspaceID{Owner: "alice", Name: "new"}
 			_, err := e.st.GetWorkspace(e.ctx, old)
@@ -131,7 +133,7 @@ func workspaceCases() []testCase {
 			n, err := e.st.DeleteExpiredGrants(e.ctx, e.clock.Now())
 			e.must(err)
 			wantEqual(e.t, "expired", n, 1)
-			w.expect(acl.Event{Kind: acl.EventGrantExpired, Workspace: renamed, User: "bob"})
+			w.expect(acl.Event{Kind: acl.EventGrantExpired, Workspace: renamed, WorkspaceUID: e.uid(renamed), User: "bob"})
 			// Renaming to the current name changes nothing.
 			e.must(e.st.RenameWorkspace(e.ctx, renamed, "new"))
 			w.quiet()
@@ -143,8 +145,9 @@ func workspaceCases() []testCase {
 			id := acl.WorkspaceID{Owner: "alice", Name: "ws"}
 			e.apply(id, userGrant("bob", acl.RoleUse), groupGrant("devs", acl.RoleUse))
 			w := e.watch()
+			uid := e.uid(id)
 			e.must(e.st.DeleteWorkspace(e.ctx, id))
-			w.expect(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id})
+			w.expect(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id, WorkspaceUID: uid})
 			wantNotFound(e.t, e.st.DeleteWorkspace(e.ctx, id), "workspace", "alice/ws")
 			_, err := e.st.WorkspaceByAgentTokenHash(e.ctx, "agent-1")
 			if !isNotFound(err) {

@@ -15,6 +15,7 @@
 //	orgs           name                          → org
 //	settings       "settings"                    → settings
 //	workspaces     owner/name                    → workspace (agent token hash included)
+//	workspace_uids workspace uid                 → owner/name
 //	agent_tokens   agent token hash              → owner/name
 //	grants         owner/name \x00 kind \x00 subject → grant
 //	subject_grants kind \x00 subject \x00 owner/name → empty
@@ -23,4 +24,8 @@
 //	user_tokens    user \x00 token id            → token hash
 //
 // Names never hold "\x00" or "/" (acl.ValidateName), so keys cannot collide.
+//
+// Open migrates data written before workspaces had UIDs: in the same
+// transaction that creates missing buckets it gives every workspace without
+// a UID a fresh one and indexes it (see migrate.go).
 package filestore

@@ -143,10 +143,7 @@ func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []a
 		return err
 	}
 	ws := id.String()
-	return s.update(ctx, func(w *wtx) error {
-		if w.Bucket(bWorkspaces).Get([]byte(ws)) == nil {
-			return acl.NotFound("workspace", ws)
-		}
+	return s.onWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
 		// Check every subject before writing anything.
 		for _, c := range changes {
 			if err := grantable(w, c); err != nil {
@@ -167,7 +164,7 @@ func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []a
 			}
 			if c.Role == acl.RoleNone {
 				if found {
-					w.emit(grantEvent(acl.EventGrantRemoved, id, c.Kind, c.Subject, acl.RoleNone))
+					w.emit(grantEvent(acl.EventGrantRemoved, id, r.UID, c.Kind, c.Subject, acl.RoleNone))
 				}
 				continue
 			}
@@ -175,7 +172,7 @@ func (s *Store) ApplyGrants(ctx context.Context, id acl.WorkspaceID, changes []a
 			if live {
 				g.CreatedAt = old.CreatedAt
 				if c.Role < old.Role {
-					w.emit(grantEvent(acl.EventGrantLowered, id, c.Kind, c.Subject, c.Role))
+					w.emit(grantEvent(acl.EventGrantLowered, id, r.UID, c.Kind, c.Subject, c.Role))
 				}
 			}
 			if err := putGrant(w, g); err != nil {
@@ -205,8 +202,8 @@ func grantable(w *wtx, c acl.GrantChange) error {
 	return nil
 }
 
-func grantEvent(kind acl.EventKind, id acl.WorkspaceID, sk acl.SubjectKind, subject string, role acl.Role) acl.Event {
-	ev := acl.Event{Kind: kind, Workspace: id, Role: role}
+func grantEvent(kind acl.EventKind, id acl.WorkspaceID, uid string, sk acl.SubjectKind, subject string, role acl.Role) acl.Event {
+	ev := acl.Event{Kind: kind, Workspace: id, WorkspaceUID: uid, Role: role}
 	if sk == acl.SubjectGroup {
 		ev.Group = subject
 	} else {
@@ -217,10 +214,10 @@ func grantEvent(kind acl.EventKind, id acl.WorkspaceID, sk acl.SubjectKind, subj
 
 // ClearGrants implements acl.Store.
 func (s *Store) ClearGrants(ctx context.Context, id acl.WorkspaceID) error {
-	return s.onWorkspace(ctx, id, func(w *wtx, _ *storekit.WorkspaceRecord) error {
+	return s.onWorkspace(ctx, id, func(w *wtx, r *storekit.WorkspaceRecord) error {
 		grants, err := deleteWorkspaceGrants(w, id.String())
 		for _, g := range grants {
-			w.emit(grantEvent(acl.EventGrantRemoved, id, g.Kind, g.Subject, acl.RoleNone))
+			w.emit(grantEvent(acl.EventGrantRemoved, id, r.UID, g.Kind, g.Subject, acl.RoleNone))
 		}
 		return err
 	})
@@ -261,7 +258,11 @@ func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) (int, er
 			if err := deleteGrant(w, g); err != nil {
 				return err
 			}
-			w.emit(grantEvent(acl.EventGrantExpired, g.Workspace, g.Kind, g.Subject, acl.RoleNone))
+			var ws storekit.WorkspaceRecord
+			if _, err := getJSON(w.Bucket(bWorkspaces), g.Workspace.String(), &ws); err != nil {
+				return err
+			}
+			w.emit(grantEvent(acl.EventGrantExpired, g.Workspace, ws.UID, g.Kind, g.Subject, acl.RoleNone))
 			n++
 		}
 		return nil

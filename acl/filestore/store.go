@@ -24,6 +24,7 @@ var (
 	bOrgs          = []byte("orgs")
 	bSettings      = []byte("settings")
 	bWorkspaces    = []byte("workspaces")
+	bWorkspaceUIDs = []byte("workspace_uids")
 	bAgentTokens   = []byte("agent_tokens")
 	bGrants        = []byte("grants")
 	bSubjectGrants = []byte("subject_grants")
@@ -32,7 +33,7 @@ var (
 	bUserTokens    = []byte("user_tokens")
 
 	allBuckets = [][]byte{bUsers, bKeys, bGroups, bMembers, bUserGroups, bOrgs, bSettings,
-		bWorkspaces, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens}
+		bWorkspaces, bWorkspaceUIDs, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens}
 )
 
 // Store is an acl.Store in one bbolt file.
@@ -69,7 +70,7 @@ func New(cfg Config) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
-		return nil
+		return migrateUIDs(tx)
 	})
 	if err != nil {
 		_ = db.Close()

@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"context"
+	"errors"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -23,6 +24,12 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
 		}
 		if w.Bucket(bWorkspaces).Get([]byte(id)) != nil {
 			return acl.Conflict("workspace", id)
+		}
+		if w.Bucket(bWorkspaceUIDs).Get([]byte(ws.UID)) != nil {
+			return &acl.ConflictError{Kind: "workspace", Name: id, Detail: "uid " + ws.UID + " is already in use"}
+		}
+		if err := w.Bucket(bWorkspaceUIDs).Put([]byte(ws.UID), []byte(id)); err != nil {
+			return err
 		}
 		if ws.AgentTokenHash != "" {
 			if w.Bucket(bAgentTokens).Get([]byte(ws.AgentTokenHash)) != nil {
@@ -66,6 +73,29 @@ func readWorkspace(tx *bolt.Tx, id string) (acl.Workspace, error) {
 		return acl.Workspace{}, err
 	}
 	return r.Workspace(), nil
+}
+
+// GetWorkspaceByUID implements acl.Store.
+func (s *Store) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspace, error) {
+	if err := storekit.LookupUID(uid); err != nil {
+		return acl.Workspace{}, err
+	}
+	var ws acl.Workspace
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bWorkspaceUIDs).Get([]byte(uid))
+		if id == nil {
+			return acl.NotFound("workspace", uid)
+		}
+		var err error
+		ws, err = readWorkspace(tx, string(id))
+		if errors.Is(err, acl.ErrNotFound) || (err == nil && ws.UID != uid) {
+			// The index and the record change together; this only
+			// guards against an index entry that outlived its record.
+			return acl.NotFound("workspace", uid)
+		}
+		return err
+	})
+	return ws, err
 }
 
 // WorkspaceByAgentTokenHash implements acl.Store.
@@ -154,11 +184,16 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 				return err
 			}
 		}
+		if r.UID != "" {
+			if err := w.Bucket(bWorkspaceUIDs).Put([]byte(r.UID), []byte(newID.String())); err != nil {
+				return err
+			}
+		}
 		r.Name, r.UpdatedAt = newName, w.now
 		if err := wsb.Delete([]byte(id.String())); err != nil {
 			return err
 		}
-		w.emit(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: id})
+		w.emit(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: id, WorkspaceUID: r.UID, NewName: newName})
 		return putJSON(wsb, newID.String(), *r)
 	})
 }
@@ -172,7 +207,7 @@ func (s *Store) SetWorkspaceState(ctx context.Context, id acl.WorkspaceID, state
 		r.State = state
 		switch state {
 		case acl.StateStopping, acl.StateStopped, acl.StateFailed:
-			w.emit(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id})
+			w.emit(acl.Event{Kind: acl.EventWorkspaceStopped, Workspace: id, WorkspaceUID: r.UID})
 		}
 		return nil
 	})
@@ -199,7 +234,7 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 			}
 		}
 		r.AgentTokenHash = hash
-		w.emit(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id})
+		w.emit(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id, WorkspaceUID: r.UID})
 		return nil
 	})
 }
@@ -242,10 +277,15 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
 				return err
 			}
 		}
+		if r.UID != "" {
+			if err := w.Bucket(bWorkspaceUIDs).Delete([]byte(r.UID)); err != nil {
+				return err
+			}
+		}
 		if err := w.Bucket(bWorkspaces).Delete([]byte(id.String())); err != nil {
 			return err
 		}
-		w.emit(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id})
+		w.emit(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id, WorkspaceUID: r.UID})
 		return nil
 	})
 }

@@ -30,6 +30,7 @@
 //	P settings                    settings JSON
 //	P workspaces                  set of workspace ids ("owner/name")
 //	P workspace:<owner>/<name>    workspace JSON, agent_token_hash included
+//	P workspace-uid:<uid>         workspace id
 //	P workspace:<id>:grants       hash "user:<name>" | "group:<name>" → grant JSON
 //	P agent-token:<hash>          workspace id
 //	P token:<hash>                API token JSON, hash included
@@ -38,7 +39,11 @@
 //	P events                      pub/sub channel of acl.Event JSON
 //
 // Names cannot hold ":" or "/" (acl.ValidateName), so keys cannot collide;
-// fingerprints and hashes only ever end a key.
+// fingerprints, hashes and uids only ever end a key.
+//
+// Data written before workspaces had UIDs needs one call of Store.Migrate
+// (after Ping, before serving); until then such a workspace reads with an
+// empty UID and is not found by it.
 //
 // Subscribe opens one pub/sub connection per subscription. When that
 // connection fails (or stops answering the health-check PING), the

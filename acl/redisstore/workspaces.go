@@ -21,7 +21,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws acl.Workspace) error {
 	if ws.UpdatedAt.IsZero() {
 		ws.UpdatedAt = ws.CreatedAt
 	}
-	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(storekit.ToWorkspaceRecord(ws)), ws.AgentTokenHash)
+	o.args = append(o.args, ws.Owner, ws.ID().String(), mustJSON(storekit.ToWorkspaceRecord(ws)), ws.AgentTokenHash, ws.UID)
 	_, err = s.run(ctx, "create_workspace", o)
 	return err
 }
@@ -40,6 +40,25 @@ func (s *Store) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Works
 		return acl.Workspace{}, acl.NotFound("workspace", id.String())
 	}
 	return r.Workspace(), nil
+}
+
+// GetWorkspaceByUID implements acl.Store; one round trip.
+func (s *Store) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspace, error) {
+	if err := storekit.LookupUID(uid); err != nil {
+		return acl.Workspace{}, err
+	}
+	res, err := s.run(ctx, "workspace_by_uid", s.newOp(uid))
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	ws, err := decodeWorkspaces(res)
+	if err != nil {
+		return acl.Workspace{}, err
+	}
+	if len(ws) != 1 {
+		return acl.Workspace{}, errReply("workspace", res)
+	}
+	return ws[0], nil
 }
 
 // WorkspaceByAgentTokenHash implements acl.Store; one round trip.

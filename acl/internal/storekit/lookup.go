@@ -26,3 +26,11 @@ func LookupMembership(group, user string) error {
 	}
 	return LookupName("user", user)
 }
+
+// LookupUID is LookupName for a workspace UID.
+func LookupUID(uid string) error {
+	if acl.ValidateUID(uid) != nil {
+		return acl.NotFound("workspace", uid)
+	}
+	return nil
+}

@@ -9,6 +9,9 @@ import (
 // WorkspaceRecord is a workspace as stored: unlike acl.Workspace's JSON it
 // keeps the agent token hash.
 type WorkspaceRecord struct {
+	// UID is empty only in records written before UIDs existed; the
+	// backends' migrations fill it in.
+	UID            string             `json:"uid,omitempty"`
 	Owner          string             `json:"owner"`
 	Name           string             `json:"name"`
 	Org            string             `json:"org,omitempty"`
@@ -20,13 +23,13 @@ type WorkspaceRecord struct {
 
 // ToWorkspaceRecord is w as stored.
 func ToWorkspaceRecord(w acl.Workspace) WorkspaceRecord {
-	return WorkspaceRecord{Owner: w.Owner, Name: w.Name, Org: w.Org, State: w.State,
+	return WorkspaceRecord{UID: w.UID, Owner: w.Owner, Name: w.Name, Org: w.Org, State: w.State,
 		AgentTokenHash: w.AgentTokenHash, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 // Workspace is the stored workspace back as an acl.Workspace.
 func (r WorkspaceRecord) Workspace() acl.Workspace {
-	return acl.Workspace{Owner: r.Owner, Name: r.Name, Org: r.Org, State: r.State,
+	return acl.Workspace{UID: r.UID, Owner: r.Owner, Name: r.Name, Org: r.Org, State: r.State,
 		AgentTokenHash: r.AgentTokenHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 

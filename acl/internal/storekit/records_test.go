@@ -15,13 +15,13 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.UTC)
 // The records are what both backends have written to disk and Redis, so
 // their JSON names are a storage format: they must not drift.
 func TestWorkspaceRecord(t *testing.T) {
-	w := acl.Workspace{Owner: "alice", Name: "ws", Org: "acme", State: acl.StateRunning,
+	w := acl.Workspace{UID: "u1", Owner: "alice", Name: "ws", Org: "acme", State: acl.StateRunning,
 		AgentTokenHash: "h", CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
 	r := storekit.ToWorkspaceRecord(w)
 	if got := r.Workspace(); !reflect.DeepEqual(got, w) {
 		t.Fatalf("round trip: %+v, want %+v", got, w)
 	}
-	wantJSONKeys(t, r, "owner", "name", "org", "state", "agent_token_hash", "created_at", "updated_at")
+	wantJSONKeys(t, r, "uid", "owner", "name", "org", "state", "agent_token_hash", "created_at", "updated_at")
 	wantJSONKeys(t, storekit.ToWorkspaceRecord(acl.Workspace{Owner: "a", Name: "b"}),
 		"owner", "name", "state", "created_at", "updated_at")
 }

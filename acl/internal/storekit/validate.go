@@ -125,11 +125,17 @@ func CheckNewGroup(g acl.Group) ([]string, error) {
 	return slices.Compact(members), nil
 }
 
-// CheckNewWorkspace checks a workspace's id, org and state, and returns it
-// with an empty State made stopped.
+// CheckNewWorkspace checks a workspace's id, UID, org and state, and
+// returns it with an empty State made stopped and an empty UID assigned.
+// Whether the UID is in use is the store's to check.
 func CheckNewWorkspace(ws acl.Workspace) (acl.Workspace, error) {
 	if err := ValidID(ws.ID()); err != nil {
 		return ws, err
+	}
+	if ws.UID == "" {
+		ws.UID = acl.NewID()
+	} else if err := acl.ValidateUID(ws.UID); err != nil {
+		return ws, &acl.InvalidError{Field: "uid", Detail: err.Error()}
 	}
 	if err := ValidOptionalName("org", ws.Org); err != nil {
 		return ws, err

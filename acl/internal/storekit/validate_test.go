@@ -115,6 +115,18 @@ func TestCheckNewWorkspace(t *testing.T) {
 	if ws.State != acl.StateStopped {
 		t.Fatalf("default state %q, want stopped", ws.State)
 	}
+	if acl.ValidateUID(ws.UID) != nil {
+		t.Fatalf("assigned uid %q", ws.UID)
+	}
+	again, _ := storekit.CheckNewWorkspace(acl.Workspace{Owner: "alice", Name: "ws"})
+	if again.UID == ws.UID {
+		t.Fatalf("two workspaces got uid %q", ws.UID)
+	}
+	ws, err = storekit.CheckNewWorkspace(acl.Workspace{UID: "mine-1", Owner: "alice", Name: "ws"})
+	wantErr(t, "given uid", err, nil, "")
+	if ws.UID != "mine-1" {
+		t.Fatalf("given uid became %q", ws.UID)
+	}
 	ws, err = storekit.CheckNewWorkspace(acl.Workspace{Owner: "alice", Name: "ws", State: acl.StateRunning})
 	wantErr(t, "running", err, nil, "")
 	if ws.State != acl.StateRunning {
@@ -129,6 +141,7 @@ func TestCheckNewWorkspace(t *testing.T) {
 		{"bad name", acl.Workspace{Owner: "alice", Name: "My WS"}, "workspace name"},
 		{"bad org", acl.Workspace{Owner: "alice", Name: "ws", Org: "a b"}, "org name"},
 		{"bad state", acl.Workspace{Owner: "alice", Name: "ws", State: "paused"}, "paused"},
+		{"bad uid", acl.Workspace{UID: "a b", Owner: "alice", Name: "ws"}, "uid"},
 	} {
 		_, err := storekit.CheckNewWorkspace(tc.ws)
 		wantErr(t, tc.name, err, acl.ErrInvalid, tc.mention)
@@ -149,6 +162,9 @@ func TestLookup(t *testing.T) {
 	wantErr(t, "valid id", storekit.LookupID(acl.WorkspaceID{Owner: "alice", Name: "ws"}), nil, "")
 	wantErr(t, "invalid owner", storekit.LookupID(acl.WorkspaceID{Owner: "a:b", Name: "c"}), acl.ErrNotFound, "a:b/c")
 	wantErr(t, "invalid name", storekit.LookupID(acl.WorkspaceID{Owner: "alice", Name: "A B"}), acl.ErrNotFound, "alice/A B")
+	wantErr(t, "valid uid", storekit.LookupUID("0123abcd"), nil, "")
+	wantErr(t, "empty uid", storekit.LookupUID(""), acl.ErrNotFound, "workspace")
+	wantErr(t, "invalid uid", storekit.LookupUID("a b"), acl.ErrNotFound, "a b")
 	wantErr(t, "valid membership", storekit.LookupMembership("devs", "bob"), nil, "")
 	wantErr(t, "invalid group", storekit.LookupMembership("De vs", "B:b"), acl.ErrNotFound, "De vs")
 	wantErr(t, "invalid member", storekit.LookupMembership("devs", "B:b"), acl.ErrNotFound, "B:b")

@@ -2,6 +2,7 @@
 -- role (0 removes), grant JSON (created_at is the write's time).
 local id = A[1]
 if not exists('workspace', id) then return notfound('workspace', id) end
+local uid = ws_uid(id)
 for i = 2, #A, 4 do
   local kind, subject, role = A[i], A[i + 1], tonumber(A[i + 2])
   if kind == 'user' then
@@ -23,12 +24,12 @@ for i = 2, #A, 4 do
     live = (not old.expiry_key) or old.expiry_key > NOWNS
   end
   if role == 0 then
-    if raw then emit(grant_event('grant_removed', id, field)) end
+    if raw then emit(grant_event('grant_removed', id, uid, field)) end
   else
     local g = cjson.decode(A[i + 3])
     if live then
       g.created_at = old.created_at
-      if role < old.role then emit(grant_event('grant_lowered', id, field, role)) end
+      if role < old.role then emit(grant_event('grant_lowered', id, uid, field, role)) end
     end
     put_grant(id, field, g)
   end

@@ -6,7 +6,7 @@ for _, m in ipairs(redis.call('ZRANGEBYLEX', k('grant-expiry'), '-', '(' .. A[1]
   local g = raw and cjson.decode(raw)
   if g and g.expiry_key and expiry_member(g, id, field) == m then
     del_grant(id, field, raw)
-    emit(grant_event('grant_expired', id, field))
+    emit(grant_event('grant_expired', id, ws_uid(id), field))
     n = n + 1
   else
     redis.call('ZREM', k('grant-expiry'), m) -- stale index entry

@@ -51,9 +51,19 @@ local function put_grant(id, field, g)
   if g.expiry_key then redis.call('ZADD', k('grant-expiry'), 0, expiry_member(g, id, field)) end
 end
 
-local function grant_event(kind, id, field, role)
+-- ws_uid is the uid of the stored workspace id; nil when it has none
+-- (written before uids existed and not yet migrated) or is gone.
+local function ws_uid(id)
+  local raw = redis.call('GET', k('workspace', id))
+  if not raw then return nil end
+  local uid = cjson.decode(raw).uid
+  if type(uid) ~= 'string' or uid == '' then return nil end
+  return uid
+end
+
+local function grant_event(kind, id, uid, field, role)
   local subject_kind, subject = string.match(field, '^(%a+):(.+)$')
-  local ev = {kind = kind, workspace = wsref(id), role = role}
+  local ev = {kind = kind, workspace = wsref(id), workspace_uid = uid, role = role}
   ev[subject_kind] = subject
   return ev
 end

@@ -14,6 +14,8 @@ end
 if w.agent_token_hash and w.agent_token_hash ~= '' then
   redis.call('SET', k('agent-token', w.agent_token_hash), new)
 end
+local uid = ws_uid(old)
+if uid then redis.call('SET', k('workspace-uid', uid), new) end
 w.name, w.updated_at = A[3], NOW
 redis.call('DEL', k('workspace', old))
 redis.call('SET', k('workspace', new), cjson.encode(w))
@@ -21,5 +23,5 @@ redis.call('SREM', k('workspaces'), old)
 redis.call('SADD', k('workspaces'), new)
 redis.call('SREM', k('user', A[1], 'workspaces'), old)
 redis.call('SADD', k('user', A[1], 'workspaces'), new)
-emit({kind = 'workspace_renamed', workspace = wsref(old)})
+emit({kind = 'workspace_renamed', workspace = wsref(old), workspace_uid = uid, new_name = A[3]})
 return done()

@@ -16,5 +16,5 @@ else
 end
 w.updated_at = NOW
 redis.call('SET', k('workspace', id), cjson.encode(w))
-emit({kind = 'agent_token_rotated', workspace = wsref(id)})
+emit({kind = 'agent_token_rotated', workspace = wsref(id), workspace_uid = ws_uid(id)})
 return done()
