@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
 
 // AgentInfo answers what the API tells about a workspace's agent: its
@@ -17,7 +18,7 @@ import (
 type AgentInfo interface {
 	// Stats and Logs fail with ErrAgentNotConnected (wrapped) when the
 	// workspace's agent has no tunnel to this gateway.
-	Stats(ctx context.Context, id acl.WorkspaceID) (AgentStats, error)
+	Stats(ctx context.Context, id acl.WorkspaceID) (control.Stats, error)
 	// Logs returns up to n of the agent's newest log lines, oldest first.
 	Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]string, error)
 	// Connections lists the live SSH connections to the workspace through
@@ -35,30 +36,10 @@ const (
 	MaxLogLines     = 1000
 )
 
-// AgentStats is the answer of GET /api/v1/workspaces/{owner}/{name}/stats,
-// as the agent reports it. Bytes count all SSH and app traffic since the
-// agent started.
-type AgentStats struct {
-	StartedAt     time.Time `json:"started_at"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
-	// LoadAverage is the 1, 5 and 15 minute load of the workspace's host;
-	// empty when the agent cannot read it.
-	LoadAverage []float64   `json:"load_average,omitempty"`
-	Connections int         `json:"connections"` // live SSH connections
-	Sessions    int         `json:"sessions"`    // live shells, commands and sftp sessions
-	TCPStreams  int         `json:"tcp_streams"` // live app-proxy streams
-	Users       []UserStats `json:"users"`       // who is connected
-	BytesIn     uint64      `json:"bytes_in"`    // into the workspace
-	BytesOut    uint64      `json:"bytes_out"`   // out of the workspace
-}
-
-// UserStats is one connected user's share of the agent's live streams.
-type UserStats struct {
-	Name        string `json:"name"`
-	Connections int    `json:"connections"`
-	Sessions    int    `json:"sessions"`
-	TCPStreams  int    `json:"tcp_streams"`
-}
+// AgentStats is control.Stats.
+//
+// Deprecated: temporary alias for files being moved; use control.Stats.
+type AgentStats = control.Stats
 
 // AgentLogs is the answer of GET /api/v1/workspaces/{owner}/{name}/logs.
 type AgentLogs struct {
@@ -116,7 +97,7 @@ func (a *api) getStats(w http.ResponseWriter, r *http.Request, caller acl.User) 
 		return agentError(c.ws.ID(), err)
 	}
 	if s.Users == nil {
-		s.Users = []UserStats{}
+		s.Users = []control.UserStats{}
 	}
 	writeJSON(w, http.StatusOK, s)
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
 
 // fakeAgentInfo stands in for the gateway's tunnels here; the real one is
@@ -38,12 +39,12 @@ func (f *fakeAgentInfo) up(id acl.WorkspaceID) error {
 	return nil
 }
 
-func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (httpapi.AgentStats, error) {
+func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (control.Stats, error) {
 	f.note("stats " + id.String())
 	if err := f.up(id); err != nil {
-		return httpapi.AgentStats{}, err
+		return control.Stats{}, err
 	}
-	return httpapi.AgentStats{Connections: 1, Users: []httpapi.UserStats{{Name: "bob", Connections: 1}}, BytesIn: 42}, nil
+	return control.Stats{Connections: 1, Users: []control.UserStats{{Name: "bob", Connections: 1}}, BytesIn: 42}, nil
 }
 
 func (f *fakeAgentInfo) Logs(_ context.Context, id acl.WorkspaceID, n int) ([]string, error) {
@@ -90,7 +91,7 @@ func TestAgentInfoPermissions(t *testing.T) {
 	e.must(e.store.SetUserSuspended(e.ctx(), "susp", true))
 
 	for _, user := range []string{"alice", "adm", "user", "grouped", "root"} {
-		var s httpapi.AgentStats
+		var s control.Stats
 		e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces/alice/ws/stats", nil).json(t, &s)
 		if s.BytesIn != 42 || len(s.Users) != 1 || s.Users[0].Name != "bob" {
 			t.Fatalf("%s: stats %+v", user, s)
