@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/tunnel/control"
 )
 
@@ -23,40 +24,12 @@ type AgentInfo interface {
 	Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]string, error)
 	// Connections lists the live SSH connections to the workspace through
 	// this gateway, oldest first.
-	Connections(id acl.WorkspaceID) []Connection
+	Connections(id acl.WorkspaceID) []apitypes.Connection
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the
 // workspace's agent is not connected.
 var ErrAgentNotConnected = errors.New("agent not connected")
-
-// Bounds of GET .../logs?lines=N.
-const (
-	DefaultLogLines = 100
-	MaxLogLines     = 1000
-)
-
-// AgentStats is control.Stats.
-//
-// Deprecated: temporary alias for files being moved; use control.Stats.
-type AgentStats = control.Stats
-
-// AgentLogs is the answer of GET /api/v1/workspaces/{owner}/{name}/logs.
-type AgentLogs struct {
-	Lines []string `json:"lines"`
-}
-
-// Connection is one live SSH connection to a workspace through this
-// gateway (GET /api/v1/workspaces/{owner}/{name}/connections).
-type Connection struct {
-	SessionID string `json:"session_id"`
-	User      string `json:"user"`
-	// Via is "ssh" for the SSH front door, "https" for `wsgate ssh`.
-	Via            string    `json:"via"`
-	RemoteAddr     string    `json:"remote_addr"`
-	Since          time.Time `json:"since"`
-	KeyFingerprint string    `json:"key_fingerprint,omitempty"`
-}
 
 // agentInfo returns the configured AgentInfo or a 503.
 func (a *api) agentInfo() (AgentInfo, error) {
@@ -108,11 +81,11 @@ func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) e
 	if err != nil {
 		return err
 	}
-	n := DefaultLogLines
+	n := apitypes.DefaultLogLines
 	if v := r.URL.Query().Get("lines"); v != "" {
 		n, err = strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLogLines {
-			return invalidField("lines", "lines must be a number from 1 to %d, not %q", MaxLogLines, v)
+		if err != nil || n < 1 || n > apitypes.MaxLogLines {
+			return invalidField("lines", "lines must be a number from 1 to %d, not %q", apitypes.MaxLogLines, v)
 		}
 	}
 	info, err := a.agentInfo()
@@ -128,7 +101,7 @@ func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) e
 	if lines == nil {
 		lines = []string{}
 	}
-	writeJSON(w, http.StatusOK, AgentLogs{Lines: lines})
+	writeJSON(w, http.StatusOK, apitypes.AgentLogs{Lines: lines})
 	return nil
 }
 
@@ -143,7 +116,7 @@ func (a *api) getConnections(w http.ResponseWriter, r *http.Request, caller acl.
 	}
 	conns := info.Connections(c.ws.ID())
 	if conns == nil {
-		conns = []Connection{}
+		conns = []apitypes.Connection{}
 	}
 	writeJSON(w, http.StatusOK, conns)
 	return nil
