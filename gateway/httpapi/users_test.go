@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
-	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
 func newAuthorizedKey(t *testing.T, comment string) (line, fingerprint string) {
@@ -230,43 +227,4 @@ func TestDeployment(t *testing.T) {
 		t.Errorf("deployment %+v", d)
 	}
 	e.expect(http.StatusUnauthorized, "", "GET", "/api/v1/deployment", nil)
-}
-
-func TestBootstrap(t *testing.T) {
-	e := newEnv(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	created, err := httpapi.Bootstrap(e.ctx(), e.store, dir)
-	if err != nil || !created {
-		t.Fatalf("Bootstrap: %v, %v", created, err)
-	}
-	path := filepath.Join(dir, "admin.token")
-	fi, err := os.Stat(path)
-	e.must(err)
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", fi.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
-	e.must(err)
-	e.tokens["boot"] = strings.TrimSpace(string(data))
-	r := e.expect(http.StatusOK, "boot", "GET", "/api/v1/users/me", nil)
-	var u apitypes.User
-	r.json(t, &u)
-	if u.Name != "admin" || !u.SiteAdmin {
-		t.Errorf("bootstrap user %+v", u)
-	}
-	// Not again: the store has a user now.
-	created, err = httpapi.Bootstrap(e.ctx(), e.store, dir)
-	if err != nil || created {
-		t.Errorf("second Bootstrap: %v, %v", created, err)
-	}
-	data2, err := os.ReadFile(path)
-	e.must(err)
-	if string(data2) != string(data) {
-		t.Error("second Bootstrap rewrote the token file")
-	}
-	entries, err := os.ReadDir(dir)
-	e.must(err)
-	if len(entries) != 1 {
-		t.Errorf("data dir holds %d entries, want only admin.token", len(entries))
-	}
 }
