@@ -11,52 +11,29 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/tunnel"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
-
-// Stats is what the agent reports about itself (the gateway's
-// `workspaces stats`). Bytes count every ssh and tcp stream since start.
-type Stats struct {
-	StartedAt     time.Time `json:"started_at"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
-	// LoadAverage is the host's 1, 5 and 15 minute load; empty where
-	// /proc/loadavg does not exist.
-	LoadAverage []float64   `json:"load_average,omitempty"`
-	Connections int         `json:"connections"` // live SSH connections
-	Sessions    int         `json:"sessions"`    // live session channels (shells, commands, sftp)
-	TCPStreams  int         `json:"tcp_streams"` // live app-proxy streams
-	Users       []UserStats `json:"users"`       // who is connected, by name
-	BytesIn     uint64      `json:"bytes_in"`    // from the gateway to the agent
-	BytesOut    uint64      `json:"bytes_out"`   // from the agent to the gateway
-}
-
-// UserStats is one connected user's share of the live streams.
-type UserStats struct {
-	Name        string `json:"name"`
-	Connections int    `json:"connections"`
-	Sessions    int    `json:"sessions"`
-	TCPStreams  int    `json:"tcp_streams"`
-}
 
 // statsBook counts the agent's live streams and traffic.
 type statsBook struct {
 	started   time.Time
 	in, out   atomic.Uint64
 	mu        sync.Mutex
-	users     map[string]*UserStats
+	users     map[string]*control.UserStats
 	loadAvgFn func() []float64
 }
 
 func newStatsBook() *statsBook {
-	return &statsBook{started: time.Now(), users: map[string]*UserStats{}, loadAvgFn: readLoadAvg}
+	return &statsBook{started: time.Now(), users: map[string]*control.UserStats{}, loadAvgFn: readLoadAvg}
 }
 
 // change applies f to user's counts, dropping users whose counts reach 0.
-func (b *statsBook) change(user string, f func(*UserStats)) {
+func (b *statsBook) change(user string, f func(*control.UserStats)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	u := b.users[user]
 	if u == nil {
-		u = &UserStats{Name: user}
+		u = &control.UserStats{Name: user}
 		b.users[user] = u
 	}
 	f(u)
@@ -68,8 +45,8 @@ func (b *statsBook) change(user string, f func(*UserStats)) {
 // stream counts a live ssh or tcp stream of h.User until the returned
 // func is called, and wraps conn to count its bytes.
 func (b *statsBook) stream(conn net.Conn, h tunnel.Header) (net.Conn, func()) {
-	delta := func(n int) func(*UserStats) {
-		return func(u *UserStats) {
+	delta := func(n int) func(*control.UserStats) {
+		return func(u *control.UserStats) {
 			if h.Kind == tunnel.KindTCP {
 				u.TCPStreams += n
 			} else {
@@ -84,19 +61,19 @@ func (b *statsBook) stream(conn net.Conn, h tunnel.Header) (net.Conn, func()) {
 // session counts a live session channel of user until the returned func is
 // called.
 func (b *statsBook) session(user string) func() {
-	b.change(user, func(u *UserStats) { u.Sessions++ })
-	return func() { b.change(user, func(u *UserStats) { u.Sessions-- }) }
+	b.change(user, func(u *control.UserStats) { u.Sessions++ })
+	return func() { b.change(user, func(u *control.UserStats) { u.Sessions-- }) }
 }
 
-func (b *statsBook) snapshot() Stats {
+func (b *statsBook) snapshot() control.Stats {
 	now := time.Now()
-	s := Stats{
+	s := control.Stats{
 		StartedAt:     b.started,
 		UptimeSeconds: now.Sub(b.started).Seconds(),
 		LoadAverage:   b.loadAvgFn(),
 		BytesIn:       b.in.Load(),
 		BytesOut:      b.out.Load(),
-		Users:         []UserStats{},
+		Users:         []control.UserStats{},
 	}
 	b.mu.Lock()
 	for _, u := range b.users {
@@ -165,7 +142,7 @@ func (c *countingConn) CloseWrite() error {
 }
 
 // Stats reports the agent's live connections, traffic, uptime and load.
-func (a *Agent) Stats() Stats { return a.stats.snapshot() }
+func (a *Agent) Stats() control.Stats { return a.stats.snapshot() }
 
 // Logs returns up to n of the agent's most recent log lines (info and
 // above), oldest first.

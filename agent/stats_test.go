@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/tunnel"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
 
 // eventually polls cond until it holds or testTimeout passes.
@@ -65,7 +66,7 @@ func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	defer accepted.Close()
 
 	s := a.Stats()
-	want := []UserStats{{Name: "bob", Connections: 1, Sessions: 1}, {Name: "carol", TCPStreams: 1}}
+	want := []control.UserStats{{Name: "bob", Connections: 1, Sessions: 1}, {Name: "carol", TCPStreams: 1}}
 	if !reflect.DeepEqual(s.Users, want) || s.Connections != 1 || s.Sessions != 1 || s.TCPStreams != 1 {
 		t.Fatalf("live stats: %+v, want users %+v", s, want)
 	}
@@ -109,7 +110,7 @@ func TestParseLoadAvg(t *testing.T) {
 
 // ask sends one control request on a fresh control stream and decodes the
 // answer; the agent closes the stream after it.
-func ask(t *testing.T, a *Agent, req string) ControlResponse {
+func ask(t *testing.T, a *Agent, req string) control.Response {
 	t.Helper()
 	c := streamPair(t, a, tunnel.Header{Kind: tunnel.KindControl})
 	_ = c.SetDeadline(time.Now().Add(testTimeout))
@@ -120,7 +121,7 @@ func ask(t *testing.T, a *Agent, req string) ControlResponse {
 	if err != nil {
 		t.Fatalf("read answer: %v", err)
 	}
-	var resp ControlResponse
+	var resp control.Response
 	if err := json.Unmarshal(b, &resp); err != nil {
 		t.Fatalf("answer %q: %v", b, err)
 	}
@@ -179,7 +180,7 @@ func TestControlStream(t *testing.T) {
 // A fresh agent with no log line yet answers an empty list, not an error.
 func TestControlLogsEmpty(t *testing.T) {
 	a := newTestAgent(t)
-	resp := a.control(ControlRequest{Op: "logs", Lines: 10})
+	resp := a.control(control.Request{Op: control.OpLogs, Lines: 10})
 	b, err := json.Marshal(resp)
 	if err != nil {
 		t.Fatal(err)

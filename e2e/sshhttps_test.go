@@ -12,7 +12,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // proxySSHArgs are OpenSSH arguments that reach target through
@@ -228,7 +228,7 @@ func TestWorkspaceStatsLogsConnections(t *testing.T) {
 	background("ssh", append(d.sshArgs("alice", "alice-ws"), "cat"), os.Environ())
 	background(wsgateBin, []string{"ssh", "alice-ws", "cat"}, d.cliEnv(t, "bob"))
 
-	var stats httpapi.AgentStats
+	var stats apitypes.AgentStats
 	waitFor(t, 20*time.Second, "both sessions in the stats", func() bool {
 		r := d.wsgateCLI(t, "bob", "workspaces", "stats", "alice/alice-ws", "-o", "json")
 		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &stats) == nil && stats.Sessions == 2
@@ -242,7 +242,7 @@ func TestWorkspaceStatsLogsConnections(t *testing.T) {
 		mustContain(t, "stats table", r.stdout, want)
 	}
 
-	var conns []httpapi.Connection
+	var conns []apitypes.Connection
 	r = d.wsgateCLI(t, "alice", "workspaces", "connections", "alice-ws", "-o", "json")
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &conns) != nil || len(conns) != 2 {
 		t.Fatalf("connections: %+v", r)
@@ -262,7 +262,7 @@ func TestWorkspaceStatsLogsConnections(t *testing.T) {
 	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
 		t.Fatalf("logs -n 3: %+v", r)
 	}
-	var logs httpapi.AgentLogs
+	var logs apitypes.AgentLogs
 	r = d.wsgateCLI(t, "bob", "workspaces", "logs", "alice/alice-ws", "-o", "json")
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &logs) != nil || !strings.Contains(strings.Join(logs.Lines, "\n"), "user=bob") {
 		t.Fatalf("logs as bob: %+v", r)

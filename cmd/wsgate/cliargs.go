@@ -7,19 +7,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgate/wsgate/gateway/apiclient"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // workspaceArg returns an API client and the workspace that ref names
 // (NAME or OWNER/NAME, as `wsgate list` shows them).
-func workspaceArg(cmd *cobra.Command, ref string) (*apiclient.Client, httpapi.Workspace, error) {
+func workspaceArg(cmd *cobra.Command, ref string) (*apiclient.Client, apitypes.Workspace, error) {
 	c, err := newAPIClient()
 	if err != nil {
-		return nil, httpapi.Workspace{}, err
+		return nil, apitypes.Workspace{}, err
 	}
 	ws, err := c.ResolveWorkspace(cmd.Context(), ref)
 	if err != nil {
-		return nil, httpapi.Workspace{}, err
+		return nil, apitypes.Workspace{}, err
 	}
 	return c, ws, nil
 }

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func TestLogin(t *testing.T) {
@@ -64,7 +64,7 @@ func TestWorkspacesCommands(t *testing.T) {
 	c.ok("bob", "workspaces", "stop", "dev")
 	c.ok("bob", "workspaces", "rename", "dev", "dev2")
 	c.ok("bob", "workspaces", "rotate-agent-token", "dev2")
-	var list []httpapi.Workspace
+	var list []apitypes.Workspace
 	c.must(json.Unmarshal([]byte(c.ok("bob", "workspaces", "list", "-o", "json")), &list))
 	if len(list) != 1 || list[0].Name != "dev2" || list[0].State != acl.StateStopped {
 		t.Errorf("list %+v", list)
@@ -166,7 +166,7 @@ func TestTokensCommands(t *testing.T) {
 	}
 	c.tokens["laptop"] = secret
 	c.ok("laptop", "users", "show")
-	var toks []httpapi.Token
+	var toks []apitypes.Token
 	c.must(json.Unmarshal([]byte(c.ok("alice", "tokens", "list", "-o", "json")), &toks))
 	var id string
 	for _, tk := range toks {

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgate/wsgate/gateway/apiclient"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/internal/atomicfile"
 )
 
@@ -94,7 +94,7 @@ func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix, proxyComman
 		suffix = dep.HostnameSuffix
 	}
 	if suffix == "" {
-		suffix = httpapi.DefaultHostnameSuffix
+		suffix = apitypes.DefaultHostnameSuffix
 	}
 	host, port, err := sshEndpoint(dep.SSHAddr, c.URL().Hostname())
 	if err != nil {
@@ -150,10 +150,10 @@ func sshEndpoint(addr, apiHost string) (host, port string, err error) {
 // sshHosts gives every workspace the alias <owner>--<name>.<suffix>, and
 // <name>.<suffix> when that name means it: the caller's own workspace, or
 // the only one shared with the caller by that name (as the CLI resolves).
-func sshHosts(me string, ws []httpapi.Workspace, suffix string) []sshHost {
+func sshHosts(me string, ws []apitypes.Workspace, suffix string) []sshHost {
 	seen := map[string]bool{}
-	byName := map[string][]httpapi.Workspace{}
-	var uniq []httpapi.Workspace
+	byName := map[string][]apitypes.Workspace{}
+	var uniq []apitypes.Workspace
 	for _, w := range ws {
 		id := w.Owner + "/" + w.Name
 		if seen[id] {
@@ -169,7 +169,7 @@ func sshHosts(me string, ws []httpapi.Workspace, suffix string) []sshHost {
 		}
 		return uniq[i].Name < uniq[j].Name
 	})
-	bare := func(w httpapi.Workspace) bool {
+	bare := func(w apitypes.Workspace) bool {
 		if w.Owner == me {
 			return true
 		}

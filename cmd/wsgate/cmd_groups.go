@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgate/wsgate/gateway/apiclient"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newGroupsCmd() *cobra.Command {
@@ -19,7 +19,7 @@ func newGroupsCmd() *cobra.Command {
 		Short:   "Manage groups (changes are for site admins)",
 	}
 	var (
-		createReq httpapi.CreateGroupRequest
+		createReq apitypes.CreateGroupRequest
 		createOut *output
 		listOut   *output
 		showOut   *output
@@ -39,7 +39,7 @@ func newGroupsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printGroups(cmd.OutOrStdout(), []httpapi.Group{g}, createOut)
+			return printGroups(cmd.OutOrStdout(), []apitypes.Group{g}, createOut)
 		},
 	}
 	create.Flags().StringVar(&createReq.Org, "org", "", "organization")
@@ -77,7 +77,7 @@ func newGroupsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printGroups(cmd.OutOrStdout(), []httpapi.Group{g}, showOut)
+			return printGroups(cmd.OutOrStdout(), []apitypes.Group{g}, showOut)
 		},
 	}
 	showOut = addOutputFlag(show)
@@ -105,7 +105,7 @@ func newGroupsCmd() *cobra.Command {
 	return cmd
 }
 
-type memberFunc func(c *apiclient.Client, ctx context.Context, group, user string) (httpapi.Group, error)
+type memberFunc func(c *apiclient.Client, ctx context.Context, group, user string) (apitypes.Group, error)
 
 // newGroupsMemberCmd is add-member or remove-member: verb, the preposition
 // ("to", "from") and the past tense word the messages.
@@ -131,8 +131,8 @@ func newGroupsMemberCmd(verb, prep, past string, f memberFunc) *cobra.Command {
 	}
 }
 
-func printGroups(w io.Writer, gs []httpapi.Group, out *output) error {
-	return printRows(w, out, gs, []string{"GROUP", "ORG", "MEMBERS"}, func(g httpapi.Group) []string {
+func printGroups(w io.Writer, gs []apitypes.Group, out *output) error {
+	return printRows(w, out, gs, []string{"GROUP", "ORG", "MEMBERS"}, func(g apitypes.Group) []string {
 		return []string{g.Name, g.Org, strings.Join(g.Members, ",")}
 	})
 }

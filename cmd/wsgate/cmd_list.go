@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newListCmd() *cobra.Command {
@@ -55,14 +55,14 @@ func newListCmd() *cobra.Command {
 	return cmd
 }
 
-func printWorkspaces(w io.Writer, ws []httpapi.Workspace, out *output) error {
-	return printRows(w, out, ws, []string{"WORKSPACE", "STATUS", "ROLE", "SHARED WITH"}, func(x httpapi.Workspace) []string {
+func printWorkspaces(w io.Writer, ws []apitypes.Workspace, out *output) error {
+	return printRows(w, out, ws, []string{"WORKSPACE", "STATUS", "ROLE", "SHARED WITH"}, func(x apitypes.Workspace) []string {
 		return []string{x.Owner + "/" + x.Name, string(x.State), x.Role, sharedWith(x.SharedWith)}
 	})
 }
 
 // sharedWith renders grants as "bob:use, contractor(group):use".
-func sharedWith(s httpapi.SharedWith) string {
+func sharedWith(s apitypes.SharedWith) string {
 	parts := make([]string, 0, len(s.Users)+len(s.Groups))
 	for _, u := range s.Users {
 		parts = append(parts, u.Name+":"+u.Role)

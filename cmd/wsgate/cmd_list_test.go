@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func TestList(t *testing.T) {
@@ -44,7 +44,7 @@ bob/bob-ws  stopped  use   alice:use`},
 			t.Errorf("%s: list %v:\n%s\nwant:\n%s", tc.user, tc.args, got, tc.want)
 		}
 	}
-	var ws []httpapi.Workspace
+	var ws []apitypes.Workspace
 	if err := json.Unmarshal([]byte(c.ok("bob", "list", "--shared", "-o", "json")), &ws); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newOrgsCmd() *cobra.Command {
@@ -29,11 +29,11 @@ func newOrgsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o, err := c.CreateOrg(cmd.Context(), httpapi.CreateOrgRequest{Name: args[0], Sharing: sharing})
+			o, err := c.CreateOrg(cmd.Context(), apitypes.CreateOrgRequest{Name: args[0], Sharing: sharing})
 			if err != nil {
 				return err
 			}
-			return printOrgs(cmd.OutOrStdout(), []httpapi.Org{o}, createOut)
+			return printOrgs(cmd.OutOrStdout(), []apitypes.Org{o}, createOut)
 		},
 	}
 	create.Flags().StringVar(&sharing, "sharing", "", "sharing setting: enabled (default) or disabled")
@@ -108,6 +108,6 @@ func newOrgsSettingsCmd() *cobra.Command {
 	return cmd
 }
 
-func printOrgs(w io.Writer, os []httpapi.Org, out *output) error {
-	return printRows(w, out, os, []string{"ORG", "SHARING"}, func(o httpapi.Org) []string { return []string{o.Name, o.Sharing} })
+func printOrgs(w io.Writer, os []apitypes.Org, out *output) error {
+	return printRows(w, out, os, []string{"ORG", "SHARING"}, func(o apitypes.Org) []string { return []string{o.Name, o.Sharing} })
 }

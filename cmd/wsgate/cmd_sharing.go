@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newSharingCmd() *cobra.Command {
@@ -51,7 +51,7 @@ func newSharingShareCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}, ExpiresAt: expires}
+			upd := apitypes.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}, ExpiresAt: expires}
 			for _, s := range uspecs {
 				upd.Users[s.Name] = s.Role.String()
 			}
@@ -90,7 +90,7 @@ func newSharingRemoveCmd() *cobra.Command {
 			if len(unames)+len(gnames) == 0 {
 				return errors.New("nothing to remove: give --user or --group")
 			}
-			upd := httpapi.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
+			upd := apitypes.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
 			for _, n := range unames {
 				upd.Users[n] = ""
 			}
@@ -107,7 +107,7 @@ func newSharingRemoveCmd() *cobra.Command {
 }
 
 // patchACL applies one atomic change and prints the resulting shares.
-func patchACL(cmd *cobra.Command, ref string, upd httpapi.ACLUpdate, out *output) error {
+func patchACL(cmd *cobra.Command, ref string, upd apitypes.ACLUpdate, out *output) error {
 	c, ws, err := workspaceArg(cmd, ref)
 	if err != nil {
 		return err
@@ -144,7 +144,7 @@ func newSharingShowCmd() *cobra.Command {
 // printACL prints one row per user grant and one per member of each shared
 // group (a group without members gets one row), with EXPIRES when any grant
 // expires.
-func printACL(w io.Writer, a httpapi.ACL, out *output) error {
+func printACL(w io.Writer, a apitypes.ACL, out *output) error {
 	if out.json() {
 		return printJSON(w, a)
 	}

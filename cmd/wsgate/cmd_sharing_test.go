@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // sharingEnv is the seed's world: alice owns alice-ws; bob, carol, dave;
@@ -41,7 +41,7 @@ carol  contractor  use`)
 		}
 	}
 	// JSON is the API's ACL.
-	var acl httpapi.ACL
+	var acl apitypes.ACL
 	if err := json.Unmarshal([]byte(c.ok("alice", "sharing", "show", "alice-ws", "-o", "json")), &acl); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newTokensCmd() *cobra.Command {
@@ -37,7 +37,7 @@ func newTokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := c.CreateToken(cmd.Context(), user, httpapi.CreateTokenRequest{Name: name, ExpiresAt: expires})
+			res, err := c.CreateToken(cmd.Context(), user, apitypes.CreateTokenRequest{Name: name, ExpiresAt: expires})
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ func newTokensCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRows(cmd.OutOrStdout(), listOut, ts, []string{"ID", "NAME", "CREATED", "EXPIRES"}, func(tok httpapi.Token) []string {
+			return printRows(cmd.OutOrStdout(), listOut, ts, []string{"ID", "NAME", "CREATED", "EXPIRES"}, func(tok apitypes.Token) []string {
 				return []string{tok.ID, tok.Name, tok.CreatedAt.UTC().Format(time.RFC3339), formatTime(tok.ExpiresAt)}
 			})
 		},

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newUsersCmd() *cobra.Command {
@@ -46,7 +46,7 @@ func readKey(arg string) (string, error) {
 
 func newUsersCreateCmd() *cobra.Command {
 	var (
-		req  httpapi.CreateUserRequest
+		req  apitypes.CreateUserRequest
 		keys []string
 		out  *output
 	)
@@ -72,7 +72,7 @@ func newUsersCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printUsers(cmd.OutOrStdout(), []httpapi.User{u}, out)
+			return printUsers(cmd.OutOrStdout(), []apitypes.User{u}, out)
 		},
 	}
 	cmd.Flags().StringVar(&req.DisplayName, "display-name", "", "display name")
@@ -83,8 +83,8 @@ func newUsersCreateCmd() *cobra.Command {
 	return cmd
 }
 
-func printUsers(w io.Writer, us []httpapi.User, out *output) error {
-	return printRows(w, out, us, []string{"USER", "DISPLAY NAME", "ORG", "SITE ADMIN", "STATUS", "GROUPS", "KEYS"}, func(u httpapi.User) []string {
+func printUsers(w io.Writer, us []apitypes.User, out *output) error {
+	return printRows(w, out, us, []string{"USER", "DISPLAY NAME", "ORG", "SITE ADMIN", "STATUS", "GROUPS", "KEYS"}, func(u apitypes.User) []string {
 		status := "active"
 		if u.Suspended {
 			status = "suspended"
@@ -130,7 +130,7 @@ func newUsersShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printUsers(cmd.OutOrStdout(), []httpapi.User{u}, out)
+			return printUsers(cmd.OutOrStdout(), []apitypes.User{u}, out)
 		},
 	}
 	out = addOutputFlag(cmd)
@@ -220,7 +220,7 @@ func newUsersKeysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRows(cmd.OutOrStdout(), out, ks, []string{"FINGERPRINT", "COMMENT", "ADDED"}, func(k httpapi.PublicKey) []string {
+			return printRows(cmd.OutOrStdout(), out, ks, []string{"FINGERPRINT", "COMMENT", "ADDED"}, func(k apitypes.PublicKey) []string {
 				return []string{k.Fingerprint, k.Comment, k.AddedAt.UTC().Format("2006-01-02 15:04")}
 			})
 		},

@@ -13,7 +13,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apiclient"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newWorkspacesCmd() *cobra.Command {
@@ -53,7 +53,7 @@ func newWorkspacesCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := c.CreateWorkspace(cmd.Context(), httpapi.CreateWorkspaceRequest{Name: args[0], Owner: owner, Org: org})
+			res, err := c.CreateWorkspace(cmd.Context(), apitypes.CreateWorkspaceRequest{Name: args[0], Owner: owner, Org: org})
 			if err != nil {
 				return err
 			}
@@ -112,7 +112,7 @@ func newWorkspacesShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printWorkspaces(cmd.OutOrStdout(), []httpapi.Workspace{ws}, out)
+			return printWorkspaces(cmd.OutOrStdout(), []apitypes.Workspace{ws}, out)
 		},
 	}
 	out = addOutputFlag(cmd)
@@ -184,7 +184,7 @@ func confirm(r io.Reader, w io.Writer, question string) (bool, error) {
 	return false, nil
 }
 
-type lifecycleFunc func(*apiclient.Client, context.Context, acl.WorkspaceID) (httpapi.Workspace, error)
+type lifecycleFunc func(*apiclient.Client, context.Context, acl.WorkspaceID) (apitypes.Workspace, error)
 
 func newWorkspacesLifecycleCmd(verb, short string, f lifecycleFunc) *cobra.Command {
 	return &cobra.Command{
@@ -253,7 +253,7 @@ func newWorkspacesStatsCmd() *cobra.Command {
 	return cmd
 }
 
-func printStats(w io.Writer, id acl.WorkspaceID, s httpapi.AgentStats) {
+func printStats(w io.Writer, id acl.WorkspaceID, s apitypes.AgentStats) {
 	load := "-"
 	if len(s.LoadAverage) == 3 {
 		load = fmt.Sprintf("%.2f %.2f %.2f", s.LoadAverage[0], s.LoadAverage[1], s.LoadAverage[2])
@@ -289,8 +289,8 @@ func newWorkspacesLogsCmd() *cobra.Command {
 		Short: "Show the agent's recent log lines",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if lines < 1 || lines > httpapi.MaxLogLines {
-				return fmt.Errorf("invalid -n %d: expected 1 to %d", lines, httpapi.MaxLogLines)
+			if lines < 1 || lines > apitypes.MaxLogLines {
+				return fmt.Errorf("invalid -n %d: expected 1 to %d", lines, apitypes.MaxLogLines)
 			}
 			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {
@@ -302,7 +302,7 @@ func newWorkspacesLogsCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if out.json() {
-				return printJSON(w, httpapi.AgentLogs{Lines: ls})
+				return printJSON(w, apitypes.AgentLogs{Lines: ls})
 			}
 			for _, l := range ls {
 				fmt.Fprintln(w, l)
@@ -310,7 +310,7 @@ func newWorkspacesLogsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().IntVarP(&lines, "lines", "n", httpapi.DefaultLogLines, "number of newest lines to show")
+	cmd.Flags().IntVarP(&lines, "lines", "n", apitypes.DefaultLogLines, "number of newest lines to show")
 	out = addOutputFlag(cmd)
 	return cmd
 }
@@ -330,7 +330,7 @@ func newWorkspacesConnectionsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRows(cmd.OutOrStdout(), out, cs, []string{"USER", "VIA", "FROM", "SINCE", "SESSION"}, func(x httpapi.Connection) []string {
+			return printRows(cmd.OutOrStdout(), out, cs, []string{"USER", "VIA", "FROM", "SINCE", "SESSION"}, func(x apitypes.Connection) []string {
 				return []string{x.User, x.Via, x.RemoteAddr, x.Since.Local().Format(time.DateTime), x.SessionID}
 			})
 		},

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/internal/atomicfile"
 	"github.com/wsgate/wsgate/internal/sshkey"
 )
@@ -78,7 +77,7 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		return err
 	}
 	defer st.Close()
-	if _, err := httpapi.Bootstrap(ctx, st, dir); err != nil {
+	if _, err := bootstrapAdmin(ctx, st, dir); err != nil {
 		return err
 	}
 	if err := seedDev(ctx, st, dir); err != nil {

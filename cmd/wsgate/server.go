@@ -102,12 +102,12 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	created, err := httpapi.Bootstrap(ctx, st, f.dataDir)
+	created, err := bootstrapAdmin(ctx, st, f.dataDir)
 	if err != nil {
 		return err
 	}
 	if created {
-		log.Info("created site admin \"admin\"; its API token is in "+filepath.Join(f.dataDir, httpapi.AdminTokenFile), "user", httpapi.BootstrapUser)
+		log.Info("created site admin \"admin\"; its API token is in "+filepath.Join(f.dataDir, adminTokenFile), "user", bootstrapUser)
 	}
 	var prov httpapi.Provisioner
 	var cp *cmdProvisioner

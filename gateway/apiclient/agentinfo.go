@@ -7,13 +7,13 @@ import (
 	"strconv"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // WorkspaceStats asks the workspace's agent for its stats (409 when the
 // agent is not connected).
-func (c *Client) WorkspaceStats(ctx context.Context, id acl.WorkspaceID) (httpapi.AgentStats, error) {
-	var s httpapi.AgentStats
+func (c *Client) WorkspaceStats(ctx context.Context, id acl.WorkspaceID) (apitypes.AgentStats, error) {
+	var s apitypes.AgentStats
 	err := c.do(ctx, http.MethodGet, wsPath(id, "stats"), nil, nil, &s)
 	return s, err
 }
@@ -25,15 +25,15 @@ func (c *Client) WorkspaceLogs(ctx context.Context, id acl.WorkspaceID, lines in
 	if lines != 0 {
 		q = url.Values{"lines": {strconv.Itoa(lines)}}
 	}
-	var l httpapi.AgentLogs
+	var l apitypes.AgentLogs
 	err := c.do(ctx, http.MethodGet, wsPath(id, "logs"), q, nil, &l)
 	return l.Lines, err
 }
 
 // WorkspaceConnections lists who is connected to the workspace through the
 // gateway answering.
-func (c *Client) WorkspaceConnections(ctx context.Context, id acl.WorkspaceID) ([]httpapi.Connection, error) {
-	var cs []httpapi.Connection
+func (c *Client) WorkspaceConnections(ctx context.Context, id acl.WorkspaceID) ([]apitypes.Connection, error) {
+	var cs []apitypes.Connection
 	err := c.do(ctx, http.MethodGet, wsPath(id, "connections"), nil, nil, &cs)
 	return cs, err
 }

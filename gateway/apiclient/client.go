@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // Client talks to one gateway as one user.
@@ -66,7 +66,7 @@ func (c *Client) URL() *url.URL { u := *c.base; return &u }
 type Error struct {
 	StatusCode  int
 	Message     string
-	Validations []httpapi.Validation
+	Validations []apitypes.Validation
 }
 
 func (e *Error) Error() string {
@@ -139,7 +139,7 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, in,
 	}
 	if resp.StatusCode >= 300 {
 		e := &Error{StatusCode: resp.StatusCode}
-		var body httpapi.Error
+		var body apitypes.Error
 		if json.Unmarshal(data, &body) == nil {
 			e.Message, e.Validations = body.Message, body.Validations
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/gateway/apiclient"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
@@ -68,7 +69,7 @@ func client(t *testing.T, url, token string) *apiclient.Client {
 func TestErrorsCarryStatusAndValidations(t *testing.T) {
 	_, url, tokens := server(t)
 	c := client(t, url, tokens["alice"])
-	_, err := c.CreateWorkspace(t.Context(), httpapi.CreateWorkspaceRequest{Name: "Bad_Name"})
+	_, err := c.CreateWorkspace(t.Context(), apitypes.CreateWorkspaceRequest{Name: "Bad_Name"})
 	var apiErr *apiclient.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || len(apiErr.Validations) != 1 || apiErr.Validations[0].Field != "name" {
 		t.Fatalf("err %#v", err)

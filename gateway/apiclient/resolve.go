@@ -6,40 +6,40 @@ import (
 	"strings"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // ResolveWorkspace finds the workspace ref names: "owner/name", or a bare
 // "name" meaning the caller's own workspace of that name, else the only one
 // shared with the caller under that name. When several are shared under the
 // name, the error lists them.
-func (c *Client) ResolveWorkspace(ctx context.Context, ref string) (httpapi.Workspace, error) {
+func (c *Client) ResolveWorkspace(ctx context.Context, ref string) (apitypes.Workspace, error) {
 	if strings.Contains(ref, "/") {
 		id, err := acl.ParseWorkspaceID(ref)
 		if err != nil {
-			return httpapi.Workspace{}, err
+			return apitypes.Workspace{}, err
 		}
 		return c.GetWorkspace(ctx, id)
 	}
 	if err := acl.ValidateName("workspace", ref); err != nil {
-		return httpapi.Workspace{}, fmt.Errorf("invalid workspace %q: %w", ref, err)
+		return apitypes.Workspace{}, fmt.Errorf("invalid workspace %q: %w", ref, err)
 	}
 	me, err := c.Me(ctx)
 	if err != nil {
-		return httpapi.Workspace{}, err
+		return apitypes.Workspace{}, err
 	}
 	own, err := c.GetWorkspace(ctx, acl.WorkspaceID{Owner: me.Name, Name: ref})
 	if err == nil {
 		return own, nil
 	}
 	if StatusCode(err) != 404 {
-		return httpapi.Workspace{}, err
+		return apitypes.Workspace{}, err
 	}
 	list, err := c.ListWorkspaces(ctx, "shared_with_user:me name:"+ref)
 	if err != nil {
-		return httpapi.Workspace{}, err
+		return apitypes.Workspace{}, err
 	}
-	var matches []httpapi.Workspace
+	var matches []apitypes.Workspace
 	for _, w := range list {
 		if w.Name == ref {
 			matches = append(matches, w)
@@ -47,7 +47,7 @@ func (c *Client) ResolveWorkspace(ctx context.Context, ref string) (httpapi.Work
 	}
 	switch len(matches) {
 	case 0:
-		return httpapi.Workspace{}, &Error{StatusCode: 404, Message: fmt.Sprintf("workspace %q not found: none of yours and none shared with you", ref)}
+		return apitypes.Workspace{}, &Error{StatusCode: 404, Message: fmt.Sprintf("workspace %q not found: none of yours and none shared with you", ref)}
 	case 1:
 		return matches[0], nil
 	}
@@ -55,5 +55,5 @@ func (c *Client) ResolveWorkspace(ctx context.Context, ref string) (httpapi.Work
 	for i, w := range matches {
 		choices[i] = w.Owner + "/" + w.Name
 	}
-	return httpapi.Workspace{}, fmt.Errorf("workspace %q is ambiguous: it may be %s; name it as owner/name", ref, strings.Join(choices, ", "))
+	return apitypes.Workspace{}, fmt.Errorf("workspace %q is ambiguous: it may be %s; name it as owner/name", ref, strings.Join(choices, ", "))
 }

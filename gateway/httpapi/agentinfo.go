@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
 
 // AgentInfo answers what the API tells about a workspace's agent: its
@@ -17,65 +19,17 @@ import (
 type AgentInfo interface {
 	// Stats and Logs fail with ErrAgentNotConnected (wrapped) when the
 	// workspace's agent has no tunnel to this gateway.
-	Stats(ctx context.Context, id acl.WorkspaceID) (AgentStats, error)
+	Stats(ctx context.Context, id acl.WorkspaceID) (control.Stats, error)
 	// Logs returns up to n of the agent's newest log lines, oldest first.
 	Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]string, error)
 	// Connections lists the live SSH connections to the workspace through
 	// this gateway, oldest first.
-	Connections(id acl.WorkspaceID) []Connection
+	Connections(id acl.WorkspaceID) []apitypes.Connection
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the
 // workspace's agent is not connected.
 var ErrAgentNotConnected = errors.New("agent not connected")
-
-// Bounds of GET .../logs?lines=N.
-const (
-	DefaultLogLines = 100
-	MaxLogLines     = 1000
-)
-
-// AgentStats is the answer of GET /api/v1/workspaces/{owner}/{name}/stats,
-// as the agent reports it. Bytes count all SSH and app traffic since the
-// agent started.
-type AgentStats struct {
-	StartedAt     time.Time `json:"started_at"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
-	// LoadAverage is the 1, 5 and 15 minute load of the workspace's host;
-	// empty when the agent cannot read it.
-	LoadAverage []float64   `json:"load_average,omitempty"`
-	Connections int         `json:"connections"` // live SSH connections
-	Sessions    int         `json:"sessions"`    // live shells, commands and sftp sessions
-	TCPStreams  int         `json:"tcp_streams"` // live app-proxy streams
-	Users       []UserStats `json:"users"`       // who is connected
-	BytesIn     uint64      `json:"bytes_in"`    // into the workspace
-	BytesOut    uint64      `json:"bytes_out"`   // out of the workspace
-}
-
-// UserStats is one connected user's share of the agent's live streams.
-type UserStats struct {
-	Name        string `json:"name"`
-	Connections int    `json:"connections"`
-	Sessions    int    `json:"sessions"`
-	TCPStreams  int    `json:"tcp_streams"`
-}
-
-// AgentLogs is the answer of GET /api/v1/workspaces/{owner}/{name}/logs.
-type AgentLogs struct {
-	Lines []string `json:"lines"`
-}
-
-// Connection is one live SSH connection to a workspace through this
-// gateway (GET /api/v1/workspaces/{owner}/{name}/connections).
-type Connection struct {
-	SessionID string `json:"session_id"`
-	User      string `json:"user"`
-	// Via is "ssh" for the SSH front door, "https" for `wsgate ssh`.
-	Via            string    `json:"via"`
-	RemoteAddr     string    `json:"remote_addr"`
-	Since          time.Time `json:"since"`
-	KeyFingerprint string    `json:"key_fingerprint,omitempty"`
-}
 
 // agentInfo returns the configured AgentInfo or a 503.
 func (a *api) agentInfo() (AgentInfo, error) {
@@ -116,7 +70,7 @@ func (a *api) getStats(w http.ResponseWriter, r *http.Request, caller acl.User) 
 		return agentError(c.ws.ID(), err)
 	}
 	if s.Users == nil {
-		s.Users = []UserStats{}
+		s.Users = []control.UserStats{}
 	}
 	writeJSON(w, http.StatusOK, s)
 	return nil
@@ -127,11 +81,11 @@ func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) e
 	if err != nil {
 		return err
 	}
-	n := DefaultLogLines
+	n := apitypes.DefaultLogLines
 	if v := r.URL.Query().Get("lines"); v != "" {
 		n, err = strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLogLines {
-			return invalidField("lines", "lines must be a number from 1 to %d, not %q", MaxLogLines, v)
+		if err != nil || n < 1 || n > apitypes.MaxLogLines {
+			return invalidField("lines", "lines must be a number from 1 to %d, not %q", apitypes.MaxLogLines, v)
 		}
 	}
 	info, err := a.agentInfo()
@@ -147,7 +101,7 @@ func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) e
 	if lines == nil {
 		lines = []string{}
 	}
-	writeJSON(w, http.StatusOK, AgentLogs{Lines: lines})
+	writeJSON(w, http.StatusOK, apitypes.AgentLogs{Lines: lines})
 	return nil
 }
 
@@ -162,7 +116,7 @@ func (a *api) getConnections(w http.ResponseWriter, r *http.Request, caller acl.
 	}
 	conns := info.Connections(c.ws.ID())
 	if conns == nil {
-		conns = []Connection{}
+		conns = []apitypes.Connection{}
 	}
 	writeJSON(w, http.StatusOK, conns)
 	return nil

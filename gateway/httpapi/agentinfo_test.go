@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/tunnel/control"
 )
 
 // fakeAgentInfo stands in for the gateway's tunnels here; the real one is
@@ -38,12 +40,12 @@ func (f *fakeAgentInfo) up(id acl.WorkspaceID) error {
 	return nil
 }
 
-func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (httpapi.AgentStats, error) {
+func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (control.Stats, error) {
 	f.note("stats " + id.String())
 	if err := f.up(id); err != nil {
-		return httpapi.AgentStats{}, err
+		return control.Stats{}, err
 	}
-	return httpapi.AgentStats{Connections: 1, Users: []httpapi.UserStats{{Name: "bob", Connections: 1}}, BytesIn: 42}, nil
+	return control.Stats{Connections: 1, Users: []control.UserStats{{Name: "bob", Connections: 1}}, BytesIn: 42}, nil
 }
 
 func (f *fakeAgentInfo) Logs(_ context.Context, id acl.WorkspaceID, n int) ([]string, error) {
@@ -54,9 +56,9 @@ func (f *fakeAgentInfo) Logs(_ context.Context, id acl.WorkspaceID, n int) ([]st
 	return []string{"line 1", "line 2"}, nil
 }
 
-func (f *fakeAgentInfo) Connections(id acl.WorkspaceID) []httpapi.Connection {
+func (f *fakeAgentInfo) Connections(id acl.WorkspaceID) []apitypes.Connection {
 	f.note("connections " + id.String())
-	return []httpapi.Connection{{SessionID: "s1", User: "bob", Via: "https", Since: time.Unix(1, 0).UTC()}}
+	return []apitypes.Connection{{SessionID: "s1", User: "bob", Via: "https", Since: time.Unix(1, 0).UTC()}}
 }
 
 func (f *fakeAgentInfo) Asked() []string {
@@ -90,17 +92,17 @@ func TestAgentInfoPermissions(t *testing.T) {
 	e.must(e.store.SetUserSuspended(e.ctx(), "susp", true))
 
 	for _, user := range []string{"alice", "adm", "user", "grouped", "root"} {
-		var s httpapi.AgentStats
+		var s control.Stats
 		e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces/alice/ws/stats", nil).json(t, &s)
 		if s.BytesIn != 42 || len(s.Users) != 1 || s.Users[0].Name != "bob" {
 			t.Fatalf("%s: stats %+v", user, s)
 		}
-		var l httpapi.AgentLogs
+		var l apitypes.AgentLogs
 		e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces/alice/ws/logs", nil).json(t, &l)
 		if !reflect.DeepEqual(l.Lines, []string{"line 1", "line 2"}) {
 			t.Fatalf("%s: logs %+v", user, l)
 		}
-		var cs []httpapi.Connection
+		var cs []apitypes.Connection
 		e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces/alice/ws/connections", nil).json(t, &cs)
 		if len(cs) != 1 || cs[0].User != "bob" || cs[0].Via != "https" {
 			t.Fatalf("%s: connections %+v", user, cs)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // api holds the handlers' shared state.
@@ -124,15 +125,15 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(rec, r)
 	switch rec.status {
 	case http.StatusNotFound:
-		writeJSON(w, rec.status, Error{Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
+		writeJSON(w, rec.status, apitypes.Error{Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		writeJSON(w, rec.status, Error{Message: "method " + r.Method + " not allowed on " + r.URL.Path})
+		writeJSON(w, rec.status, apitypes.Error{Message: "method " + r.Method + " not allowed on " + r.URL.Path})
 	default:
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
-		writeJSON(w, rec.status, Error{Message: http.StatusText(rec.status)})
+		writeJSON(w, rec.status, apitypes.Error{Message: http.StatusText(rec.status)})
 	}
 }
 

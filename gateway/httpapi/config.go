@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // Provisioner starts, stops and updates workspaces. Calls block until the
@@ -47,9 +48,6 @@ type Config struct {
 	AgentInfo AgentInfo
 }
 
-// DefaultHostnameSuffix is the host alias suffix: alice-ws.coder.
-const DefaultHostnameSuffix = "coder"
-
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -58,7 +56,7 @@ func (c *Config) setDefaults() {
 		c.Now = time.Now
 	}
 	if c.HostnameSuffix == "" {
-		c.HostnameSuffix = DefaultHostnameSuffix
+		c.HostnameSuffix = apitypes.DefaultHostnameSuffix
 	}
 	if c.ProvisionTimeout <= 0 {
 		c.ProvisionTimeout = 10 * time.Minute

@@ -4,5 +4,6 @@
 // token, and every workspace decision goes through acl.Authorize, so the
 // server, not the CLI, enforces the rules.
 //
-// The wire types in types.go are shared with gateway/apiclient.
+// The request and response bodies live in gateway/apitypes, shared with
+// gateway/apiclient.
 package httpapi

@@ -9,35 +9,36 @@ import (
 	"strings"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // httpError is an error with the status and body the client should get.
 type httpError struct {
 	status int
-	body   Error
+	body   apitypes.Error
 }
 
 func (e *httpError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.body.Message) }
 
 func errorf(status int, format string, args ...any) *httpError {
-	return &httpError{status: status, body: Error{Message: fmt.Sprintf(format, args...)}}
+	return &httpError{status: status, body: apitypes.Error{Message: fmt.Sprintf(format, args...)}}
 }
 
 // invalid is a 400 naming the bad fields; the message joins their details
 // so that a client printing only the message still names every item.
-func invalid(vs ...Validation) *httpError {
+func invalid(vs ...apitypes.Validation) *httpError {
 	details := make([]string, len(vs))
 	for i, v := range vs {
 		details[i] = v.Detail
 	}
-	return &httpError{status: http.StatusBadRequest, body: Error{
+	return &httpError{status: http.StatusBadRequest, body: apitypes.Error{
 		Message:     strings.Join(details, "; "),
 		Validations: vs,
 	}}
 }
 
 func invalidField(field, format string, args ...any) *httpError {
-	return invalid(Validation{Field: field, Detail: fmt.Sprintf(format, args...)})
+	return invalid(apitypes.Validation{Field: field, Detail: fmt.Sprintf(format, args...)})
 }
 
 // errUnauthorized is the one answer for every authentication failure, so a

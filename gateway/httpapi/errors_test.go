@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // basicEnv has a site admin root, users alice and bob, and alice/ws.
@@ -88,8 +88,8 @@ func TestBadBodies(t *testing.T) {
 		{"unknown field", `{"name": "ws2", "colour": "red"}`, 400, `unknown field "colour"`, "colour"},
 		{"wrong type", `{"name": 7}`, 400, "name: expected string", "name"},
 		{"two values", `{"name": "ws2"} {"name": "ws3"}`, 400, "more than one JSON value", ""},
-		{"oversize", `{"name": "` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`, 413, "larger than", ""},
-		{"oversize after a value", `{"name": "ws2"}` + strings.Repeat(" ", httpapi.MaxBodyBytes), 413, "larger than", ""},
+		{"oversize", `{"name": "` + strings.Repeat("a", apitypes.MaxBodyBytes) + `"}`, 413, "larger than", ""},
+		{"oversize after a value", `{"name": "ws2"}` + strings.Repeat(" ", apitypes.MaxBodyBytes), 413, "larger than", ""},
 		{"bad name", `{"name": "Bad_Name"}`, 400, "lowercase", "name"},
 	}
 	for _, tc := range cases {

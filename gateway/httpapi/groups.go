@@ -6,19 +6,20 @@ import (
 	"net/http"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func (a *api) createGroup(w http.ResponseWriter, r *http.Request, caller acl.User) error {
 	if err := requireSiteAdmin(caller, "create groups"); err != nil {
 		return err
 	}
-	var req CreateGroupRequest
+	var req apitypes.CreateGroupRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	var vs []Validation
+	var vs []apitypes.Validation
 	if err := acl.ValidateName("group", req.Name); err != nil {
-		vs = append(vs, Validation{Field: "name", Detail: err.Error()})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: err.Error()})
 	}
 	if req.Org != "" {
 		v, err := a.checkOrg(r, "org", req.Org)
@@ -30,11 +31,11 @@ func (a *api) createGroup(w http.ResponseWriter, r *http.Request, caller acl.Use
 	for i, m := range req.Members {
 		field := fmt.Sprintf("members[%d]", i)
 		if err := acl.ValidateName("user", m); err != nil {
-			vs = append(vs, Validation{Field: field, Detail: err.Error()})
+			vs = append(vs, apitypes.Validation{Field: field, Detail: err.Error()})
 			continue
 		}
 		if _, err := a.store.GetUser(r.Context(), m); errors.Is(err, acl.ErrNotFound) {
-			vs = append(vs, Validation{Field: field, Detail: fmt.Sprintf("user %q not found", m)})
+			vs = append(vs, apitypes.Validation{Field: field, Detail: fmt.Sprintf("user %q not found", m)})
 		} else if err != nil {
 			return err
 		}
@@ -88,7 +89,7 @@ func (a *api) addMember(w http.ResponseWriter, r *http.Request, caller acl.User)
 	if err := requireSiteAdmin(caller, "change groups"); err != nil {
 		return err
 	}
-	var req AddMemberRequest
+	var req apitypes.AddMemberRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}

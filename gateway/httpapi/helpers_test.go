@@ -16,6 +16,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/httpapi"
 )
 
@@ -178,9 +179,9 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
-func (r response) apiError(t *testing.T) httpapi.Error {
+func (r response) apiError(t *testing.T) apitypes.Error {
 	t.Helper()
-	var e httpapi.Error
+	var e apitypes.Error
 	r.json(t, &e)
 	if e.Message == "" {
 		t.Fatalf("error body without message: %s", r.body)

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func TestLifecycleWithoutProvisioner(t *testing.T) {
 	e := basicEnv(t)
 	id := acl.WorkspaceID{Owner: "alice", Name: "ws"}
 	r := e.expect(http.StatusOK, "alice", "POST", "/api/v1/workspaces/alice/ws/start", nil)
-	var w httpapi.Workspace
+	var w apitypes.Workspace
 	r.json(t, &w)
 	if w.State != acl.StateRunning || w.Role != "owner" {
 		t.Errorf("after start: %+v", w)
@@ -69,8 +69,8 @@ func TestCreateWorkspace(t *testing.T) {
 	e := basicEnv(t)
 	e.must(e.store.CreateOrg(e.ctx(), acl.Org{Name: "acme"}))
 	e.user("olga", inOrg("acme"))
-	r := e.expect(http.StatusCreated, "olga", "POST", "/api/v1/workspaces", httpapi.CreateWorkspaceRequest{Name: "dev"})
-	var cr httpapi.CreateWorkspaceResponse
+	r := e.expect(http.StatusCreated, "olga", "POST", "/api/v1/workspaces", apitypes.CreateWorkspaceRequest{Name: "dev"})
+	var cr apitypes.CreateWorkspaceResponse
 	r.json(t, &cr)
 	if cr.Workspace.Owner != "olga" || cr.Workspace.Org != "acme" || cr.Workspace.State != acl.StateStopped || cr.Workspace.Role != "owner" {
 		t.Errorf("created %+v", cr.Workspace)
@@ -90,7 +90,7 @@ func TestCreateWorkspace(t *testing.T) {
 	}
 	// Rotation replaces it.
 	r = e.expect(http.StatusOK, "olga", "POST", "/api/v1/workspaces/olga/dev/agent-token", nil)
-	var rot httpapi.AgentTokenResponse
+	var rot apitypes.AgentTokenResponse
 	r.json(t, &rot)
 	if _, err := e.store.WorkspaceByAgentTokenHash(e.ctx(), acl.HashToken(cr.AgentToken)); err == nil {
 		t.Error("old agent token still valid")
@@ -100,10 +100,10 @@ func TestCreateWorkspace(t *testing.T) {
 	}
 
 	// Only site admins create for others or outside the owner's org.
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/workspaces", httpapi.CreateWorkspaceRequest{Name: "x", Owner: "bob"})
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/workspaces", httpapi.CreateWorkspaceRequest{Name: "x", Org: "acme"})
-	e.expect(http.StatusCreated, "root", "POST", "/api/v1/workspaces", httpapi.CreateWorkspaceRequest{Name: "x", Owner: "bob", Org: "acme"})
-	r = e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/workspaces", httpapi.CreateWorkspaceRequest{Name: "x", Owner: "ghost", Org: "nope"})
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/workspaces", apitypes.CreateWorkspaceRequest{Name: "x", Owner: "bob"})
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/workspaces", apitypes.CreateWorkspaceRequest{Name: "x", Org: "acme"})
+	e.expect(http.StatusCreated, "root", "POST", "/api/v1/workspaces", apitypes.CreateWorkspaceRequest{Name: "x", Owner: "bob", Org: "acme"})
+	r = e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/workspaces", apitypes.CreateWorkspaceRequest{Name: "x", Owner: "ghost", Org: "nope"})
 	if msg := r.apiError(t).Message; !strings.Contains(msg, `user "ghost" not found`) || !strings.Contains(msg, `org "nope" not found`) {
 		t.Errorf("message %q", msg)
 	}

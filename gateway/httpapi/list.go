@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // query is a parsed ?q= of GET /api/v1/workspaces. Terms are ANDed.
@@ -115,7 +116,7 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 		switch {
 		case errors.Is(err, acl.ErrNotFound):
 			// Nobody unknown holds a grant: the answer is empty.
-			writeJSON(w, http.StatusOK, []Workspace{})
+			writeJSON(w, http.StatusOK, []apitypes.Workspace{})
 			return nil
 		case err != nil:
 			return err
@@ -126,7 +127,7 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 		}
 	}
 
-	out := []Workspace{}
+	out := []apitypes.Workspace{}
 	for _, ws := range candidates {
 		d := acl.Authorize(snap, caller.Name, acl.ActionView, ws.ID())
 		if !d.Allow {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // listEnv: alice owns a1 (shared with bob:use, group contractor:use) and a2
@@ -33,15 +33,15 @@ func listEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) list(user, q string) []httpapi.Workspace {
+func (e *env) list(user, q string) []apitypes.Workspace {
 	e.t.Helper()
 	r := e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces?q="+url.QueryEscape(q), nil)
-	var ws []httpapi.Workspace
+	var ws []apitypes.Workspace
 	r.json(e.t, &ws)
 	return ws
 }
 
-func names(ws []httpapi.Workspace) string {
+func names(ws []apitypes.Workspace) string {
 	var out []string
 	for _, w := range ws {
 		out = append(out, w.Owner+"/"+w.Name+":"+w.Role)
@@ -84,7 +84,7 @@ func TestListSearch(t *testing.T) {
 
 	// Each result says who it is shared with.
 	ws := e.list("bob", "owner:alice")
-	if len(ws) != 1 || len(ws[0].SharedWith.Users) != 1 || ws[0].SharedWith.Users[0] != (httpapi.Share{Name: "bob", Role: "use"}) ||
+	if len(ws) != 1 || len(ws[0].SharedWith.Users) != 1 || ws[0].SharedWith.Users[0] != (apitypes.Share{Name: "bob", Role: "use"}) ||
 		len(ws[0].SharedWith.Groups) != 1 || ws[0].SharedWith.Groups[0].Name != "contractor" {
 		t.Errorf("shared_with of alice/a1: %+v", ws)
 	}

@@ -5,29 +5,30 @@ import (
 	"net/http"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func sharingWord(disabled bool) string {
 	if disabled {
-		return SharingDisabled
+		return apitypes.SharingDisabled
 	}
-	return SharingEnabled
+	return apitypes.SharingEnabled
 }
 
 // parseSharing reads "enabled" or "disabled" into a disabled flag.
-func parseSharing(field, s string) (disabled bool, v *Validation) {
+func parseSharing(field, s string) (disabled bool, v *apitypes.Validation) {
 	switch s {
-	case SharingEnabled:
+	case apitypes.SharingEnabled:
 		return false, nil
-	case SharingDisabled:
+	case apitypes.SharingDisabled:
 		return true, nil
 	}
-	return false, &Validation{Field: field, Detail: fmt.Sprintf("invalid %s %q: expected %s or %s", field, s, SharingEnabled, SharingDisabled)}
+	return false, &apitypes.Validation{Field: field, Detail: fmt.Sprintf("invalid %s %q: expected %s or %s", field, s, apitypes.SharingEnabled, apitypes.SharingDisabled)}
 }
 
 // decodeSharing reads a SharingSetting body into a disabled flag.
 func decodeSharing(w http.ResponseWriter, r *http.Request) (disabled bool, err error) {
-	var req SharingSetting
+	var req apitypes.SharingSetting
 	if err := decode(w, r, &req); err != nil {
 		return false, err
 	}
@@ -38,21 +39,21 @@ func decodeSharing(w http.ResponseWriter, r *http.Request) (disabled bool, err e
 	return disabled, nil
 }
 
-func orgView(o acl.Org) Org {
-	return Org{Name: o.Name, Sharing: sharingWord(o.SharingDisabled), CreatedAt: o.CreatedAt}
+func orgView(o acl.Org) apitypes.Org {
+	return apitypes.Org{Name: o.Name, Sharing: sharingWord(o.SharingDisabled), CreatedAt: o.CreatedAt}
 }
 
 func (a *api) createOrg(w http.ResponseWriter, r *http.Request, caller acl.User) error {
 	if err := requireSiteAdmin(caller, "create organizations"); err != nil {
 		return err
 	}
-	var req CreateOrgRequest
+	var req apitypes.CreateOrgRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	var vs []Validation
+	var vs []apitypes.Validation
 	if err := acl.ValidateName("org", req.Name); err != nil {
-		vs = append(vs, Validation{Field: "name", Detail: err.Error()})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: err.Error()})
 	}
 	disabled := false
 	if req.Sharing != "" {
@@ -79,7 +80,7 @@ func (a *api) listOrgs(w http.ResponseWriter, r *http.Request, _ acl.User) error
 	if err != nil {
 		return err
 	}
-	out := make([]Org, len(orgs))
+	out := make([]apitypes.Org, len(orgs))
 	for i, o := range orgs {
 		out[i] = orgView(o)
 	}
@@ -101,7 +102,7 @@ func (a *api) getOrgSettings(w http.ResponseWriter, r *http.Request, _ acl.User)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, SharingSetting{Sharing: sharingWord(o.SharingDisabled)})
+	writeJSON(w, http.StatusOK, apitypes.SharingSetting{Sharing: sharingWord(o.SharingDisabled)})
 	return nil
 }
 
@@ -118,12 +119,12 @@ func (a *api) setOrgSettings(w http.ResponseWriter, r *http.Request, caller acl.
 		return err
 	}
 	a.log.InfoContext(r.Context(), "organization sharing changed", "org", org, "sharing", sharingWord(disabled), "by", caller.Name)
-	writeJSON(w, http.StatusOK, SharingSetting{Sharing: sharingWord(disabled)})
+	writeJSON(w, http.StatusOK, apitypes.SharingSetting{Sharing: sharingWord(disabled)})
 	return nil
 }
 
-func (a *api) settingsView(s acl.Settings) Settings {
-	return Settings{
+func (a *api) settingsView(s acl.Settings) apitypes.Settings {
+	return apitypes.Settings{
 		Sharing:          sharingWord(s.SharingDisabled || a.cfg.DisableSharing),
 		DisabledByServer: a.cfg.DisableSharing,
 	}
@@ -160,6 +161,6 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, caller acl.Use
 }
 
 func (a *api) getDeployment(w http.ResponseWriter, _ *http.Request, _ acl.User) error {
-	writeJSON(w, http.StatusOK, Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix})
+	writeJSON(w, http.StatusOK, apitypes.Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix})
 	return nil
 }

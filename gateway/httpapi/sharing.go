@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func (a *api) getACL(w http.ResponseWriter, r *http.Request, caller acl.User) error {
@@ -25,7 +26,7 @@ func (a *api) writeACL(w http.ResponseWriter, r *http.Request, id acl.WorkspaceI
 	if err != nil {
 		return err
 	}
-	out := ACL{Users: []ACLUser{}, Groups: []ACLGroup{}}
+	out := apitypes.ACL{Users: []apitypes.ACLUser{}, Groups: []apitypes.ACLGroup{}}
 	for _, g := range liveGrants(grants, a.now()) {
 		switch g.Kind {
 		case acl.SubjectUser:
@@ -39,7 +40,7 @@ func (a *api) writeACL(w http.ResponseWriter, r *http.Request, id acl.WorkspaceI
 			case !errors.Is(err, acl.ErrNotFound):
 				return err
 			}
-			out.Groups = append(out.Groups, ACLGroup{Name: g.Subject, Role: g.Role.String(), Members: members, ExpiresAt: g.ExpiresAt})
+			out.Groups = append(out.Groups, apitypes.ACLGroup{Name: g.Subject, Role: g.Role.String(), Members: members, ExpiresAt: g.ExpiresAt})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -93,7 +94,7 @@ type subjectKey struct {
 }
 
 func (a *api) patchACL(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	var req ACLUpdate
+	var req apitypes.ACLUpdate
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (a *api) patchACL(w http.ResponseWriter, r *http.Request, caller acl.User) 
 	}
 	ctx := r.Context()
 	var (
-		vs      []Validation
+		vs      []apitypes.Validation
 		expires time.Time
 	)
 	if req.ExpiresAt != "" {
@@ -170,13 +171,13 @@ func (a *api) patchACL(w http.ResponseWriter, r *http.Request, caller acl.User) 
 // checkShareEntry validates one entry of a PATCH: a grantable role or ""
 // to remove, a subject that exists (and for users is not suspended when
 // given a role), and not the owner.
-func (a *api) checkShareEntry(ctx context.Context, ws acl.Workspace, kind acl.SubjectKind, name, roleText string) (acl.GrantChange, *Validation, error) {
+func (a *api) checkShareEntry(ctx context.Context, ws acl.Workspace, kind acl.SubjectKind, name, roleText string) (acl.GrantChange, *apitypes.Validation, error) {
 	field := "users." + name
 	if kind == acl.SubjectGroup {
 		field = "groups." + name
 	}
-	bad := func(format string, args ...any) (acl.GrantChange, *Validation, error) {
-		return acl.GrantChange{}, &Validation{Field: field, Detail: fmt.Sprintf(format, args...)}, nil
+	bad := func(format string, args ...any) (acl.GrantChange, *apitypes.Validation, error) {
+		return acl.GrantChange{}, &apitypes.Validation{Field: field, Detail: fmt.Sprintf(format, args...)}, nil
 	}
 	if err := acl.ValidateName(kind.String(), name); err != nil {
 		return bad("invalid %s %q: %v", kind, name, err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // shareEnv: alice owns alice/ws; adam holds admin, bob and carol are free;
@@ -29,8 +29,8 @@ func shareEnv(t *testing.T) *env {
 
 const aclPath = "/api/v1/workspaces/alice/ws/acl"
 
-func patch(users, groups map[string]string) httpapi.ACLUpdate {
-	return httpapi.ACLUpdate{Users: users, Groups: groups}
+func patch(users, groups map[string]string) apitypes.ACLUpdate {
+	return apitypes.ACLUpdate{Users: users, Groups: groups}
 }
 
 func TestACLGetAndPatch(t *testing.T) {
@@ -38,11 +38,11 @@ func TestACLGetAndPatch(t *testing.T) {
 	r := e.expect(http.StatusOK, "alice", "PATCH", aclPath, patch(
 		map[string]string{"bob": "use", "carol": "admin"},
 		map[string]string{"contractor": "use"}))
-	var got httpapi.ACL
+	var got apitypes.ACL
 	r.json(t, &got)
-	want := httpapi.ACL{
-		Users:  []httpapi.ACLUser{{Name: "adam", Role: "admin"}, {Name: "bob", Role: "use"}, {Name: "carol", Role: "admin"}},
-		Groups: []httpapi.ACLGroup{{Name: "contractor", Role: "use", Members: []string{"carol", "dave"}}},
+	want := apitypes.ACL{
+		Users:  []apitypes.ACLUser{{Name: "adam", Role: "admin"}, {Name: "bob", Role: "use"}, {Name: "carol", Role: "admin"}},
+		Groups: []apitypes.ACLGroup{{Name: "contractor", Role: "use", Members: []string{"carol", "dave"}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("PATCH answer %+v\nwant %+v", got, want)
@@ -96,9 +96,9 @@ func TestRejectedPatchChangesNothing(t *testing.T) {
 		{"every bad item named", "alice", patch(map[string]string{"ghost": "use", "sus": "admin"}, map[string]string{"nogroup": "use"}), 400,
 			[]string{`user "ghost" not found`, `user "sus" is suspended`, `group "nogroup" not found`},
 			[]string{"users.ghost", "users.sus", "groups.nogroup"}},
-		{"past expiry", "alice", httpapi.ACLUpdate{Users: map[string]string{"bob": "use"}, ExpiresAt: "2000-01-01T00:00:00Z"}, 400,
+		{"past expiry", "alice", apitypes.ACLUpdate{Users: map[string]string{"bob": "use"}, ExpiresAt: "2000-01-01T00:00:00Z"}, 400,
 			[]string{"expires_at must be in the future"}, []string{"expires_at"}},
-		{"bad expiry", "alice", httpapi.ACLUpdate{Users: map[string]string{"bob": "use"}, ExpiresAt: "tomorrow"}, 400,
+		{"bad expiry", "alice", apitypes.ACLUpdate{Users: map[string]string{"bob": "use"}, ExpiresAt: "tomorrow"}, 400,
 			[]string{"RFC 3339"}, []string{"expires_at"}},
 		{"empty", "alice", patch(nil, nil), 400, []string{"nothing to change"}, nil},
 		{"unknown field", "alice", `{"users":{"bob":"use"},"roles":{}}`, 400, []string{`unknown field "roles"`}, []string{"roles"}},
@@ -178,8 +178,8 @@ func TestSharingDisabledRefusesEveryShareCall(t *testing.T) {
 	e.expect(http.StatusOK, "bob", "GET", "/api/v1/workspaces/olga/ows", nil)
 
 	// An org admin switch through the API.
-	e.expect(http.StatusForbidden, "olga", "PATCH", "/api/v1/orgs/acme/settings", httpapi.SharingSetting{Sharing: "disabled"})
-	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/orgs/acme/settings", httpapi.SharingSetting{Sharing: "disabled"})
+	e.expect(http.StatusForbidden, "olga", "PATCH", "/api/v1/orgs/acme/settings", apitypes.SharingSetting{Sharing: "disabled"})
+	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/orgs/acme/settings", apitypes.SharingSetting{Sharing: "disabled"})
 	for _, m := range []string{"PATCH", "DELETE"} {
 		r := e.expect(http.StatusForbidden, "olga", m, "/api/v1/workspaces/olga/ows/acl", patch(map[string]string{"carol": "use"}, nil))
 		if msg := r.apiError(t).Message; msg != `workspace sharing is disabled for organization "acme"` {
@@ -192,10 +192,10 @@ func TestSharingDisabledRefusesEveryShareCall(t *testing.T) {
 	e.expect(http.StatusOK, "alice", "PATCH", aclPath, patch(map[string]string{"bob": "use"}, nil))
 
 	// The deployment switch.
-	e.expect(http.StatusForbidden, "alice", "PATCH", "/api/v1/settings", httpapi.SharingSetting{Sharing: "disabled"})
-	e.expect(http.StatusBadRequest, "root", "PATCH", "/api/v1/settings", httpapi.SharingSetting{Sharing: "off"})
-	r := e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", httpapi.SharingSetting{Sharing: "disabled"})
-	var s httpapi.Settings
+	e.expect(http.StatusForbidden, "alice", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
+	e.expect(http.StatusBadRequest, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "off"})
+	r := e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
+	var s apitypes.Settings
 	r.json(t, &s)
 	if s.Sharing != "disabled" || s.DisabledByServer {
 		t.Errorf("settings %+v", s)
@@ -205,15 +205,15 @@ func TestSharingDisabledRefusesEveryShareCall(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 	e.expect(http.StatusNotFound, "bob", "GET", "/api/v1/workspaces/alice/ws", nil)
-	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", httpapi.SharingSetting{Sharing: "enabled"})
+	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "enabled"})
 	e.expect(http.StatusOK, "bob", "GET", "/api/v1/workspaces/alice/ws", nil)
 }
 
 func TestServerFlagOverridesSetting(t *testing.T) {
 	e := newEnv(t, withDisableSharing())
 	e.user("root", siteAdmin)
-	r := e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", httpapi.SharingSetting{Sharing: "enabled"})
-	var s httpapi.Settings
+	r := e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "enabled"})
+	var s apitypes.Settings
 	r.json(t, &s)
 	if s.Sharing != "disabled" || !s.DisabledByServer {
 		t.Errorf("settings %+v, want disabled by server", s)
@@ -223,9 +223,9 @@ func TestServerFlagOverridesSetting(t *testing.T) {
 func TestShareExpiry(t *testing.T) {
 	e := shareEnv(t)
 	expires := e.clock.Now().Add(2 * time.Hour).Format(time.RFC3339)
-	r := e.expect(http.StatusOK, "alice", "PATCH", aclPath, httpapi.ACLUpdate{
+	r := e.expect(http.StatusOK, "alice", "PATCH", aclPath, apitypes.ACLUpdate{
 		Users: map[string]string{"bob": "use", "adam": ""}, Groups: map[string]string{"contractor": "use"}, ExpiresAt: expires})
-	var got httpapi.ACL
+	var got apitypes.ACL
 	r.json(t, &got)
 	if len(got.Users) != 1 || got.Users[0].ExpiresAt.Format(time.RFC3339) != expires ||
 		len(got.Groups) != 1 || got.Groups[0].ExpiresAt.Format(time.RFC3339) != expires {

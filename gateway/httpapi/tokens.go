@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // maxTokenNameLen bounds a token's free-text name.
@@ -15,13 +16,13 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, caller acl.Use
 	if err := requireSelfOrSiteAdmin(caller, user, "manage the tokens"); err != nil {
 		return err
 	}
-	var req CreateTokenRequest
+	var req apitypes.CreateTokenRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	var vs []Validation
+	var vs []apitypes.Validation
 	if req.Name == "" || len(req.Name) > maxTokenNameLen {
-		vs = append(vs, Validation{Field: "name", Detail: "token name must be 1 to 64 characters"})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: "token name must be 1 to 64 characters"})
 	}
 	var expires time.Time
 	if req.ExpiresAt != "" {
@@ -46,7 +47,7 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, caller acl.Use
 	if err := a.store.CreateToken(r.Context(), tok); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, CreateTokenResponse{Token: tok, Secret: secret})
+	writeJSON(w, http.StatusCreated, apitypes.CreateTokenResponse{Token: tok, Secret: secret})
 	return nil
 }
 
@@ -76,13 +77,13 @@ func (a *api) revokeToken(w http.ResponseWriter, r *http.Request, caller acl.Use
 }
 
 // parseFuture parses an RFC 3339 time that must lie in the future.
-func (a *api) parseFuture(field, s string) (time.Time, *Validation) {
+func (a *api) parseFuture(field, s string) (time.Time, *apitypes.Validation) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, &Validation{Field: field, Detail: field + " must be an RFC 3339 time, like 2030-01-02T15:04:05Z"}
+		return time.Time{}, &apitypes.Validation{Field: field, Detail: field + " must be an RFC 3339 time, like 2030-01-02T15:04:05Z"}
 	}
 	if !t.After(a.now()) {
-		return time.Time{}, &Validation{Field: field, Detail: field + " must be in the future"}
+		return time.Time{}, &apitypes.Validation{Field: field, Detail: field + " must be in the future"}
 	}
 	return t.UTC(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // reservedUserNames cannot be user names because paths use them as aliases.
@@ -18,21 +19,21 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request, caller acl.User
 	if err := requireSiteAdmin(caller, "create users"); err != nil {
 		return err
 	}
-	var req CreateUserRequest
+	var req apitypes.CreateUserRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	var vs []Validation
+	var vs []apitypes.Validation
 	if err := acl.ValidateName("user", req.Name); err != nil {
-		vs = append(vs, Validation{Field: "name", Detail: err.Error()})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: err.Error()})
 	} else if reservedUserNames[req.Name] {
-		vs = append(vs, Validation{Field: "name", Detail: fmt.Sprintf("user name %q is reserved", req.Name)})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: fmt.Sprintf("user name %q is reserved", req.Name)})
 	}
 	keys := make([]acl.PublicKey, 0, len(req.Keys))
 	for i, k := range req.Keys {
 		pk, err := parseAuthorizedKey(k)
 		if err != nil {
-			vs = append(vs, Validation{Field: fmt.Sprintf("keys[%d]", i), Detail: err.Error()})
+			vs = append(vs, apitypes.Validation{Field: fmt.Sprintf("keys[%d]", i), Detail: err.Error()})
 			continue
 		}
 		pk.AddedAt = a.now()
@@ -68,10 +69,10 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request, caller acl.User
 }
 
 // checkOrg returns a validation naming field when the org does not exist.
-func (a *api) checkOrg(r *http.Request, field, org string) ([]Validation, error) {
+func (a *api) checkOrg(r *http.Request, field, org string) ([]apitypes.Validation, error) {
 	_, err := a.store.GetOrg(r.Context(), org)
 	if errors.Is(err, acl.ErrNotFound) {
-		return []Validation{{Field: field, Detail: fmt.Sprintf("org %q not found", org)}}, nil
+		return []apitypes.Validation{{Field: field, Detail: fmt.Sprintf("org %q not found", org)}}, nil
 	}
 	return nil, err
 }
@@ -106,7 +107,7 @@ func (a *api) updateUser(w http.ResponseWriter, r *http.Request, caller acl.User
 		return err
 	}
 	name := userParam(r, caller, "user")
-	var req UpdateUserRequest
+	var req apitypes.UpdateUserRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (a *api) addKey(w http.ResponseWriter, r *http.Request, caller acl.User) er
 	if err := requireSelfOrSiteAdmin(caller, name, "change the keys"); err != nil {
 		return err
 	}
-	var req AddKeyRequest
+	var req apitypes.AddKeyRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}

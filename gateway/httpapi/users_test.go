@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 func newAuthorizedKey(t *testing.T, comment string) (line, fingerprint string) {
@@ -33,9 +31,9 @@ func newAuthorizedKey(t *testing.T, comment string) (line, fingerprint string) {
 func TestUsers(t *testing.T) {
 	e := basicEnv(t)
 	key, fp := newAuthorizedKey(t, "carol@laptop")
-	r := e.expect(http.StatusCreated, "root", "POST", "/api/v1/users", httpapi.CreateUserRequest{
+	r := e.expect(http.StatusCreated, "root", "POST", "/api/v1/users", apitypes.CreateUserRequest{
 		Name: "carol", DisplayName: "Carol", Keys: []string{key}})
-	var u httpapi.User
+	var u apitypes.User
 	r.json(t, &u)
 	if u.Name != "carol" || len(u.Keys) != 1 || u.Keys[0].Fingerprint != fp || u.Keys[0].Comment != "carol@laptop" {
 		t.Fatalf("created %+v", u)
@@ -47,7 +45,7 @@ func TestUsers(t *testing.T) {
 	}
 
 	// Bad input is refused naming each item.
-	r = e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", httpapi.CreateUserRequest{Name: "me", Keys: []string{"ssh-ed25519 garbage"}})
+	r = e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", apitypes.CreateUserRequest{Name: "me", Keys: []string{"ssh-ed25519 garbage"}})
 	fields := ""
 	for _, v := range r.apiError(t).Validations {
 		fields += v.Field + " "
@@ -55,17 +53,17 @@ func TestUsers(t *testing.T) {
 	if fields != "name keys[0] " {
 		t.Errorf("validation fields %q", fields)
 	}
-	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", httpapi.CreateUserRequest{Name: "opt", Keys: []string{`command="x" ` + key}})
+	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", apitypes.CreateUserRequest{Name: "opt", Keys: []string{`command="x" ` + key}})
 
 	// Only site admins create, list, suspend, delete.
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/users", httpapi.CreateUserRequest{Name: "eve"})
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/users", apitypes.CreateUserRequest{Name: "eve"})
 	e.expect(http.StatusForbidden, "alice", "GET", "/api/v1/users", nil)
 	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/users/bob/suspend", nil)
 	e.expect(http.StatusForbidden, "alice", "DELETE", "/api/v1/users/bob", nil)
 	e.expect(http.StatusForbidden, "alice", "GET", "/api/v1/users/bob", nil)
 	e.expect(http.StatusForbidden, "alice", "PATCH", "/api/v1/users/alice", map[string]bool{"site_admin": true})
 	r = e.expect(http.StatusOK, "root", "GET", "/api/v1/users", nil)
-	var all []httpapi.User
+	var all []apitypes.User
 	r.json(t, &all)
 	if len(all) != 4 {
 		t.Errorf("%d users", len(all))
@@ -95,18 +93,18 @@ func TestKeys(t *testing.T) {
 	e := basicEnv(t)
 	key, fp := newAuthorizedKey(t, "")
 	// Users manage their own keys; others may not, site admins may.
-	e.expect(http.StatusForbidden, "bob", "POST", "/api/v1/users/alice/keys", httpapi.AddKeyRequest{AuthorizedKey: key})
-	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/keys", httpapi.AddKeyRequest{AuthorizedKey: key})
-	var k httpapi.PublicKey
+	e.expect(http.StatusForbidden, "bob", "POST", "/api/v1/users/alice/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
+	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
+	var k apitypes.PublicKey
 	r.json(t, &k)
 	if k.Fingerprint != fp {
 		t.Errorf("fingerprint %q, want %q", k.Fingerprint, fp)
 	}
 	// The same key cannot belong to two users.
-	e.expect(http.StatusConflict, "bob", "POST", "/api/v1/users/me/keys", httpapi.AddKeyRequest{AuthorizedKey: key})
-	e.expect(http.StatusBadRequest, "alice", "POST", "/api/v1/users/me/keys", httpapi.AddKeyRequest{AuthorizedKey: "nonsense"})
+	e.expect(http.StatusConflict, "bob", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
+	e.expect(http.StatusBadRequest, "alice", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: "nonsense"})
 	r = e.expect(http.StatusOK, "root", "GET", "/api/v1/users/alice/keys", nil)
-	var ks []httpapi.PublicKey
+	var ks []apitypes.PublicKey
 	r.json(t, &ks)
 	if len(ks) != 1 {
 		t.Fatalf("keys %+v", ks)
@@ -122,8 +120,8 @@ func TestKeys(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	e := basicEnv(t)
-	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/tokens", httpapi.CreateTokenRequest{Name: "laptop"})
-	var ct httpapi.CreateTokenResponse
+	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/tokens", apitypes.CreateTokenRequest{Name: "laptop"})
+	var ct apitypes.CreateTokenResponse
 	r.json(t, &ct)
 	if !strings.HasPrefix(ct.Secret, acl.APITokenPrefix) || ct.Token.User != "alice" || ct.Token.ID == "" {
 		t.Fatalf("created %+v", ct)
@@ -134,7 +132,7 @@ func TestTokens(t *testing.T) {
 	if strings.Contains(string(r.body), ct.Secret) || strings.Contains(string(r.body), acl.HashToken(ct.Secret)) {
 		t.Error("token list shows the secret or its hash")
 	}
-	var ts []httpapi.Token
+	var ts []apitypes.Token
 	r.json(t, &ts)
 	if len(ts) != 2 {
 		t.Errorf("%d tokens, want 2", len(ts))
@@ -145,38 +143,38 @@ func TestTokens(t *testing.T) {
 
 	// Expiry.
 	at := e.clock.Now().Add(time.Hour).Format(time.RFC3339)
-	r = e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/tokens", httpapi.CreateTokenRequest{Name: "short", ExpiresAt: at})
+	r = e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/tokens", apitypes.CreateTokenRequest{Name: "short", ExpiresAt: at})
 	r.json(t, &ct)
 	e.tokens["short"] = ct.Secret
 	e.expect(http.StatusOK, "short", "GET", "/api/v1/users/me", nil)
 	e.clock.Advance(time.Hour)
 	e.expect(http.StatusUnauthorized, "short", "GET", "/api/v1/users/me", nil)
-	e.expect(http.StatusBadRequest, "alice", "POST", "/api/v1/users/me/tokens", httpapi.CreateTokenRequest{Name: ""})
+	e.expect(http.StatusBadRequest, "alice", "POST", "/api/v1/users/me/tokens", apitypes.CreateTokenRequest{Name: ""})
 	// A site admin may mint a token for someone else.
-	e.expect(http.StatusCreated, "root", "POST", "/api/v1/users/bob/tokens", httpapi.CreateTokenRequest{Name: "ci"})
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/users/bob/tokens", httpapi.CreateTokenRequest{Name: "ci"})
+	e.expect(http.StatusCreated, "root", "POST", "/api/v1/users/bob/tokens", apitypes.CreateTokenRequest{Name: "ci"})
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/users/bob/tokens", apitypes.CreateTokenRequest{Name: "ci"})
 }
 
 func TestGroupsAndOrgs(t *testing.T) {
 	e := basicEnv(t)
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/groups", httpapi.CreateGroupRequest{Name: "g"})
-	r := e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/groups", httpapi.CreateGroupRequest{Name: "g", Members: []string{"alice", "ghost"}})
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/groups", apitypes.CreateGroupRequest{Name: "g"})
+	r := e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/groups", apitypes.CreateGroupRequest{Name: "g", Members: []string{"alice", "ghost"}})
 	if msg := r.apiError(t).Message; msg != `user "ghost" not found` {
 		t.Errorf("message %q", msg)
 	}
-	r = e.expect(http.StatusCreated, "root", "POST", "/api/v1/groups", httpapi.CreateGroupRequest{Name: "g", Members: []string{"alice"}})
-	var g httpapi.Group
+	r = e.expect(http.StatusCreated, "root", "POST", "/api/v1/groups", apitypes.CreateGroupRequest{Name: "g", Members: []string{"alice"}})
+	var g apitypes.Group
 	r.json(t, &g)
 	if strings.Join(g.Members, ",") != "alice" {
 		t.Errorf("members %v", g.Members)
 	}
-	r = e.expect(http.StatusOK, "root", "POST", "/api/v1/groups/g/members", httpapi.AddMemberRequest{User: "bob"})
+	r = e.expect(http.StatusOK, "root", "POST", "/api/v1/groups/g/members", apitypes.AddMemberRequest{User: "bob"})
 	r.json(t, &g)
 	if strings.Join(g.Members, ",") != "alice,bob" {
 		t.Errorf("members %v", g.Members)
 	}
-	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/groups/g/members", httpapi.AddMemberRequest{User: "ghost"})
-	e.expect(http.StatusNotFound, "root", "POST", "/api/v1/groups/nope/members", httpapi.AddMemberRequest{User: "bob"})
+	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/groups/g/members", apitypes.AddMemberRequest{User: "ghost"})
+	e.expect(http.StatusNotFound, "root", "POST", "/api/v1/groups/nope/members", apitypes.AddMemberRequest{User: "bob"})
 	e.expect(http.StatusForbidden, "alice", "DELETE", "/api/v1/groups/g/members/bob", nil)
 	r = e.expect(http.StatusOK, "root", "DELETE", "/api/v1/groups/g/members/bob", nil)
 	r.json(t, &g)
@@ -185,7 +183,7 @@ func TestGroupsAndOrgs(t *testing.T) {
 	}
 	// Everyone may read groups (to share with them).
 	r = e.expect(http.StatusOK, "bob", "GET", "/api/v1/groups", nil)
-	var gs []httpapi.Group
+	var gs []apitypes.Group
 	r.json(t, &gs)
 	if len(gs) != 1 {
 		t.Errorf("groups %+v", gs)
@@ -195,77 +193,38 @@ func TestGroupsAndOrgs(t *testing.T) {
 	e.expect(http.StatusNoContent, "root", "DELETE", "/api/v1/groups/g", nil)
 	e.expect(http.StatusNotFound, "root", "GET", "/api/v1/groups/g", nil)
 
-	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/orgs", httpapi.CreateOrgRequest{Name: "acme"})
-	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/orgs", httpapi.CreateOrgRequest{Name: "acme", Sharing: "maybe"})
-	r = e.expect(http.StatusCreated, "root", "POST", "/api/v1/orgs", httpapi.CreateOrgRequest{Name: "acme", Sharing: "disabled"})
-	var o httpapi.Org
+	e.expect(http.StatusForbidden, "alice", "POST", "/api/v1/orgs", apitypes.CreateOrgRequest{Name: "acme"})
+	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/orgs", apitypes.CreateOrgRequest{Name: "acme", Sharing: "maybe"})
+	r = e.expect(http.StatusCreated, "root", "POST", "/api/v1/orgs", apitypes.CreateOrgRequest{Name: "acme", Sharing: "disabled"})
+	var o apitypes.Org
 	r.json(t, &o)
 	if o.Name != "acme" || o.Sharing != "disabled" {
 		t.Errorf("org %+v", o)
 	}
-	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/orgs/acme/settings", httpapi.SharingSetting{Sharing: "enabled"})
+	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/orgs/acme/settings", apitypes.SharingSetting{Sharing: "enabled"})
 	r = e.expect(http.StatusOK, "bob", "GET", "/api/v1/orgs/acme/settings", nil)
-	var s httpapi.SharingSetting
+	var s apitypes.SharingSetting
 	r.json(t, &s)
 	if s.Sharing != "enabled" {
 		t.Errorf("setting %+v", s)
 	}
-	e.expect(http.StatusNotFound, "root", "PATCH", "/api/v1/orgs/nope/settings", httpapi.SharingSetting{Sharing: "enabled"})
+	e.expect(http.StatusNotFound, "root", "PATCH", "/api/v1/orgs/nope/settings", apitypes.SharingSetting{Sharing: "enabled"})
 	r = e.expect(http.StatusOK, "bob", "GET", "/api/v1/orgs", nil)
-	var os []httpapi.Org
+	var os []apitypes.Org
 	r.json(t, &os)
 	if len(os) != 1 {
 		t.Errorf("orgs %+v", os)
 	}
-	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", httpapi.CreateUserRequest{Name: "x", Org: "nope"})
+	e.expect(http.StatusBadRequest, "root", "POST", "/api/v1/users", apitypes.CreateUserRequest{Name: "x", Org: "nope"})
 }
 
 func TestDeployment(t *testing.T) {
 	e := basicEnv(t)
 	r := e.expect(http.StatusOK, "alice", "GET", "/api/v1/deployment", nil)
-	var d httpapi.Deployment
+	var d apitypes.Deployment
 	r.json(t, &d)
-	if d != (httpapi.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder"}) {
+	if d != (apitypes.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder"}) {
 		t.Errorf("deployment %+v", d)
 	}
 	e.expect(http.StatusUnauthorized, "", "GET", "/api/v1/deployment", nil)
-}
-
-func TestBootstrap(t *testing.T) {
-	e := newEnv(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	created, err := httpapi.Bootstrap(e.ctx(), e.store, dir)
-	if err != nil || !created {
-		t.Fatalf("Bootstrap: %v, %v", created, err)
-	}
-	path := filepath.Join(dir, "admin.token")
-	fi, err := os.Stat(path)
-	e.must(err)
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", fi.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
-	e.must(err)
-	e.tokens["boot"] = strings.TrimSpace(string(data))
-	r := e.expect(http.StatusOK, "boot", "GET", "/api/v1/users/me", nil)
-	var u httpapi.User
-	r.json(t, &u)
-	if u.Name != "admin" || !u.SiteAdmin {
-		t.Errorf("bootstrap user %+v", u)
-	}
-	// Not again: the store has a user now.
-	created, err = httpapi.Bootstrap(e.ctx(), e.store, dir)
-	if err != nil || created {
-		t.Errorf("second Bootstrap: %v, %v", created, err)
-	}
-	data2, err := os.ReadFile(path)
-	e.must(err)
-	if string(data2) != string(data) {
-		t.Error("second Bootstrap rewrote the token file")
-	}
-	entries, err := os.ReadDir(dir)
-	e.must(err)
-	if len(entries) != 1 {
-		t.Errorf("data dir holds %d entries, want only admin.token", len(entries))
-	}
 }

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // workspaceView is ws as a caller with role sees it; grants expired by now
 // are left out.
-func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time.Time) Workspace {
-	v := Workspace{
+func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time.Time) apitypes.Workspace {
+	v := apitypes.Workspace{
 		Owner:      ws.Owner,
 		Name:       ws.Name,
 		Org:        ws.Org,
@@ -21,7 +22,7 @@ func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time
 		CreatedAt:  ws.CreatedAt,
 		UpdatedAt:  ws.UpdatedAt,
 		Role:       role.String(),
-		SharedWith: SharedWith{Users: []Share{}, Groups: []Share{}},
+		SharedWith: apitypes.SharedWith{Users: []apitypes.Share{}, Groups: []apitypes.Share{}},
 	}
 	for _, g := range liveGrants(grants, now) {
 		switch g.Kind {
@@ -34,8 +35,8 @@ func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time
 	return v
 }
 
-func shareOf(g acl.Grant) Share {
-	return Share{Name: g.Subject, Role: g.Role.String(), ExpiresAt: g.ExpiresAt}
+func shareOf(g acl.Grant) apitypes.Share {
+	return apitypes.Share{Name: g.Subject, Role: g.Role.String(), ExpiresAt: g.ExpiresAt}
 }
 
 // liveGrants returns the grants not expired by now, sorted by kind and name.
@@ -70,7 +71,7 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	var req CreateWorkspaceRequest
+	var req apitypes.CreateWorkspaceRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -80,18 +81,18 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 	if req.Owner != caller.Name && !caller.SiteAdmin {
 		return errorf(http.StatusForbidden, "only site admins may create workspaces for other users")
 	}
-	var vs []Validation
+	var vs []apitypes.Validation
 	if err := acl.ValidateName("workspace", req.Name); err != nil {
-		vs = append(vs, Validation{Field: "name", Detail: err.Error()})
+		vs = append(vs, apitypes.Validation{Field: "name", Detail: err.Error()})
 	}
 	owner, err := a.store.GetUser(r.Context(), req.Owner)
 	switch {
 	case errors.Is(err, acl.ErrNotFound):
-		vs = append(vs, Validation{Field: "owner", Detail: fmt.Sprintf("user %q not found", req.Owner)})
+		vs = append(vs, apitypes.Validation{Field: "owner", Detail: fmt.Sprintf("user %q not found", req.Owner)})
 	case err != nil:
 		return err
 	case owner.Suspended:
-		vs = append(vs, Validation{Field: "owner", Detail: fmt.Sprintf("user %q is suspended", req.Owner)})
+		vs = append(vs, apitypes.Validation{Field: "owner", Detail: fmt.Sprintf("user %q is suspended", req.Owner)})
 	}
 	org := req.Org
 	if org == "" {
@@ -128,7 +129,7 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 		return err
 	}
 	a.log.InfoContext(r.Context(), "workspace created", "workspace", ws.ID().String(), "by", caller.Name)
-	writeJSON(w, http.StatusCreated, CreateWorkspaceResponse{
+	writeJSON(w, http.StatusCreated, apitypes.CreateWorkspaceResponse{
 		Workspace:  workspaceView(created, acl.RoleOwner, nil, now),
 		AgentToken: secret,
 	})
@@ -144,7 +145,7 @@ func (a *api) getWorkspace(w http.ResponseWriter, r *http.Request, caller acl.Us
 }
 
 func (a *api) renameWorkspace(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	var req UpdateWorkspaceRequest
+	var req apitypes.UpdateWorkspaceRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -199,6 +200,6 @@ func (a *api) rotateAgentToken(w http.ResponseWriter, r *http.Request, caller ac
 		return err
 	}
 	a.log.InfoContext(r.Context(), "agent token rotated", "workspace", c.ws.ID().String(), "by", caller.Name)
-	writeJSON(w, http.StatusOK, AgentTokenResponse{AgentToken: secret})
+	writeJSON(w, http.StatusOK, apitypes.AgentTokenResponse{AgentToken: secret})
 	return nil
 }

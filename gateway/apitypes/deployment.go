@@ -1,0 +1,13 @@
+package apitypes
+
+// DefaultHostnameSuffix is the host alias suffix a server reports unless
+// configured otherwise: alice-ws.coder.
+const DefaultHostnameSuffix = "coder"
+
+// Deployment tells clients how to reach the gateway's SSH front door.
+type Deployment struct {
+	// SSHAddr is host:port of the SSH front door; the host may be empty,
+	// meaning the host of the API URL.
+	SSHAddr        string `json:"ssh_addr"`
+	HostnameSuffix string `json:"hostname_suffix"`
+}

@@ -1,0 +1,62 @@
+package apitypes
+
+import (
+	"time"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// Workspace is a workspace as one caller sees it.
+type Workspace struct {
+	Owner     string             `json:"owner"`
+	Name      string             `json:"name"`
+	Org       string             `json:"org,omitempty"`
+	State     acl.WorkspaceState `json:"state"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	// Role is the caller's effective role: owner, admin or use.
+	Role string `json:"role"`
+	// SharedWith lists the workspace's live grants.
+	SharedWith SharedWith `json:"shared_with"`
+}
+
+// ID returns the workspace's owner/name.
+func (w Workspace) ID() acl.WorkspaceID { return acl.WorkspaceID{Owner: w.Owner, Name: w.Name} }
+
+// SharedWith lists who a workspace is shared with.
+type SharedWith struct {
+	Users  []Share `json:"users"`
+	Groups []Share `json:"groups"`
+}
+
+// Share is one grant in a listing.
+type Share struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// CreateWorkspaceRequest is the body of POST /api/v1/workspaces.
+type CreateWorkspaceRequest struct {
+	Name string `json:"name"`
+	// Owner defaults to the caller; only site admins name someone else.
+	Owner string `json:"owner,omitempty"`
+	// Org defaults to the owner's org.
+	Org string `json:"org,omitempty"`
+}
+
+// CreateWorkspaceResponse carries the agent token, shown only here.
+type CreateWorkspaceResponse struct {
+	Workspace  Workspace `json:"workspace"`
+	AgentToken string    `json:"agent_token"`
+}
+
+// AgentTokenResponse is the answer of POST .../agent-token (rotation).
+type AgentTokenResponse struct {
+	AgentToken string `json:"agent_token"`
+}
+
+// UpdateWorkspaceRequest is the body of PATCH /api/v1/workspaces/{owner}/{name}.
+type UpdateWorkspaceRequest struct {
+	Name string `json:"name"`
+}

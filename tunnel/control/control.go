@@ -1,0 +1,40 @@
+// Package control is the agent's control protocol, carried on a control
+// stream (tunnel.KindControl): after the stream header the gateway sends one
+// JSON request line, the agent answers one JSON response line and closes.
+//
+//	{"op":"stats"}          → {"stats":{...Stats}}
+//	{"op":"logs","lines":N} → {"lines":["...", ...]}   (oldest first)
+//	anything else           → {"error":"..."}
+//
+// Ask is the gateway's half, ReadRequest and WriteResponse the agent's. The
+// package imports only the standard library, so both sides share it without
+// sharing anything else.
+package control
+
+// Ops.
+const (
+	OpStats = "stats"
+	OpLogs  = "logs"
+)
+
+// Size limits of one exchange.
+const (
+	// MaxRequestBytes bounds what the agent reads of a request.
+	MaxRequestBytes = 4 << 10
+	// MaxResponseBytes bounds what the gateway reads of an answer: 1000 log
+	// lines of at most 2 KiB each, with room for JSON escapes.
+	MaxResponseBytes = 8 << 20
+)
+
+// Request is one request on a control stream.
+type Request struct {
+	Op    string `json:"op"`              // OpStats or OpLogs
+	Lines int    `json:"lines,omitempty"` // OpLogs: how many of the newest lines
+}
+
+// Response is the answer; exactly one field is set.
+type Response struct {
+	Stats *Stats   `json:"stats,omitempty"`
+	Lines []string `json:"lines,omitzero"`
+	Error string   `json:"error,omitempty"`
+}
