@@ -27,7 +27,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	s, err := info.Stats(ctx, ws)
+	s, err := info.Stats(ctx, e.workspace(ws))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 	}
 
 	eventually(t, "alice's session in the agent's stats", func() bool {
-		s, err = info.Stats(ctx, ws)
+		s, err = info.Stats(ctx, e.workspace(ws))
 		return err == nil && s.Sessions == 1
 	})
 	if s.Connections != 2 || len(s.Users) != 2 || s.Users[0].Name != "alice" || s.Users[0].Sessions != 1 ||
@@ -64,7 +64,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 		t.Fatalf("stats with alice and bob connected: %+v", s)
 	}
 
-	conns := info.Connections(ws)
+	conns := info.Connections(e.workspace(ws))
 	if len(conns) != 2 {
 		t.Fatalf("connections: %+v", conns)
 	}
@@ -73,11 +73,11 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 		b.User != "bob" || b.Via != "https" || b.KeyFingerprint != "" || b.Since.Before(a.Since) {
 		t.Fatalf("connections: %+v", conns)
 	}
-	if other := info.Connections(acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}); len(other) != 0 {
+	if other := info.Connections(e.workspace(acl.WorkspaceID{Owner: "bob", Name: "bob-ws"})); len(other) != 0 {
 		t.Fatalf("bob-ws connections: %+v", other)
 	}
 
-	lines, err := info.Logs(ctx, ws, 1000)
+	lines, err := info.Logs(ctx, e.workspace(ws), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 			t.Errorf("agent logs lack %q:\n%s", want, all)
 		}
 	}
-	if last, err := info.Logs(ctx, ws, 2); err != nil || len(last) != 2 || last[1] != lines[len(lines)-1] {
+	if last, err := info.Logs(ctx, e.workspace(ws), 2); err != nil || len(last) != 2 || last[1] != lines[len(lines)-1] {
 		t.Fatalf("last 2 lines: %q %v (all ends with %q)", last, err, lines[len(lines)-1])
 	}
 	_ = stdin.Close()
@@ -97,10 +97,10 @@ func TestAgentInfoAgentNotConnected(t *testing.T) {
 	e := newEnv(t)
 	info := agentinfo.New(e.reg, e.sessions)
 	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
-	if _, err := info.Stats(context.Background(), ws); !errors.Is(err, httpapi.ErrAgentNotConnected) {
+	if _, err := info.Stats(context.Background(), e.workspace(ws)); !errors.Is(err, httpapi.ErrAgentNotConnected) {
 		t.Fatalf("stats: %v", err)
 	}
-	if _, err := info.Logs(context.Background(), ws, 10); !errors.Is(err, httpapi.ErrAgentNotConnected) {
+	if _, err := info.Logs(context.Background(), e.workspace(ws), 10); !errors.Is(err, httpapi.ErrAgentNotConnected) {
 		t.Fatalf("logs: %v", err)
 	}
 }
@@ -119,7 +119,7 @@ func (e *testEnv) fakeAgent(key string, handle func(net.Conn, tunnel.Header)) {
 		})
 	}()
 	e.t.Cleanup(func() { cancel(); <-done })
-	eventually(e.t, "fake agent connected", func() bool { return e.reg.Connected(key) })
+	eventually(e.t, "fake agent connected", func() bool { return e.reg.Connected(e.uid(key)) })
 }
 
 func TestAgentInfoOldAndStuckAgents(t *testing.T) {
@@ -129,7 +129,7 @@ func TestAgentInfoOldAndStuckAgents(t *testing.T) {
 
 	// An agent that predates control streams closes them at once.
 	e.fakeAgent("bob/bob-ws", func(c net.Conn, _ tunnel.Header) { _ = c.Close() })
-	if _, err := info.Stats(context.Background(), ws); err == nil || !strings.Contains(err.Error(), "did not answer") {
+	if _, err := info.Stats(context.Background(), e.workspace(ws)); err == nil || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("old agent: %v", err)
 	}
 
@@ -145,7 +145,7 @@ func TestAgentInfoOldAndStuckAgents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := info.Logs(ctx, stuck, 10); err == nil {
+	if _, err := info.Logs(ctx, e.workspace(stuck), 10); err == nil {
 		t.Fatal("stuck agent answered")
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -70,7 +70,7 @@ func TestServerApps(t *testing.T) {
 		<-agentDone
 		_ = a.Close()
 	})
-	eventually(t, "agent connected", func() bool { return srv.Agents().Connected("alice/alice-ws") })
+	eventually(t, "agent connected", func() bool { return srv.Agents().Connected(uidOf(t, st, "alice", "alice-ws")) })
 	app := startTestApp(t)
 
 	ae := &appEnv{testEnv: &testEnv{t: t}, base: base, appPort: app.port, app: app}
@@ -104,4 +104,14 @@ func TestServerApps(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 	waitClosed(t, "upgraded connection at shutdown", br)
+}
+
+// uidOf reads the UID of owner/name from st.
+func uidOf(t *testing.T, st acl.Store, owner, name string) string {
+	t.Helper()
+	w, err := st.GetWorkspace(context.Background(), acl.WorkspaceID{Owner: owner, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.UID
 }

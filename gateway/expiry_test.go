@@ -54,7 +54,7 @@ func TestSweeperAtStart(t *testing.T) {
 	e.startRevoker(revoke.Config{SweepInterval: time.Hour})
 	select {
 	case ev := <-events:
-		want := acl.Event{Kind: acl.EventGrantExpired, Workspace: aliceWS, User: "bob"}
+		want := acl.Event{Kind: acl.EventGrantExpired, Workspace: aliceWS, WorkspaceUID: e.uid(aliceWS.String()), User: "bob"}
 		ev.At = time.Time{}
 		if ev != want {
 			t.Fatalf("event %+v, want %+v", ev, want)

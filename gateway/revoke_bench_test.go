@@ -43,6 +43,10 @@ type benchNode struct {
 func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken string) *benchNode {
 	tb.Helper()
 	quiet := slog.New(slog.DiscardHandler)
+	wsRec, err := st.GetWorkspace(context.Background(), ws)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	reg := tunnel.NewRegistry(tunnel.RegistryConfig{Logger: quiet})
 	mux := http.NewServeMux()
 	mux.Handle(tunnel.ConnectPath, reg.Handler(func(ctx context.Context, token string) (string, error) {
@@ -50,7 +54,7 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		if err != nil {
 			return "", err
 		}
-		return w.ID().String(), nil
+		return w.UID, nil
 	}))
 	hln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -123,7 +127,7 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		_ = reg.Close()
 	})
 	deadline := time.Now().Add(10 * time.Second)
-	for !reg.Connected(ws.String()) || !az.Live() {
+	for !reg.Connected(wsRec.UID) || !az.Live() {
 		if time.Now().After(deadline) {
 			tb.Fatal("agent or revoker not ready")
 		}

@@ -250,7 +250,7 @@ func (s *Server) authenticateAgent(ctx context.Context, token string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("agent token: %w", err)
 	}
-	return ws.ID().String(), nil
+	return ws.UID, nil
 }
 
 // SSHAddr is the bound SSH address.

@@ -120,7 +120,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		if err != nil {
 			return "", err
 		}
-		return w.ID().String(), nil
+		return w.UID, nil
 	}))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan struct{})
@@ -237,8 +237,28 @@ func (e *testEnv) startAgent(key string) *runningAgent {
 		})
 	}()
 	e.t.Cleanup(ra.stop)
-	eventually(e.t, "agent "+key+" connected", func() bool { return e.reg.Connected(key) })
+	eventually(e.t, "agent "+key+" connected", func() bool { return e.reg.Connected(e.uid(key)) })
 	return ra
+}
+
+// uid is the UID of the workspace "owner/name": what tunnels are keyed by.
+func (e *testEnv) uid(key string) string {
+	e.t.Helper()
+	id, err := acl.ParseWorkspaceID(key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.workspace(id).UID
+}
+
+// workspace reads the workspace id from the store.
+func (e *testEnv) workspace(id acl.WorkspaceID) acl.Workspace {
+	e.t.Helper()
+	w, err := e.store.GetWorkspace(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return w
 }
 
 // kill takes the agent's tunnel down under live sessions, as when the

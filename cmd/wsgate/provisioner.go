@@ -75,7 +75,7 @@ func (p *cmdProvisioner) startLike(ctx context.Context, verb string, ws acl.Work
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for !t.connected(ws.ID().String()) {
+	for !t.connected(ws.UID) {
 		select {
 		case <-wait.Done():
 			return fmt.Errorf("%s %s: the agent did not connect within %s", verb, ws.ID(), agentWait)

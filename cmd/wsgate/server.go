@@ -138,6 +138,12 @@ func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 			st.Close()
 			return nil, fmt.Errorf("reach redis: %w", err)
 		}
+		// Workspaces written before UIDs existed get theirs (idempotent,
+		// safe with several replicas starting at once).
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("migrate redis store: %w", err)
+		}
 		return st, nil
 	}
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {

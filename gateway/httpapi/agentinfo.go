@@ -19,12 +19,14 @@ import (
 type AgentInfo interface {
 	// Stats and Logs fail with ErrAgentNotConnected (wrapped) when the
 	// workspace's agent has no tunnel to this gateway.
-	Stats(ctx context.Context, id acl.WorkspaceID) (control.Stats, error)
+	// The workspace is named by the record the API loaded: agents and
+	// sessions are keyed by its UID.
+	Stats(ctx context.Context, ws acl.Workspace) (control.Stats, error)
 	// Logs returns up to n of the agent's newest log lines, oldest first.
-	Logs(ctx context.Context, id acl.WorkspaceID, n int) ([]string, error)
+	Logs(ctx context.Context, ws acl.Workspace, n int) ([]string, error)
 	// Connections lists the live SSH connections to the workspace through
 	// this gateway, oldest first.
-	Connections(id acl.WorkspaceID) []apitypes.Connection
+	Connections(ws acl.Workspace) []apitypes.Connection
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the
@@ -65,7 +67,7 @@ func (a *api) getStats(w http.ResponseWriter, r *http.Request, caller acl.User) 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), agentTimeout)
 	defer cancel()
-	s, err := info.Stats(ctx, c.ws.ID())
+	s, err := info.Stats(ctx, c.ws)
 	if err != nil {
 		return agentError(c.ws.ID(), err)
 	}
@@ -94,7 +96,7 @@ func (a *api) getLogs(w http.ResponseWriter, r *http.Request, caller acl.User) e
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), agentTimeout)
 	defer cancel()
-	lines, err := info.Logs(ctx, c.ws.ID(), n)
+	lines, err := info.Logs(ctx, c.ws, n)
 	if err != nil {
 		return agentError(c.ws.ID(), err)
 	}
@@ -114,7 +116,7 @@ func (a *api) getConnections(w http.ResponseWriter, r *http.Request, caller acl.
 	if err != nil {
 		return err
 	}
-	conns := info.Connections(c.ws.ID())
+	conns := info.Connections(c.ws)
 	if conns == nil {
 		conns = []apitypes.Connection{}
 	}

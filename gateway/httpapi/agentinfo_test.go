@@ -40,7 +40,8 @@ func (f *fakeAgentInfo) up(id acl.WorkspaceID) error {
 	return nil
 }
 
-func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (control.Stats, error) {
+func (f *fakeAgentInfo) Stats(_ context.Context, ws acl.Workspace) (control.Stats, error) {
+	id := ws.ID()
 	f.note("stats " + id.String())
 	if err := f.up(id); err != nil {
 		return control.Stats{}, err
@@ -48,7 +49,8 @@ func (f *fakeAgentInfo) Stats(_ context.Context, id acl.WorkspaceID) (control.St
 	return control.Stats{Connections: 1, Users: []control.UserStats{{Name: "bob", Connections: 1}}, BytesIn: 42}, nil
 }
 
-func (f *fakeAgentInfo) Logs(_ context.Context, id acl.WorkspaceID, n int) ([]string, error) {
+func (f *fakeAgentInfo) Logs(_ context.Context, ws acl.Workspace, n int) ([]string, error) {
+	id := ws.ID()
 	f.note(fmt.Sprintf("logs %s %d", id, n))
 	if err := f.up(id); err != nil {
 		return nil, err
@@ -56,7 +58,8 @@ func (f *fakeAgentInfo) Logs(_ context.Context, id acl.WorkspaceID, n int) ([]st
 	return []string{"line 1", "line 2"}, nil
 }
 
-func (f *fakeAgentInfo) Connections(id acl.WorkspaceID) []apitypes.Connection {
+func (f *fakeAgentInfo) Connections(ws acl.Workspace) []apitypes.Connection {
+	id := ws.ID()
 	f.note("connections " + id.String())
 	return []apitypes.Connection{{SessionID: "s1", User: "bob", Via: "https", Since: time.Unix(1, 0).UTC()}}
 }

@@ -143,7 +143,7 @@ type Decision struct {
 func decision(snap *acl.Snapshot, user string, action acl.Action, ws acl.WorkspaceID, gen uint64, cached bool) Decision {
 	return Decision{
 		Decision: acl.Authorize(snap, user, action, ws), Gen: gen,
-		ValidUntil: snap.ValidUntil(), Cached: cached, WorkspaceUID: ws.String(),
+		ValidUntil: snap.ValidUntil(), Cached: cached, WorkspaceUID: snap.WorkspaceUID(ws),
 	}
 }
 

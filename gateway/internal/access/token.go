@@ -2,8 +2,6 @@ package access
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/internal/upgrade"
@@ -11,7 +9,7 @@ import (
 
 // ErrBadToken is every reason an API token is refused: missing, unknown or
 // expired, or its user suspended or deleted. Callers answer all alike.
-var ErrBadToken = errors.New("unauthorized: missing, invalid or expired API token")
+var ErrBadToken = acl.ErrBadToken
 
 // IdentifyToken resolves an "Authorization: Bearer <token>" value to the
 // token's active user, through the cached lookups so that during a store
@@ -21,26 +19,9 @@ func (a *Authorizer) IdentifyToken(ctx context.Context, authorization string) (a
 	if !ok {
 		return acl.Identity{}, ErrBadToken
 	}
-	l := a.Lookups(nil)
-	tok, err := l.TokenByHash(ctx, acl.HashToken(secret))
-	if errors.Is(err, acl.ErrNotFound) {
-		return acl.Identity{}, ErrBadToken
-	}
+	u, tok, err := acl.IdentifyToken(ctx, a.Lookups(nil), secret, a.cfg.Now())
 	if err != nil {
-		return acl.Identity{}, fmt.Errorf("look up token: %w", err)
-	}
-	if !tok.ExpiresAt.IsZero() && !a.cfg.Now().Before(tok.ExpiresAt) {
-		return acl.Identity{}, ErrBadToken
-	}
-	u, err := l.GetUser(ctx, tok.User)
-	if errors.Is(err, acl.ErrNotFound) {
-		return acl.Identity{}, ErrBadToken
-	}
-	if err != nil {
-		return acl.Identity{}, fmt.Errorf("look up user of token: %w", err)
-	}
-	if u.Suspended {
-		return acl.Identity{}, ErrBadToken
+		return acl.Identity{}, err
 	}
 	return acl.Identity{User: u.Name, TokenID: tok.ID}, nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
@@ -100,5 +100,5 @@ func writeAPIError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(httpapi.Error{Message: msg})
+	_ = json.NewEncoder(w).Encode(apitypes.Error{Message: msg})
 }

@@ -13,7 +13,6 @@ const (
 	reasonExpired          = "expired"
 	reasonWorkspaceStopped = "workspace_stopped"
 	reasonWorkspaceDeleted = "workspace_deleted"
-	reasonWorkspaceRenamed = "workspace_renamed"
 	reasonKeyRemoved       = "key_removed"
 	reasonTokenRevoked     = "token_revoked"
 	reasonSuspended        = "suspended"
@@ -44,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	for _, r := range []string{reasonRevoked, reasonExpired, reasonWorkspaceStopped, reasonWorkspaceDeleted,
-		reasonWorkspaceRenamed, reasonKeyRemoved, reasonTokenRevoked, reasonSuspended, reasonUserDeleted,
+		reasonKeyRemoved, reasonTokenRevoked, reasonSuspended, reasonUserDeleted,
 		reasonSharingDisabled, reasonStoreUnreachable} {
 		m.revocations.WithLabelValues(r)
 	}

@@ -40,9 +40,20 @@ const (
 type Store interface {
 	Subscribe(ctx context.Context) (<-chan acl.Event, error)
 	GetGroup(ctx context.Context, name string) (acl.Group, error)
-	GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.Workspace, error)
+	GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspace, error)
 	ListWorkspaces(ctx context.Context) ([]acl.Workspace, error)
 	DeleteExpiredGrants(ctx context.Context, now time.Time) (int, error)
+}
+
+// Tunnels is the part of the agent tunnel registry that revocation uses:
+// an agent whose workspace was deleted, or whose token was replaced, must
+// not stay reachable.
+type Tunnels interface {
+	// Disconnect closes the tunnel of the workspace with UID key.
+	Disconnect(key string)
+	// DisconnectUnless closes it unless it was opened with the credential
+	// whose tag (its hash) is tag.
+	DisconnectUnless(key, tag string)
 }
 
 // Config configures a Revoker.
@@ -50,6 +61,9 @@ type Config struct {
 	Store    Store
 	Access   *access.Authorizer
 	Sessions *sessions.Registry
+	// Agents, when set, loses the tunnels of deleted workspaces and of
+	// replaced agent tokens.
+	Agents Tunnels
 	// LockMode defaults to LockBestEffort.
 	LockMode LockMode
 	// ProbeInterval is how often the store is asked whether it answers.
@@ -276,6 +290,14 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 		}
 	case acl.EventWorkspaceStopped:
 		r.workspaceStopped(ctx, ev)
+	case acl.EventWorkspaceDeleted:
+		if r.cfg.Agents != nil && ev.WorkspaceUID != "" {
+			r.cfg.Agents.Disconnect(ev.WorkspaceUID)
+		}
+		r.recheck(ctx, ev, r.touched(ctx, ev))
+	case acl.EventAgentTokenRotated:
+		r.agentTokenRotated(ctx, ev)
+		r.recheck(ctx, ev, r.touched(ctx, ev))
 	default:
 		r.recheck(ctx, ev, r.touched(ctx, ev))
 	}
@@ -286,7 +308,7 @@ func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*sessions.Session
 	reg := r.reg
 	switch ev.Kind {
 	case acl.EventGrantRemoved, acl.EventGrantLowered, acl.EventGrantExpired:
-		on := reg.OnWorkspace(workspaceKey(ev))
+		on := r.onWorkspace(ev)
 		switch {
 		case ev.User != "":
 			return filter(on, func(ls *sessions.Session) bool { return ls.Info.User == ev.User })
@@ -305,25 +327,45 @@ func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*sessions.Session
 	case acl.EventSharingDisabled:
 		if ev.Org != "" {
 			if wss, ok := r.orgWorkspaces(ctx, ev.Org); ok {
-				return filter(reg.All(), func(ls *sessions.Session) bool { return wss[ls.Info.Workspace] && notOwner(ls) })
+				return filter(reg.All(), func(ls *sessions.Session) bool { return wss[ls.Info.WorkspaceUID] && notOwner(ls) })
 			}
 		}
 		return filter(reg.All(), notOwner)
 	case acl.EventWorkspaceDeleted, acl.EventWorkspaceRenamed, acl.EventAgentTokenRotated:
-		return reg.OnWorkspace(workspaceKey(ev))
+		return r.onWorkspace(ev)
 	}
 	// EventResync, and kinds this gateway does not know yet.
 	return reg.All()
 }
 
-// checkKey is what one snapshot load decides for: a user on a workspace.
-type checkKey struct {
-	user string
-	ws   acl.WorkspaceID
+// onWorkspace returns the sessions to the workspace ev names: by its UID,
+// or, for an event written before UIDs existed, by its name.
+func (r *Revoker) onWorkspace(ev acl.Event) []*sessions.Session {
+	if ev.WorkspaceUID != "" {
+		return r.reg.OnWorkspace(ev.WorkspaceUID)
+	}
+	return filter(r.reg.All(), func(ls *sessions.Session) bool { return ls.Info.Workspace == ev.Workspace })
 }
 
-// workspaceKey is what the session registry indexes ev's workspace by.
-func workspaceKey(ev acl.Event) string { return ev.Workspace.String() }
+// agentTokenRotated closes the workspace's tunnel unless its agent already
+// came back with the new token.
+func (r *Revoker) agentTokenRotated(ctx context.Context, ev acl.Event) {
+	if r.cfg.Agents == nil || ev.WorkspaceUID == "" {
+		return
+	}
+	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
+	w, err := r.store.GetWorkspaceByUID(gctx, ev.WorkspaceUID)
+	cancel()
+	switch {
+	case err == nil:
+		r.cfg.Agents.DisconnectUnless(ev.WorkspaceUID, w.AgentTokenHash)
+	case errors.Is(err, acl.ErrNotFound):
+		r.cfg.Agents.Disconnect(ev.WorkspaceUID)
+	default:
+		// The tunnel stays; the old token no longer opens a new one.
+		r.log.Warn("cannot read the rotated agent token; the agent's tunnel stays", "workspace", ev.Workspace.String(), "err", err)
+	}
+}
 
 // notOwner: only an owner's access to their own workspace rests on no
 // grant, group or sharing setting.
@@ -355,17 +397,17 @@ func (r *Revoker) groupMembers(ctx context.Context, group string) (map[string]bo
 }
 
 // orgWorkspaces lists the workspaces of org; false when it cannot.
-func (r *Revoker) orgWorkspaces(ctx context.Context, org string) (map[acl.WorkspaceID]bool, bool) {
+func (r *Revoker) orgWorkspaces(ctx context.Context, org string) (map[string]bool, bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	defer cancel()
 	all, err := r.store.ListWorkspaces(ctx)
 	if err != nil {
 		return nil, false
 	}
-	m := map[acl.WorkspaceID]bool{}
+	m := map[string]bool{}
 	for _, w := range all {
 		if w.Org == org {
-			m[w.ID()] = true
+			m[w.UID] = true
 		}
 	}
 	return m, true
@@ -374,12 +416,12 @@ func (r *Revoker) orgWorkspaces(ctx context.Context, org string) (map[acl.Worksp
 // workspaceStopped drops the sessions of a workspace that is stopping,
 // stopped or failed, naming who stopped it.
 func (r *Revoker) workspaceStopped(ctx context.Context, ev acl.Event) {
-	live := r.reg.OnWorkspace(workspaceKey(ev))
+	live := r.onWorkspace(ev)
 	if len(live) == 0 {
 		return
 	}
 	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
-	w, err := r.store.GetWorkspace(gctx, ev.Workspace)
+	w, err := r.store.GetWorkspaceByUID(gctx, ev.WorkspaceUID)
 	cancel()
 	state := acl.StateStopped // what the event says, when the store cannot tell more
 	switch {
@@ -420,14 +462,13 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 		if ls.Dropping() {
 			continue
 		}
-		k := checkKey{ls.Info.User, ls.Info.Workspace}
+		k := checkKey{ls.Info.User, ls.Info.WorkspaceUID}
 		if groups[k] == nil {
 			keys = append(keys, k)
 		}
 		groups[k] = append(groups[k], ls)
 	}
-	snaps := make([]*acl.Snapshot, len(keys))
-	errs := make([]error, len(keys))
+	checks := make([]check, len(keys))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, recheckParallelism)
 	for i, k := range keys {
@@ -436,49 +477,86 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			snaps[i], errs[i] = r.authz.Load(ctx, k.user, k.ws)
+			checks[i] = r.check(ctx, k, groups[k][0].Info.Workspace)
 		}()
 	}
 	wg.Wait()
 	now := r.now()
 	for i, k := range keys {
-		if errs[i] != nil {
+		c := checks[i]
+		if c.err != nil {
 			if ctx.Err() == nil {
 				// Keep the sessions, and check them all once the store
 				// answers again.
-				r.log.Warn("re-check failed; sessions kept until the store answers", "user", k.user, "workspace", k.ws.String(), "err", errs[i])
+				r.log.Warn("re-check failed; sessions kept until the store answers", "user", k.user, "workspace", c.ws.String(), "err", c.err)
 				r.oweResync()
 			}
 			continue
 		}
-		d := acl.Authorize(snaps[i], k.user, acl.ActionConnect, k.ws)
 		for _, ls := range groups[k] {
-			if d.Allow {
-				ls.SetValidUntil(snaps[i].ValidUntil())
-				if !snaps[i].ValidUntil().IsZero() {
-					r.noteExpiry(snaps[i].ValidUntil())
+			if c.d.Allow {
+				ls.SetValidUntil(c.validUntil)
+				if !c.validUntil.IsZero() {
+					r.noteExpiry(c.validUntil)
 				}
 				continue
 			}
-			reason, msg := dropReason(ev, ls, d, now)
+			reason, msg := dropReason(ev, ls, c.ws, c.d, now)
 			r.dropAsync(ls, reason, msg, ev.At)
 		}
 	}
 }
 
+// checkKey is what one re-check decides: a user on a workspace, by UID.
+type checkKey struct {
+	user string
+	uid  string
+}
+
+// check is the outcome of one re-check.
+type check struct {
+	ws         acl.WorkspaceID // the workspace's current name
+	d          acl.Decision
+	validUntil time.Time
+	err        error
+}
+
+// check decides connect for k from the store. The workspace is found by
+// its UID, so a rename keeps the sessions, and the snapshot must be of that
+// same workspace: one deleted and created again under the same name is
+// another, and its sessions' workspace is gone. named is the name the
+// sessions know, used when the workspace is gone.
+func (r *Revoker) check(ctx context.Context, k checkKey, named acl.WorkspaceID) check {
+	gone := check{ws: named, d: acl.Decision{Reason: acl.ReasonNoWorkspace}}
+	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
+	w, err := r.store.GetWorkspaceByUID(gctx, k.uid)
+	cancel()
+	switch {
+	case errors.Is(err, acl.ErrNotFound):
+		return gone
+	case err != nil:
+		return check{ws: named, err: err}
+	}
+	snap, err := r.authz.Load(ctx, k.user, w.ID())
+	if err != nil {
+		return check{ws: w.ID(), err: err}
+	}
+	if snap.WorkspaceUID(w.ID()) != k.uid {
+		return gone
+	}
+	return check{ws: w.ID(), d: acl.Authorize(snap, k.user, acl.ActionConnect, w.ID()), validUntil: snap.ValidUntil()}
+}
+
 // dropReason says why a session that failed its re-check ends, as
-// precisely as the event and the decision allow.
-func dropReason(ev acl.Event, ls *sessions.Session, d acl.Decision, now time.Time) (reason, msg string) {
-	ws := ls.Info.Workspace
+// precisely as the event and the decision allow; ws is the workspace's
+// current name.
+func dropReason(ev acl.Event, ls *sessions.Session, ws acl.WorkspaceID, d acl.Decision, now time.Time) (reason, msg string) {
 	switch d.Reason {
 	case acl.ReasonSuspended:
 		return reasonSuspended, "your account was suspended"
 	case acl.ReasonNoUser:
 		return reasonUserDeleted, "your account was deleted"
 	case acl.ReasonNoWorkspace:
-		if ev.Kind == acl.EventWorkspaceRenamed {
-			return reasonWorkspaceRenamed, fmt.Sprintf("workspace %s was renamed", ws)
-		}
 		return reasonWorkspaceDeleted, fmt.Sprintf("workspace %s was deleted", ws)
 	}
 	exp := ls.ValidUntil()
