@@ -147,7 +147,7 @@ func (s *Server) build() error {
 	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: log.With("part", "tunnel")})
+	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: log.With("part", "tunnel"), CredentialTag: acl.HashToken})
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
@@ -156,7 +156,7 @@ func (s *Server) build() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	if s.revoker, err = revoke.New(revoke.Config{
-		Store: cfg.Store, Access: az, Sessions: s.sessions, LockMode: cfg.LockMode,
+		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, LockMode: cfg.LockMode,
 		Metrics: metrics, Logger: log.With("part", "revoke"),
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)

@@ -24,6 +24,11 @@ type RegistryConfig struct {
 	// OnDisconnect is called when the tunnel announced by the last
 	// OnConnect(key) ends (closed, replaced, Disconnect, Close).
 	OnDisconnect func(key string)
+	// CredentialTag names the credential a tunnel was opened with (for
+	// example a hash of the agent's token), so that DisconnectUnless can
+	// tell an agent that already came back with a new credential from one
+	// still on the old. Default: no tag.
+	CredentialTag func(token string) string
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
@@ -32,6 +37,9 @@ func (c RegistryConfig) withDefaults() RegistryConfig {
 	}
 	if c.KeepAliveInterval <= 0 {
 		c.KeepAliveInterval = defaultKeepAlive
+	}
+	if c.CredentialTag == nil {
+		c.CredentialTag = func(string) string { return "" }
 	}
 	return c
 }
@@ -55,6 +63,7 @@ type Registry struct {
 // agentTunnel is one agent connection.
 type agentTunnel struct {
 	key  string
+	tag  string // CredentialTag of the token it was opened with
 	sess *yamux.Session
 	done chan struct{} // closed once its OnDisconnect has returned
 }
@@ -205,6 +214,24 @@ func (r *Registry) Disconnect(key string) {
 	r.mu.Unlock()
 	if t != nil {
 		r.log.Info("disconnecting agent", "workspace", key)
+		_ = t.sess.Close()
+	}
+}
+
+// DisconnectUnless closes key's tunnel unless it was opened with the
+// credential whose tag is tag: the agent's token was replaced, and only an
+// agent that already holds the new one may stay.
+func (r *Registry) DisconnectUnless(key, tag string) {
+	r.mu.Lock()
+	t := r.tunnels[key]
+	if t != nil && t.tag == tag {
+		t = nil
+	} else {
+		delete(r.tunnels, key)
+	}
+	r.mu.Unlock()
+	if t != nil {
+		r.log.Info("disconnecting agent: its credential was replaced", "workspace", key)
 		_ = t.sess.Close()
 	}
 }

@@ -291,10 +291,13 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 	case acl.EventWorkspaceStopped:
 		r.workspaceStopped(ctx, ev)
 	case acl.EventWorkspaceDeleted:
+		live := r.touched(ctx, ev)
+		r.recheck(ctx, ev, live)
 		if r.cfg.Agents != nil && ev.WorkspaceUID != "" {
-			r.cfg.Agents.Disconnect(ev.WorkspaceUID)
+			// After the sessions are told why they end: cut first, they
+			// would only read that the connection was lost.
+			r.afterEnded(live, func() { r.cfg.Agents.Disconnect(ev.WorkspaceUID) })
 		}
-		r.recheck(ctx, ev, r.touched(ctx, ev))
 	case acl.EventAgentTokenRotated:
 		r.agentTokenRotated(ctx, ev)
 		r.recheck(ctx, ev, r.touched(ctx, ev))
@@ -345,6 +348,26 @@ func (r *Revoker) onWorkspace(ev acl.Event) []*sessions.Session {
 		return r.reg.OnWorkspace(ev.WorkspaceUID)
 	}
 	return filter(r.reg.All(), func(ls *sessions.Session) bool { return ls.Info.Workspace == ev.Workspace })
+}
+
+// afterEnded runs f once every session in live has ended, or DropWait has
+// passed, without holding up the caller.
+func (r *Revoker) afterEnded(live []*sessions.Session, f func()) {
+	r.drops.Add(1)
+	go func() {
+		defer r.drops.Done()
+		t := time.NewTimer(DropWait)
+		defer t.Stop()
+		for _, ls := range live {
+			select {
+			case <-ls.Done():
+			case <-t.C:
+				f()
+				return
+			}
+		}
+		f()
+	}()
 }
 
 // agentTokenRotated closes the workspace's tunnel unless its agent already

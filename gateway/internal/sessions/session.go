@@ -114,6 +114,9 @@ func (s *Session) Drop(msg string, wait time.Duration) bool {
 	return true
 }
 
+// Done is closed once the owner has ended the session.
+func (s *Session) Done() <-chan struct{} { return s.ended }
+
 // End says the owner has finished with the connection.
 func (s *Session) End() {
 	if s.endOnce.CompareAndSwap(false, true) {
