@@ -90,10 +90,12 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		return fmt.Errorf("set agent token: %w", err)
 	}
 
-	// The provisioner needs the HTTP address, known only once the gateway
-	// listens, so it is filled in right after Start and before first use.
-	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), token: agentToken, log: log.With("part", "agent")}
-	srv, err := startGateway(f, st, prov, log)
+	lns, err := listen(f)
+	if err != nil {
+		return err
+	}
+	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: lns.url(), token: agentToken, log: log.With("part", "agent")}
+	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err
 	}
@@ -102,7 +104,6 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		HTTPAddr: srv.HTTPAddr().String(),
 		URL:      "http://" + srv.HTTPAddr().String(),
 	}
-	prov.url = info.URL
 	ws, err := st.GetWorkspace(ctx, devWorkspace)
 	if err == nil {
 		err = prov.Start(ctx, ws)

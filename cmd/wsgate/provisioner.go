@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
@@ -20,32 +19,14 @@ import (
 //
 // start and update hand the command a fresh agent token in
 // WSGATE_AGENT_TOKEN (only its hash is stored, so a token cannot be handed
-// out twice), with WSGATE_AGENT_URL and WSGATE_WORKSPACE, and then wait for
-// the agent's tunnel: "running" means reachable.
+// out twice), with WSGATE_AGENT_URL and WSGATE_WORKSPACE; the API then
+// waits for the agent's tunnel: "running" means reachable.
 type cmdProvisioner struct {
-	cmd   string
-	store acl.Store
-	log   *slog.Logger
-	// ready is set once the gateway listens; the API serves from the same
-	// moment, so a call may come first and is then refused.
-	ready atomic.Pointer[provTarget]
+	cmd      string
+	store    acl.Store
+	agentURL string
+	log      *slog.Logger
 }
-
-type provTarget struct {
-	agentURL  string
-	connected func(key string) bool
-}
-
-func (p *cmdProvisioner) target() (*provTarget, error) {
-	t := p.ready.Load()
-	if t == nil {
-		return nil, errors.New("the gateway is still starting; try again")
-	}
-	return t, nil
-}
-
-// agentWait bounds how long start waits for the agent after CMD returned.
-const agentWait = 60 * time.Second
 
 func (p *cmdProvisioner) Start(ctx context.Context, ws acl.Workspace) error {
 	return p.startLike(ctx, "start", ws)
@@ -60,10 +41,6 @@ func (p *cmdProvisioner) Stop(ctx context.Context, ws acl.Workspace) error {
 }
 
 func (p *cmdProvisioner) startLike(ctx context.Context, verb string, ws acl.Workspace) error {
-	t, err := p.target()
-	if err != nil {
-		return err
-	}
 	token := acl.NewSecret(acl.AgentTokenPrefix)
 	if err := p.store.SetAgentTokenHash(ctx, ws.ID(), acl.HashToken(token)); err != nil {
 		return fmt.Errorf("new agent token: %w", err)
@@ -71,30 +48,15 @@ func (p *cmdProvisioner) startLike(ctx context.Context, verb string, ws acl.Work
 	if err := p.run(ctx, verb, ws, []string{"WSGATE_AGENT_TOKEN=" + token}); err != nil {
 		return err
 	}
-	wait, cancel := context.WithTimeout(ctx, agentWait)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !t.connected(ws.UID) {
-		select {
-		case <-wait.Done():
-			return fmt.Errorf("%s %s: the agent did not connect within %s", verb, ws.ID(), agentWait)
-		case <-tick.C:
-		}
-	}
 	return nil
 }
 
 // run runs CMD verb owner/name and logs its output; a non-zero exit is an
 // error that carries the output's last line.
 func (p *cmdProvisioner) run(ctx context.Context, verb string, ws acl.Workspace, env []string) error {
-	t, err := p.target()
-	if err != nil {
-		return err
-	}
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", p.cmd+` "$@"`, "wsgate-provisioner", verb, ws.ID().String())
 	c.Env = append(os.Environ(), append(env,
-		"WSGATE_AGENT_URL="+t.agentURL,
+		"WSGATE_AGENT_URL="+p.agentURL,
 		"WSGATE_WORKSPACE="+ws.ID().String(),
 	)...)
 	var out bytes.Buffer
@@ -102,7 +64,7 @@ func (p *cmdProvisioner) run(ctx context.Context, verb string, ws acl.Workspace,
 	// A provisioner that starts the agent in the background keeps the
 	// output pipe open; stop waiting for it shortly after CMD exits.
 	c.WaitDelay = 2 * time.Second
-	err = c.Run()
+	err := c.Run()
 	p.log.Info("provisioner ran", "verb", verb, "workspace", ws.ID().String(), "err", err, "output", strings.TrimSpace(out.String()))
 	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
 		last := strings.TrimSpace(out.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -109,18 +110,18 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 	if created {
 		log.Info("created site admin \"admin\"; its API token is in "+filepath.Join(f.dataDir, adminTokenFile), "user", bootstrapUser)
 	}
-	var prov httpapi.Provisioner
-	var cp *cmdProvisioner
-	if f.provisionerCmd != "" {
-		cp = &cmdProvisioner{cmd: f.provisionerCmd, store: st, log: log.With("part", "provisioner")}
-		prov = cp
-	}
-	srv, err := startGateway(f, st, prov, log)
+	// Bound first, so that everything built next knows the addresses.
+	lns, err := listen(f)
 	if err != nil {
 		return err
 	}
-	if cp != nil {
-		cp.ready.Store(&provTarget{agentURL: "http://" + srv.HTTPAddr().String(), connected: srv.Agents().Connected})
+	var prov httpapi.Provisioner
+	if f.provisionerCmd != "" {
+		prov = &cmdProvisioner{cmd: f.provisionerCmd, store: st, agentURL: lns.url(), log: log.With("part", "provisioner")}
+	}
+	srv, err := startGateway(f, st, prov, lns, log)
+	if err != nil {
+		return err
 	}
 	return waitAndShutdown(ctx, srv, log)
 }
@@ -156,25 +157,52 @@ func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 	return st, nil
 }
 
-// startGateway starts a replica over st; prov runs workspace start/stop/
-// update (nil: the API only records the states).
-func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, log *slog.Logger) (*gateway.Server, error) {
+// listeners are the gateway's ports, bound before it is built.
+type listeners struct{ ssh, http net.Listener }
+
+func listen(f *serverFlags) (listeners, error) {
+	sshLn, err := net.Listen("tcp", f.sshAddr)
+	if err != nil {
+		return listeners{}, fmt.Errorf("listen ssh %s: %w", f.sshAddr, err)
+	}
+	httpLn, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		_ = sshLn.Close()
+		return listeners{}, fmt.Errorf("listen http %s: %w", f.httpAddr, err)
+	}
+	return listeners{ssh: sshLn, http: httpLn}, nil
+}
+
+// url is the gateway's HTTP URL as agents dial it.
+func (l listeners) url() string { return "http://" + l.http.Addr().String() }
+
+func (l listeners) close() {
+	_ = l.ssh.Close()
+	_ = l.http.Close()
+}
+
+// startGateway starts a replica over st on lns; prov runs workspace
+// start/stop/update (nil: the API only records the states). lns are closed
+// when it fails.
+func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns listeners, log *slog.Logger) (*gateway.Server, error) {
 	hostKeyPath := f.hostKey
 	if hostKeyPath == "" {
 		hostKeyPath = filepath.Join(f.dataDir, "host_ed25519")
 	}
 	signer, err := sshkey.LoadOrCreate(hostKeyPath, "wsgate-host")
 	if err != nil {
+		lns.close()
 		return nil, fmt.Errorf("host key: %w", err)
 	}
 	cas, err := loadUserCAKeys(f.userCAKeys)
 	if err != nil {
+		lns.close()
 		return nil, err
 	}
 	return gateway.Start(gateway.ServerConfig{
 		Store:          st,
-		SSHAddr:        f.sshAddr,
-		HTTPAddr:       f.httpAddr,
+		SSHListener:    lns.ssh,
+		HTTPListener:   lns.http,
 		HostSigner:     signer,
 		UserCAKeys:     cas,
 		HostnameSuffix: f.hostnameSuffix,

@@ -27,6 +27,9 @@ type AgentInfo interface {
 	// Connections lists the live SSH connections to the workspace through
 	// this gateway, oldest first.
 	Connections(ws acl.Workspace) []apitypes.Connection
+	// Connected reports whether the workspace's agent has a tunnel to this
+	// gateway.
+	Connected(ws acl.Workspace) bool
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the

@@ -64,6 +64,8 @@ func (f *fakeAgentInfo) Connections(ws acl.Workspace) []apitypes.Connection {
 	return []apitypes.Connection{{SessionID: "s1", User: "bob", Via: "https", Since: time.Unix(1, 0).UTC()}}
 }
 
+func (f *fakeAgentInfo) Connected(ws acl.Workspace) bool { return f.up(ws.ID()) == nil }
+
 func (f *fakeAgentInfo) Asked() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -46,6 +46,11 @@ type Config struct {
 	// AgentInfo serves workspace stats, logs and connections; nil answers
 	// 503 on those endpoints.
 	AgentInfo AgentInfo
+	// AgentWait bounds how long start and update wait, once the
+	// provisioner returned, for the workspace's agent to connect: "running"
+	// means reachable. Default 60 s; no wait without a Provisioner or an
+	// AgentInfo.
+	AgentWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +65,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ProvisionTimeout <= 0 {
 		c.ProvisionTimeout = 10 * time.Minute
+	}
+	if c.AgentWait <= 0 {
+		c.AgentWait = 60 * time.Second
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wsgate/wsgate/acl"
 )
@@ -129,6 +130,9 @@ func (a *api) runTransition(r *http.Request, ws acl.Workspace, o op, by string) 
 		case opUpdate:
 			perr = p.Update(ctx, ws)
 		}
+		if perr == nil && o != opStop {
+			perr = a.waitAgent(ctx, ws, o)
+		}
 	}
 	if perr != nil {
 		a.log.WarnContext(ctx, "workspace "+o.String()+" failed", "workspace", id.String(), "by", by, "err", perr)
@@ -141,5 +145,26 @@ func (a *api) runTransition(r *http.Request, ws acl.Workspace, o op, by string) 
 		return fmt.Errorf("set %s %s: %w", id, final, err)
 	}
 	a.log.InfoContext(ctx, "workspace "+o.String(), "workspace", id.String(), "state", final, "by", by)
+	return nil
+}
+
+// waitAgent waits, at most AgentWait, until the workspace's agent has a
+// tunnel to this gateway.
+func (a *api) waitAgent(ctx context.Context, ws acl.Workspace, o op) error {
+	info := a.cfg.AgentInfo
+	if info == nil {
+		return nil
+	}
+	wait, cancel := context.WithTimeout(ctx, a.cfg.AgentWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !info.Connected(ws) {
+		select {
+		case <-wait.Done():
+			return fmt.Errorf("%s %s: the agent did not connect within %s", o, ws.ID(), a.cfg.AgentWait)
+		case <-tick.C:
+		}
+	}
 	return nil
 }

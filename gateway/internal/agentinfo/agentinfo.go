@@ -17,9 +17,11 @@ import (
 	"github.com/wsgate/wsgate/tunnel/control"
 )
 
-// Dialer opens a stream to a workspace's agent; *tunnel.Registry satisfies it.
+// Dialer opens streams to workspaces' agents and tells whether one is
+// connected; *tunnel.Registry satisfies it.
 type Dialer interface {
 	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
+	Connected(key string) bool
 }
 
 // AgentInfo implements httpapi.AgentInfo on this replica.
@@ -71,6 +73,9 @@ func (a *AgentInfo) Logs(ctx context.Context, ws acl.Workspace, n int) ([]string
 	}
 	return resp.Lines, nil
 }
+
+// Connected reports whether ws's agent has a tunnel to this replica.
+func (a *AgentInfo) Connected(ws acl.Workspace) bool { return a.agents.Connected(ws.UID) }
 
 // Connections lists this replica's live SSH connections to ws, oldest
 // first.
