@@ -7,12 +7,21 @@ import (
 	"time"
 )
 
+// SnapshotReader is the part of Store that LoadSnapshot reads.
+type SnapshotReader interface {
+	GetSettings(ctx context.Context) (Settings, error)
+	GetUser(ctx context.Context, name string) (User, error)
+	GetWorkspace(ctx context.Context, id WorkspaceID) (Workspace, error)
+	GetOrg(ctx context.Context, name string) (Org, error)
+	ListGrants(ctx context.Context, id WorkspaceID) ([]Grant, error)
+}
+
 // LoadSnapshot reads from the store everything Authorize needs to decide
 // about user on workspace ws: the user and their groups, the workspace with
 // its grants and org setting, and the deployment setting. A missing user or
 // workspace is not an error: the snapshot simply lacks it, and Authorize
 // denies. forceSharingDisabled is the server's --disable-sharing flag.
-func LoadSnapshot(ctx context.Context, st Store, user string, ws WorkspaceID, now time.Time, forceSharingDisabled bool) (*Snapshot, error) {
+func LoadSnapshot(ctx context.Context, st SnapshotReader, user string, ws WorkspaceID, now time.Time, forceSharingDisabled bool) (*Snapshot, error) {
 	settings, err := st.GetSettings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)

@@ -82,6 +82,13 @@ func (f *flakyStore) GetWorkspace(ctx context.Context, id acl.WorkspaceID) (acl.
 	return f.Store.GetWorkspace(ctx, id)
 }
 
+func (f *flakyStore) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspace, error) {
+	if err := f.fail(); err != nil {
+		return acl.Workspace{}, err
+	}
+	return f.Store.GetWorkspaceByUID(ctx, uid)
+}
+
 func (f *flakyStore) WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error) {
 	if err := f.fail(); err != nil {
 		return nil, err
@@ -124,8 +131,8 @@ func (f *flakyStore) holdNext() (blocked <-chan struct{}, release func()) {
 // env's store; agents and the test still use the store directly.
 func withFlakyStore(f **flakyStore) envOption {
 	return func(c *envConfig) {
-		*f = &flakyStore{Store: c.access.Store}
-		c.access.Store = *f
+		*f = &flakyStore{Store: c.store}
+		c.store = *f
 	}
 }
 

@@ -21,7 +21,7 @@ func (e *testEnv) startRevoker(cfg revoke.Config) *revoke.Revoker {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "revoke")
 	}
 	if cfg.Store == nil {
-		cfg.Store = e.store
+		cfg.Store = e.gwStore
 	}
 	cfg.Access, cfg.Sessions, cfg.Metrics = e.access, e.sessions, e.metrics
 	rv, err := revoke.New(cfg)

@@ -40,6 +40,7 @@ type testEnv struct {
 	access   *access.Authorizer
 	sessions *sessions.Registry
 	metrics  *prometheus.Registry
+	gwStore  acl.Store // the store as the gateway reads it
 	addr     string
 	hostKey  ssh.PublicKey
 	ca       ssh.Signer
@@ -51,6 +52,9 @@ type testEnv struct {
 
 // envConfig is what options may change before the parts are built.
 type envConfig struct {
+	// store is the store as the gateway's parts read it (the test writes
+	// to the env's store directly).
+	store  acl.Store
 	ssh    sshfront.Config
 	access access.Config
 }
@@ -141,14 +145,16 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 			UserCAKeys: []ssh.PublicKey{e.ca.PublicKey()},
 			Logger:     logger,
 		},
-		access: access.Config{Store: st, Logger: logger},
+		access: access.Config{Logger: logger},
+		store:  st,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	// Built in the gateway's order: access, sessions, then the front door.
 	e.metrics = prometheus.NewRegistry()
-	cfg.access.Metrics = e.metrics
+	cfg.access.Metrics, cfg.access.Store = e.metrics, cfg.store
+	e.gwStore = cfg.store
 	if e.access, err = access.New(cfg.access); err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,18 @@ const (
 	maxCacheEntries = 50_000
 )
 
+// Store is the part of acl.Store that access reads: what a snapshot needs,
+// and the lookups that identify users and resolve names.
+type Store interface {
+	acl.SnapshotReader
+	acl.TokenReader
+	UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error)
+	WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error)
+}
+
 // Config configures an Authorizer.
 type Config struct {
-	Store acl.Store
+	Store Store
 	// DisableSharing is the --disable-sharing flag.
 	DisableSharing bool
 	// StoreGrace is how long after the last successful store contact new
