@@ -12,21 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
 	"github.com/wsgate/wsgate/tunnel/control"
 )
-
-// eventually polls cond until it holds or testTimeout passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	a := newTestAgent(t)
@@ -83,11 +72,11 @@ func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	if err := sess.Wait(); err != nil {
 		t.Fatalf("cat: %v", err)
 	}
-	eventually(t, "session count back to 0", func() bool { return a.Stats().Sessions == 0 })
+	testutil.Eventually(t, "session count back to 0", func() bool { return a.Stats().Sessions == 0 })
 	client.Close()
 	tcp.Close()
 	accepted.Close()
-	eventually(t, "no one connected", func() bool { s := a.Stats(); return len(s.Users) == 0 && s.Connections == 0 && s.TCPStreams == 0 })
+	testutil.Eventually(t, "no one connected", func() bool { s := a.Stats(); return len(s.Users) == 0 && s.Connections == 0 && s.TCPStreams == 0 })
 	if after := a.Stats(); after.BytesIn < s.BytesIn || after.BytesOut < s.BytesOut {
 		t.Fatalf("byte counters went down: %+v then %+v", s, after)
 	}
@@ -131,7 +120,7 @@ func ask(t *testing.T, a *Agent, req string) control.Response {
 func TestControlStream(t *testing.T) {
 	a := newTestAgent(t)
 	client := dialSSH(t, a)
-	eventually(t, "bob connected", func() bool { return a.Stats().Connections == 1 })
+	testutil.Eventually(t, "bob connected", func() bool { return a.Stats().Connections == 1 })
 
 	resp := ask(t, a, `{"op":"stats"}`)
 	if resp.Error != "" || resp.Stats == nil || resp.Stats.Connections != 1 || len(resp.Stats.Users) != 1 || resp.Stats.Users[0].Name != "bob" {
@@ -143,7 +132,7 @@ func TestControlStream(t *testing.T) {
 	}
 
 	client.Close()
-	eventually(t, "bob's connection logged as closed", func() bool {
+	testutil.Eventually(t, "bob's connection logged as closed", func() bool {
 		return strings.Contains(strings.Join(a.Logs(logRingLines), "\n"), `msg="ssh connection closed"`)
 	})
 	resp = ask(t, a, `{"op":"logs","lines":1000}`)

@@ -15,6 +15,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/internal/sshkey"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // seedServer writes, before any server runs, a store in dir with user alice
@@ -58,7 +59,7 @@ func startServer(t testing.TB, dir string, extra ...string) *devEnv {
 		"--http-addr", fmt.Sprintf("127.0.0.1:%d", httpPort)}, extra...)
 	p := startProc(t, nil, args...)
 	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	waitFor(t, 20*time.Second, "server health", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "server health", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("wsgate server exited: %v\n%s", p.err, p.out.String())

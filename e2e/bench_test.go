@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // BenchmarkSSH compares wsgate with a baseline of the same shape run in the
@@ -140,7 +142,7 @@ LogLevel ERROR
 Host target
   ProxyJump jump
 `, port, user, key))
-	waitFor(b, 10*time.Second, "sshd", func() bool {
+	testutil.WaitFor(b, 10*time.Second, "sshd", func() bool {
 		o, err := exec.Command("ssh", "-F", cfg, "target", "true").CombinedOutput()
 		if err != nil && strings.Contains(out.String(), "fatal") {
 			b.Fatalf("sshd: %s %s", out.String(), o)

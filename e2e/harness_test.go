@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // requireTool skips when a client program is missing locally; under CI=true
@@ -127,7 +129,7 @@ func startDevIn(t testing.TB, dir string, extra ...string) *devEnv {
 		HTTPAddr string `json:"http_addr"`
 		URL      string `json:"url"`
 	}
-	waitFor(t, 30*time.Second, "dev.json", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "dev.json", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("wsgate dev exited early: %v\n%s", p.err, p.out.String())
@@ -242,17 +244,6 @@ func (d *devEnv) sshRun(t testing.TB, user, target string, stdin io.Reader, comm
 	t.Helper()
 	args := append(d.sshArgs(user, target), command...)
 	return run(t, 60*time.Second, stdin, "ssh", args...)
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // freePort returns a loopback port that was free a moment ago.

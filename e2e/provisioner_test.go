@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // provisionerScript starts `wsgate agent` in the background on start,
@@ -72,7 +73,7 @@ func TestProvisionerCommand(t *testing.T) {
 		t.Fatalf("stop: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	live.expectEnded(t, "workspace alice/alice-ws was stopped by alice")
-	waitFor(t, 10*time.Second, "the agent process to end", func() bool { return syscall.Kill(pid, 0) != nil })
+	testutil.WaitFor(t, 10*time.Second, "the agent process to end", func() bool { return syscall.Kill(pid, 0) != nil })
 	if r := d.wsgateCLI(t, "alice", "workspaces", "show", "alice-ws", "-o", "json"); !strings.Contains(r.stdout, `"stopped"`) {
 		t.Fatalf("state after stop: %s %s", r.stdout, r.stderr)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/internal/sshkey"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // The revocation tests' world: site admin root; alice owns alice/alice-ws
@@ -70,7 +71,7 @@ func startWorkspaceAgent(t testing.TB, url, token string, ws acl.WorkspaceID, di
 // waitAgent waits until user can run a command in target through d.
 func (d *devEnv) waitAgent(t testing.TB, user, target string) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "agent of "+target, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "agent of "+target, func() bool {
 		return run(t, 30*time.Second, nil, "ssh", append(d.sshArgs(user, target), "true")...).code == 0
 	})
 }

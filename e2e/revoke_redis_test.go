@@ -14,6 +14,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/redisstore"
 	"github.com/wsgate/wsgate/internal/testredis"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 var (
@@ -95,8 +96,8 @@ func TestRevokeRedisOutage(t *testing.T) {
 
 	// Redis goes away and comes back with its data.
 	rs.Stop(t)
-	waitFor(t, 15*time.Second, "A notices the outage", logged(a, unreachable, 1))
-	waitFor(t, 15*time.Second, "B notices the outage", logged(b, unreachable, 1))
+	testutil.WaitFor(t, 15*time.Second, "A notices the outage", logged(a, unreachable, 1))
+	testutil.WaitFor(t, 15*time.Second, "B notices the outage", logged(b, unreachable, 1))
 	for _, l := range lives {
 		l.expectAlive(t)
 	}
@@ -111,8 +112,8 @@ func TestRevokeRedisOutage(t *testing.T) {
 	}
 	mustContain(t, "carol during the outage", r.stderr, "wsgate: cannot check access right now: the access store is unreachable")
 	rs.Restart(t)
-	waitFor(t, 15*time.Second, "A's feed back", logged(a, feedBack, 1))
-	waitFor(t, 15*time.Second, "B's feed back", logged(b, feedBack, 1))
+	testutil.WaitFor(t, 15*time.Second, "A's feed back", logged(a, feedBack, 1))
+	testutil.WaitFor(t, 15*time.Second, "B's feed back", logged(b, feedBack, 1))
 	// New sessions work again (the store answers), and the re-check after
 	// the resync kept every live session.
 	if r := b.sshRun(t, "bob", "alice/alice-ws", nil, "echo ok"); r.stdout != "ok\n" {
@@ -126,12 +127,12 @@ func TestRevokeRedisOutage(t *testing.T) {
 	lost := strings.Count(b.proc.out.String(), "event feed lost")
 	feedBacks := strings.Count(b.proc.out.String(), feedBack)
 	px.setCut(true)
-	waitFor(t, 15*time.Second, "B notices the cut", logged(b, "event feed lost", lost+1))
+	testutil.WaitFor(t, 15*time.Second, "B notices the cut", logged(b, "event feed lost", lost+1))
 	a.cli(t, "alice", "sharing", "remove", "alice/alice-ws", "--user", "bob")
 	bobOnB.expectAlive(t)
 	px.setCut(false)
 	restored := time.Now()
-	waitFor(t, 15*time.Second, "B's feed back after the cut", logged(b, feedBack, feedBacks+1))
+	testutil.WaitFor(t, 15*time.Second, "B's feed back after the cut", logged(b, feedBack, feedBacks+1))
 	select {
 	case <-bobOnB.done:
 	case <-time.After(10 * time.Second):

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // TestShareThenConnect: bob is refused until alice shares alice-ws with him,
@@ -60,22 +62,22 @@ func TestPairTmux(t *testing.T) {
 		return in, out, cmd
 	}
 	aliceIn, aliceOut, _ := attach("alice")
-	waitFor(t, 15*time.Second, "alice's tmux", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "alice's tmux", func() bool {
 		return exec.Command("tmux", "-S", sock, "has-session", "-t", "pair").Run() == nil
 	})
 	bobIn, bobOut, _ := attach("bob")
-	waitFor(t, 15*time.Second, "bob attached", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "bob attached", func() bool {
 		out, _ := exec.Command("tmux", "-S", sock, "list-clients", "-t", "pair").Output()
 		return strings.Count(string(out), "\n") >= 2
 	})
 
 	// What alice types shows on bob's screen, and the other way round.
 	io.WriteString(aliceIn, "echo typed-by-$((20+22))-alice\r")
-	waitFor(t, 15*time.Second, "alice's typing on bob's screen", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "alice's typing on bob's screen", func() bool {
 		return strings.Contains(bobOut.String(), "typed-by-42-alice")
 	})
 	io.WriteString(bobIn, "echo typed-by-$((30+3))-bob\r")
-	waitFor(t, 15*time.Second, "bob's typing on alice's screen", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "bob's typing on alice's screen", func() bool {
 		return strings.Contains(aliceOut.String(), "typed-by-33-bob")
 	})
 	exec.Command("tmux", "-S", sock, "kill-server").Run()

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // TestSSHSessions drives one `wsgate dev` with the OpenSSH client as alice,
@@ -201,7 +203,7 @@ func TestSSHSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { fwd.Process.Kill(); fwd.Wait() }()
-		waitFor(t, 10*time.Second, "local forward", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "local forward", func() bool {
 			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", lHTTP))
 			if err == nil {
 				c.Close()
@@ -271,7 +273,7 @@ func TestSSHSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { ag.Process.Kill(); ag.Wait() }()
-		waitFor(t, 5*time.Second, "ssh-agent socket", func() bool { _, err := os.Stat(sock); return err == nil })
+		testutil.WaitFor(t, 5*time.Second, "ssh-agent socket", func() bool { _, err := os.Stat(sock); return err == nil })
 		add := exec.Command("ssh-add", d.key("bob"))
 		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 		if out, err := add.CombinedOutput(); err != nil {

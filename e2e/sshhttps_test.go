@@ -13,6 +13,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/wsgate/wsgate/gateway/apitypes"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // proxySSHArgs are OpenSSH arguments that reach target through
@@ -169,7 +170,7 @@ func TestWsgateSSHTerminal(t *testing.T) {
 		}
 	}
 	type_("stty size; test -t 0 && echo tty-$((40+2))\r")
-	waitFor(t, 20*time.Second, "the remote shell's size and tty", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the remote shell's size and tty", func() bool {
 		s := out.String()
 		return strings.Contains(s, "30 100") && strings.Contains(s, "tty-42")
 	})
@@ -229,7 +230,7 @@ func TestWorkspaceStatsLogsConnections(t *testing.T) {
 	background(wsgateBin, []string{"ssh", "alice-ws", "cat"}, d.cliEnv(t, "bob"))
 
 	var stats apitypes.AgentStats
-	waitFor(t, 20*time.Second, "both sessions in the stats", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "both sessions in the stats", func() bool {
 		r := d.wsgateCLI(t, "bob", "workspaces", "stats", "alice/alice-ws", "-o", "json")
 		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &stats) == nil && stats.Sessions == 2
 	})

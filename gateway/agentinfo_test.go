@@ -13,6 +13,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -55,7 +56,7 @@ func TestAgentInfoWithARealAgent(t *testing.T) {
 		t.Fatalf("bob: %+v", r)
 	}
 
-	eventually(t, "alice's session in the agent's stats", func() bool {
+	testutil.Eventually(t, "alice's session in the agent's stats", func() bool {
 		s, err = info.Stats(ctx, e.workspace(ws))
 		return err == nil && s.Sessions == 1
 	})
@@ -119,7 +120,7 @@ func (e *testEnv) fakeAgent(key string, handle func(net.Conn, tunnel.Header)) {
 		})
 	}()
 	e.t.Cleanup(func() { cancel(); <-done })
-	eventually(e.t, "fake agent connected", func() bool { return e.reg.Connected(e.uid(key)) })
+	testutil.Eventually(e.t, "fake agent connected", func() bool { return e.reg.Connected(e.uid(key)) })
 }
 
 func TestAgentInfoOldAndStuckAgents(t *testing.T) {

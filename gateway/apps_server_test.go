@@ -14,6 +14,7 @@ import (
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/agent"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -70,7 +71,7 @@ func TestServerApps(t *testing.T) {
 		<-agentDone
 		_ = a.Close()
 	})
-	eventually(t, "agent connected", func() bool { return srv.Agents().Connected(uidOf(t, st, "alice", "alice-ws")) })
+	testutil.Eventually(t, "agent connected", func() bool { return srv.Agents().Connected(uidOf(t, st, "alice", "alice-ws")) })
 	app := startTestApp(t)
 
 	ae := &appEnv{testEnv: &testEnv{t: t}, base: base, appPort: app.port, app: app}

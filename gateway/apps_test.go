@@ -18,6 +18,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
@@ -462,7 +463,7 @@ func TestAppWebSocketRevoked(t *testing.T) {
 	waitClosed(t, "bob's upgraded connection", br)
 	_ = appSide.SetReadDeadline(time.Now().Add(10 * time.Second))
 	waitClosed(t, "the app's side", appSide)
-	eventually(t, "bob's session unregistered", func() bool { return ae.sessions.Len() == 1 })
+	testutil.Eventually(t, "bob's session unregistered", func() bool { return ae.sessions.Len() == 1 })
 
 	fmt.Fprintf(other, "still here\n")
 	if got := readLine(t, obr); got != "echo: still here\n" {

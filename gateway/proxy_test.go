@@ -20,6 +20,7 @@ import (
 	sshagent "golang.org/x/crypto/ssh/agent"
 
 	"github.com/pkg/sftp"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 func TestExecExitStatusAndStreams(t *testing.T) {
@@ -305,7 +306,7 @@ func TestRemoteForward(t *testing.T) {
 		t.Fatalf("cancel-tcpip-forward: %v", err)
 	}
 	// Once cancelled, the port is closed in the workspace.
-	eventually(t, "forward cancelled", func() bool {
+	testutil.Eventually(t, "forward cancelled", func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			return true
@@ -392,7 +393,7 @@ func TestDrop(t *testing.T) {
 	defer k.Close()
 
 	var id string
-	eventually(t, "two sessions listed", func() bool { return len(e.sessions.Connections("")) == 2 })
+	testutil.Eventually(t, "two sessions listed", func() bool { return len(e.sessions.Connections("")) == 2 })
 	for _, si := range e.sessions.Connections("") {
 		if si.RemoteAddr == victim.LocalAddr().String() {
 			id = si.ID
@@ -418,7 +419,7 @@ func TestDrop(t *testing.T) {
 	if err := victim.Wait(); err == nil {
 		t.Error("connection not closed")
 	}
-	eventually(t, "dropped session unlisted", func() bool { return len(e.sessions.Connections("")) == 1 })
+	testutil.Eventually(t, "dropped session unlisted", func() bool { return len(e.sessions.Connections("")) == 1 })
 	// The other connection is untouched.
 	if r := run(t, keep, "echo alive", nil); r.stdout != "alive\n" {
 		t.Fatalf("other connection: %+v", r)
@@ -466,7 +467,7 @@ func TestAgentLost(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("user connection not closed after the agent was lost")
 	}
-	eventually(t, "session unlisted", func() bool { return len(e.sessions.Connections("")) == 0 })
+	testutil.Eventually(t, "session unlisted", func() bool { return len(e.sessions.Connections("")) == 0 })
 }
 
 // TestConcurrentSessions runs many short sessions at once on one

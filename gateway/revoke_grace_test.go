@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // refusedWith dials as user and checks that the connection is let in only
@@ -48,7 +49,7 @@ func storeOutage(t *testing.T, mode LockMode, grace time.Duration) (*testEnv, *f
 		t.Fatalf("bob before the outage: %+v", r)
 	}
 	fs.down.Store(true)
-	eventually(t, "outage noticed", func() bool { return e.access.Down() })
+	testutil.Eventually(t, "outage noticed", func() bool { return e.access.Down() })
 	return e, fs, alice
 }
 
@@ -64,12 +65,12 @@ func TestStoreGraceBestEffort(t *testing.T) {
 	}
 	e.refusedWith("carol", "alice/alice-ws", msgStoreUnavailable)
 
-	eventually(t, "grace over", func() bool { return e.access.SinceContact() > grace })
+	testutil.Eventually(t, "grace over", func() bool { return e.access.SinceContact() > grace })
 	e.refusedWith("bob", "alice/alice-ws", msgStoreUnavailable)
 	alice.expectAlive(t, "alice after the grace")
 
 	fs.down.Store(false)
-	eventually(t, "store back", func() bool { return !e.access.Down() })
+	testutil.Eventually(t, "store back", func() bool { return !e.access.Down() })
 	if r := run(t, e.mustDial("bob", "alice/alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("bob after the outage: %+v", r)
 	}
@@ -124,7 +125,7 @@ func TestStoreGraceTokens(t *testing.T) {
 		t.Fatalf("before the outage: %+v", r)
 	}
 	fs.down.Store(true)
-	eventually(t, "outage noticed", func() bool { return e.access.Down() })
+	testutil.Eventually(t, "outage noticed", func() bool { return e.access.Down() })
 	if r := run(t, e.mustDialHTTPS(hs, seen, "alice-ws"), "echo in", nil); r.stdout != "in\n" {
 		t.Fatalf("known token within the grace: %+v", r)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // openChannel is one session channel held open without a command; its
@@ -86,7 +87,7 @@ func TestRevokeAmongMany(t *testing.T) {
 	for err := range fails {
 		t.Fatal(err)
 	}
-	eventually(t, "all sessions registered", func() bool { return e.sessions.Len() == users*perUser })
+	testutil.Eventually(t, "all sessions registered", func() bool { return e.sessions.Len() == users*perUser })
 
 	victim := "u07"
 	start := time.Now()
@@ -121,7 +122,7 @@ func TestRevokeAmongMany(t *testing.T) {
 	}
 	// The gateway unregisters a dropped connection once its proxy is done,
 	// just after the client saw it close.
-	eventually(t, "dropped sessions unregistered", func() bool { return e.sessions.Len() == (users-1)*perUser })
+	testutil.Eventually(t, "dropped sessions unregistered", func() bool { return e.sessions.Len() == (users-1)*perUser })
 	m := scrape(t, e.metrics)
 	for series, want := range map[string]string{
 		"wsgate_sessions_active":                        fmt.Sprint((users - 1) * perUser),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // startRevoker runs a Revoker for e's SSH server until the test ends and
@@ -42,14 +43,14 @@ func (e *testEnv) startRevoker(cfg revoke.Config) *revoke.Revoker {
 			e.t.Errorf("revoker: %v", err)
 		}
 	})
-	eventually(e.t, "revoker following events", func() bool { return e.access.Live() })
+	testutil.Eventually(e.t, "revoker following events", func() bool { return e.access.Live() })
 	return rv
 }
 
 // waitNoSessions waits until every proxied connection has ended.
 func (e *testEnv) waitNoSessions() {
 	e.t.Helper()
-	eventually(e.t, "no live sessions", func() bool { return e.sessions.Len() == 0 })
+	testutil.Eventually(e.t, "no live sessions", func() bool { return e.sessions.Len() == 0 })
 }
 
 // eventWatch counts the store's events as the revoker sees them, so that
@@ -86,7 +87,7 @@ func (w *eventWatch) sync() {
 		case ev := <-w.ch:
 			w.seen++
 			if ev.Kind == acl.EventUserSuspended && ev.User == "dave" {
-				eventually(t, "revoker caught up", func() bool { return w.rv.Handled() >= w.seen })
+				testutil.Eventually(t, "revoker caught up", func() bool { return w.rv.Handled() >= w.seen })
 				w.rv.WaitDrops() // no drop starts while no event arrives
 				return
 			}
@@ -117,7 +118,7 @@ func startLive(t *testing.T, c *ssh.Client) *liveCmd {
 	}
 	lc := &liveCmd{client: c, stderr: errb, done: make(chan error, 1)}
 	go func() { lc.done <- s.Wait() }()
-	eventually(t, "command started", func() bool { return strings.Contains(out.String(), "started") })
+	testutil.Eventually(t, "command started", func() bool { return strings.Contains(out.String(), "started") })
 	return lc
 }
 
@@ -353,7 +354,7 @@ func TestRevokeTable(t *testing.T) {
 					live[sp.name].expectAlive(t, sp.name)
 				}
 			}
-			eventually(t, "registry matches", func() bool { return e.sessions.Len() == len(specs)-len(tc.dropped) })
+			testutil.Eventually(t, "registry matches", func() bool { return e.sessions.Len() == len(specs)-len(tc.dropped) })
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -113,7 +114,7 @@ func TestCertAuth(t *testing.T) {
 			t.Fatalf("got %+v", r)
 		}
 		var info sessions.Info
-		eventually(t, "session listed", func() bool {
+		testutil.Eventually(t, "session listed", func() bool {
 			for _, s := range e.sessions.Connections("") {
 				if s.Cert {
 					info = s

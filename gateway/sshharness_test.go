@@ -25,6 +25,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -243,7 +244,7 @@ func (e *testEnv) startAgent(key string) *runningAgent {
 		})
 	}()
 	e.t.Cleanup(ra.stop)
-	eventually(e.t, "agent "+key+" connected", func() bool { return e.reg.Connected(e.uid(key)) })
+	testutil.Eventually(e.t, "agent "+key+" connected", func() bool { return e.reg.Connected(e.uid(key)) })
 	return ra
 }
 
@@ -338,18 +339,6 @@ func run(t *testing.T, c *ssh.Client, cmd string, stdin io.Reader) result {
 		r.exit = -1
 	}
 	return r
-}
-
-// eventually polls cond until it holds or 10 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 func TestTargets(t *testing.T) {
@@ -217,11 +218,11 @@ func TestMaxUnauthenticated(t *testing.T) {
 	}
 	// Authenticated connections do not count.
 	held[0].Close()
-	eventually(t, "a slot frees", func() bool { return e.srv.Unauthenticated() < 2 })
+	testutil.Eventually(t, "a slot frees", func() bool { return e.srv.Unauthenticated() < 2 })
 	cl := e.mustDial("alice", "alice-ws")
 	defer cl.Close()
 	// The client may see the handshake end just before the server does.
-	eventually(t, "alice's connection counted as authenticated", func() bool { return e.srv.Unauthenticated() == 1 })
+	testutil.Eventually(t, "alice's connection counted as authenticated", func() bool { return e.srv.Unauthenticated() == 1 })
 	c4, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +296,7 @@ func TestShutdownEndsSessions(t *testing.T) {
 	if err := s.Start("sleep 30"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "session registered", func() bool { return len(e.sessions.Connections("")) == 1 })
+	testutil.Eventually(t, "session registered", func() bool { return len(e.sessions.Connections("")) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.srv.Shutdown(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -105,7 +106,7 @@ func (e *uidEnv) runAgent(w acl.Workspace, token string) *uidAgent {
 		<-ra.done
 		_ = a.Close()
 	})
-	eventually(e.t, "agent of "+w.ID().String()+" connected", func() bool { return e.srv.Agents().Connected(w.UID) })
+	testutil.Eventually(e.t, "agent of "+w.ID().String()+" connected", func() bool { return e.srv.Agents().Connected(w.UID) })
 	return ra
 }
 
@@ -137,7 +138,7 @@ func TestDeletedWorkspaceAgentUnreachable(t *testing.T) {
 
 	must(t, e.st.DeleteWorkspace(ctx, old.ID()))
 	live.expectDropped(t, "alice", "workspace alice/alice-ws was deleted")
-	eventually(t, "old agent disconnected", func() bool { return !e.srv.Agents().Connected(old.UID) })
+	testutil.Eventually(t, "old agent disconnected", func() bool { return !e.srv.Agents().Connected(old.UID) })
 
 	fresh, _ := e.createWorkspace("alice", "alice-ws")
 	if fresh.UID == old.UID {
@@ -193,7 +194,7 @@ func TestRotatedAgentTokenDisconnects(t *testing.T) {
 	e.runAgent(w, tok)
 	newTok := acl.NewSecret(acl.AgentTokenPrefix)
 	must(t, e.st.SetAgentTokenHash(ctx, w.ID(), acl.HashToken(newTok)))
-	eventually(t, "agent with the old token disconnected", func() bool { return !e.srv.Agents().Connected(w.UID) })
+	testutil.Eventually(t, "agent with the old token disconnected", func() bool { return !e.srv.Agents().Connected(w.UID) })
 	time.Sleep(200 * time.Millisecond) // the old agent redials and is refused
 	if e.srv.Agents().Connected(w.UID) {
 		t.Fatal("the old token opened a tunnel again")

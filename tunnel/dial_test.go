@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // rawGateway accepts one connection, checks the upgrade request and writes
@@ -248,7 +250,7 @@ func TestTunnelOverTLS(t *testing.T) {
 
 	// Without the gateway's CA the agent refuses the certificate.
 	untrusting := startAgent(t, srv.URL, "tok", nil)
-	eventually(t, "certificate error", func() bool {
+	testutil.Eventually(t, "certificate error", func() bool {
 		return strings.Contains(untrusting.logs.String(), "certificate")
 	})
 	untrusting.stop(t)
@@ -262,7 +264,7 @@ func TestTunnelOverTLS(t *testing.T) {
 		c.TLSConfig = &tls.Config{RootCAs: pool}
 	})
 	a.waitConnect(t)
-	eventually(t, "tunnel registered", func() bool { return reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered", func() bool { return reg.Connected(wsKey) })
 	if err := roundTrip(t, reg, Header{Kind: KindSSH, User: "alice"}, 64<<10); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 const wsKey = "alice/alice-ws"
@@ -80,7 +81,7 @@ func TestEndToEndStreamsBothWays(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok-a", wsKey).auth)
 	a := startAgent(t, g.url, "tok-a", nil)
 	a.waitConnect(t)
-	eventually(t, "gateway registers the tunnel", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "gateway registers the tunnel", func() bool { return g.reg.Connected(wsKey) })
 
 	headers := []Header{
 		{Kind: KindSSH, User: "alice", SessionID: "s-1"},
@@ -114,7 +115,7 @@ func TestUnauthorizedAgentRetriesUntilAccepted(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", toks.auth)
 	a := startAgent(t, g.url, secret, nil)
 
-	eventually(t, "two rejected attempts", func() bool {
+	testutil.Eventually(t, "two rejected attempts", func() bool {
 		return strings.Count(a.logs.String(), "rejected the agent token (HTTP 401)") >= 2
 	})
 	if g.reg.Connected(wsKey) || len(g.events.list()) != 0 {
@@ -122,7 +123,7 @@ func TestUnauthorizedAgentRetriesUntilAccepted(t *testing.T) {
 	}
 	toks.set(secret, wsKey)
 	a.waitConnect(t)
-	eventually(t, "gateway registers the tunnel", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "gateway registers the tunnel", func() bool { return g.reg.Connected(wsKey) })
 	if err := roundTrip(t, g.reg, Header{Kind: KindSSH, User: "alice"}, 1024); err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +139,13 @@ func TestAgentReconnectsWhenGatewayComesBack(t *testing.T) {
 	g1 := startGateway(t, "127.0.0.1:0", toks.auth)
 	a := startAgent(t, g1.url, "tok", nil)
 	a.waitConnect(t)
-	eventually(t, "tunnel on g1", func() bool { return g1.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel on g1", func() bool { return g1.reg.Connected(wsKey) })
 	if err := roundTrip(t, g1.reg, Header{Kind: KindSSH, User: "alice"}, 4096); err != nil {
 		t.Fatal(err)
 	}
 
 	g1.stop()
-	eventually(t, "agent notices and retries against a dead address", func() bool {
+	testutil.Eventually(t, "agent notices and retries against a dead address", func() bool {
 		logs := a.logs.String()
 		return strings.Contains(logs, "tunnel lost") &&
 			strings.Count(logs, "cannot connect to the gateway") >= 2
@@ -152,7 +153,7 @@ func TestAgentReconnectsWhenGatewayComesBack(t *testing.T) {
 
 	g2 := startGateway(t, g1.addr, toks.auth) // same address
 	a.waitConnect(t)
-	eventually(t, "tunnel on g2", func() bool { return g2.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel on g2", func() bool { return g2.reg.Connected(wsKey) })
 	if err := roundTrip(t, g2.reg, Header{Kind: KindTCP, User: "alice", Port: 3000}, 4096); err != nil {
 		t.Fatal(err)
 	}
@@ -164,16 +165,16 @@ func TestNewerTunnelReplacesOlder(t *testing.T) {
 	// keep replacing each other.
 	old := startAgent(t, g.url, "tok", func(c *ClientConfig) { c.MinBackoff, c.MaxBackoff = time.Hour, time.Hour })
 	old.waitConnect(t)
-	eventually(t, "old tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "old tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 
 	newer := startAgent(t, g.url, "tok", nil)
 	newer.waitConnect(t)
 	want := []string{"connect " + wsKey, "disconnect " + wsKey, "connect " + wsKey}
-	eventually(t, "replacement events", func() bool { return len(g.events.list()) >= 3 })
+	testutil.Eventually(t, "replacement events", func() bool { return len(g.events.list()) >= 3 })
 	if got := g.events.list(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events = %q, want %q", got, want)
 	}
-	eventually(t, "old agent sees its tunnel end", func() bool {
+	testutil.Eventually(t, "old agent sees its tunnel end", func() bool {
 		return strings.Contains(old.logs.String(), "tunnel lost")
 	})
 	// The old tunnel's end must not have unregistered the newer one.
@@ -196,7 +197,7 @@ func TestNewerTunnelReplacesOlder(t *testing.T) {
 	}
 
 	newer.stop(t)
-	eventually(t, "disconnect of the newer tunnel", func() bool { return len(g.events.list()) == 4 })
+	testutil.Eventually(t, "disconnect of the newer tunnel", func() bool { return len(g.events.list()) == 4 })
 	if g.reg.Connected(wsKey) {
 		t.Fatal("still connected after the newer agent stopped")
 	}
@@ -210,15 +211,15 @@ func TestDisconnectThenClose(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
 	a := startAgent(t, g.url, "tok", nil)
 	a.waitConnect(t)
-	eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 
 	g.reg.Disconnect(wsKey)
 	if g.reg.Connected(wsKey) {
 		t.Fatal("Connected right after Disconnect")
 	}
-	eventually(t, "OnDisconnect", func() bool { return g.events.count("disconnect "+wsKey) == 1 })
+	testutil.Eventually(t, "OnDisconnect", func() bool { return g.events.count("disconnect "+wsKey) == 1 })
 	a.waitConnect(t) // the agent comes back by itself
-	eventually(t, "tunnel registered again", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered again", func() bool { return g.reg.Connected(wsKey) })
 	if err := roundTrip(t, g.reg, Header{Kind: KindSSH, User: "alice"}, 1024); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestDisconnectThenClose(t *testing.T) {
 	if _, err := g.reg.Open(context.Background(), wsKey, Header{Kind: KindSSH, User: "a"}); !errors.Is(err, ErrAgentNotConnected) {
 		t.Fatalf("Open after Close = %v, want ErrAgentNotConnected", err)
 	}
-	eventually(t, "closed registry refuses the agent", func() bool {
+	testutil.Eventually(t, "closed registry refuses the agent", func() bool {
 		return strings.Contains(a.logs.String(), "503 Service Unavailable")
 	})
 	if n := g.events.count("connect " + wsKey); n != 2 {
@@ -248,7 +249,7 @@ func TestBadHeaderClosesOnlyThatStream(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
 	a := startAgent(t, g.url, "tok", func(c *ClientConfig) { c.headerTimeout = 200 * time.Millisecond })
 	a.waitConnect(t)
-	eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 	tun := g.reg.lookup(wsKey)
 
 	good, err := Header{Kind: KindSSH, User: "alice"}.MarshalBinary()
@@ -322,7 +323,7 @@ func TestStreamCloseEndsBothDirections(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
 	a := startAgent(t, g.url, "tok", nil)
 	a.waitConnect(t)
-	eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 
 	conn, err := g.reg.Open(context.Background(), wsKey, Header{Kind: KindSSH, User: "alice"})
 	if err != nil {
@@ -356,7 +357,7 @@ func TestStreamCloseEndsBothDirections(t *testing.T) {
 		t.Fatalf("SetReadDeadline after Close = %v, want net.ErrClosed", err)
 	}
 	// The agent's echo saw EOF and closed its end: the stream is gone.
-	eventually(t, "stream freed on both ends", func() bool {
+	testutil.Eventually(t, "stream freed on both ends", func() bool {
 		return g.reg.lookup(wsKey).sess.NumStreams() == 0
 	})
 }
@@ -372,7 +373,7 @@ func TestGatewayRefusesStreamsFromTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	testutil.Eventually(t, "tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 	s, err := sess.OpenStream()
 	if err != nil {
 		t.Fatal(err)
