@@ -26,7 +26,7 @@ type osUser struct {
 // withDefaults fills unset fields and validates the result. It creates Dir.
 func (c Config) withDefaults() (Config, osUser, error) {
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	u := currentUser()
 	if c.Dir == "" {

@@ -88,7 +88,7 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 		c.HTTPAddr = ":8080"
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

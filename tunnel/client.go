@@ -28,7 +28,7 @@ type ClientConfig struct {
 	// tunnel that stayed up for a while.
 	MinBackoff, MaxBackoff time.Duration
 	KeepAliveInterval      time.Duration // yamux keepalive, default 15s
-	Logger                 *slog.Logger  // default slog.Default()
+	Logger                 *slog.Logger  // default: discard
 	// OnConnect is called each time a tunnel is up (tests, readiness). It
 	// runs before streams are accepted, so it must not block.
 	OnConnect func()
@@ -65,7 +65,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, endpoint, error) {
 		c.KeepAliveInterval = defaultKeepAlive
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.headerTimeout <= 0 {
 		c.headerTimeout = headerTimeout

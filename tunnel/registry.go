@@ -14,7 +14,7 @@ import (
 
 // RegistryConfig configures a gateway's Registry.
 type RegistryConfig struct {
-	Logger            *slog.Logger  // default slog.Default()
+	Logger            *slog.Logger  // default: discard
 	KeepAliveInterval time.Duration // yamux keepalive, default 15s
 	// OnConnect is called after a tunnel for key is registered. For one key,
 	// OnConnect and OnDisconnect strictly alternate: when a newer tunnel
@@ -33,7 +33,7 @@ type RegistryConfig struct {
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.KeepAliveInterval <= 0 {
 		c.KeepAliveInterval = defaultKeepAlive

@@ -27,7 +27,8 @@ type Config struct {
 	HealthCheckInterval time.Duration
 	// Now is the store's clock (write times, expiry). Default time.Now.
 	Now func() time.Time
-	// Logger defaults to slog.Default().
+	// Logger defaults to discarding (the one rule: a library logs only
+	// where its caller says).
 	Logger *slog.Logger
 }
 

@@ -72,7 +72,7 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 	if err := os.Remove(filepath.Join(dir, "dev.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	st, err := openStore(ctx, f)
+	st, err := openStore(ctx, f, log)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func newLogger(level string) (*slog.Logger, error) {
 }
 
 func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
-	st, err := openStore(ctx, f)
+	st, err := openStore(ctx, f, log)
 	if err != nil {
 		return err
 	}
@@ -127,9 +127,9 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 }
 
 // openStore opens Redis when a URL is given, else the embedded file store.
-func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
+func openStore(ctx context.Context, f *serverFlags, log *slog.Logger) (acl.Store, error) {
 	if f.redisURL != "" {
-		st, err := redisstore.New(redisstore.Config{URL: f.redisURL, Prefix: f.redisPrefix})
+		st, err := redisstore.New(redisstore.Config{URL: f.redisURL, Prefix: f.redisPrefix, Logger: log.With("part", "store")})
 		if err != nil {
 			return nil, fmt.Errorf("open redis store: %w", err)
 		}
@@ -150,7 +150,7 @@ func openStore(ctx context.Context, f *serverFlags) (acl.Store, error) {
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	st, err := filestore.Open(filepath.Join(f.dataDir, "wsgate.db"))
+	st, err := filestore.New(filestore.Config{Path: filepath.Join(f.dataDir, "wsgate.db"), Logger: log.With("part", "store")})
 	if err != nil {
 		return nil, fmt.Errorf("open file store: %w", err)
 	}

@@ -20,6 +20,6 @@ func Defaults(eventBuffer *int, now *func() time.Time, logger **slog.Logger) {
 		*now = time.Now
 	}
 	if *logger == nil {
-		*logger = slog.Default()
+		*logger = slog.New(slog.DiscardHandler)
 	}
 }
