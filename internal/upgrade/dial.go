@@ -65,7 +65,7 @@ func Dial(ctx context.Context, cfg DialConfig) (net.Conn, error) {
 	}
 	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
+		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	// Cancelling ctx wakes any blocked read or write below.
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
