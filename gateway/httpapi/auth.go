@@ -4,27 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
-// BearerToken returns the token of an "Authorization: Bearer <token>"
-// value; false when the value is anything else. Every HTTP entry point of
-// the gateway that takes an API token reads it with this.
-func BearerToken(authz string) (string, bool) {
-	scheme, secret, ok := strings.Cut(authz, " ")
-	secret = strings.TrimSpace(secret)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return "", false
-	}
-	return secret, true
-}
+// BearerToken is upgrade.BearerToken, kept for the gateway's callers until
+// they use it directly.
+func BearerToken(authz string) (string, bool) { return upgrade.BearerToken(authz) }
 
 // authenticate resolves the bearer token to a user. Missing, unknown and
 // expired tokens and suspended or deleted users all get errUnauthorized.
 func (a *api) authenticate(r *http.Request) (acl.User, error) {
-	secret, ok := BearerToken(r.Header.Get("Authorization"))
+	secret, ok := upgrade.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return acl.User{}, errUnauthorized
 	}
