@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
@@ -181,7 +182,7 @@ func (s *Server) build() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
-	mux.Handle("POST "+httpapi.SSHUpgradePath, s.ssh.UpgradeHandler())
+	mux.Handle("POST "+apitypes.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
 	mux.Handle("POST "+apps.LoginPath, appProxy.LoginHandler())

@@ -15,7 +15,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apiclient"
-	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // upgradeServer serves the SSH front door's upgrade handler on a real HTTP
@@ -23,7 +23,7 @@ import (
 func (e *testEnv) upgradeServer(useTLS bool) *httptest.Server {
 	e.t.Helper()
 	mux := http.NewServeMux()
-	mux.Handle("POST "+httpapi.SSHUpgradePath, e.srv.UpgradeHandler())
+	mux.Handle("POST "+apitypes.SSHUpgradePath, e.srv.UpgradeHandler())
 	var hs *httptest.Server
 	if useTLS {
 		hs = httptest.NewTLSServer(mux)
@@ -165,7 +165,7 @@ func TestSSHUpgradeRefusesBadTokens(t *testing.T) {
 	must(t, e.store.DeleteUser(context.Background(), "carol"))
 
 	post := func(authz string, upgrade bool) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, hs.URL+httpapi.SSHUpgradePath, nil)
+		req, err := http.NewRequest(http.MethodPost, hs.URL+apitypes.SSHUpgradePath, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestSSHUpgradeRefusesBadTokens(t *testing.T) {
 		}
 		if upgrade {
 			req.Header.Set("Connection", "Upgrade")
-			req.Header.Set("Upgrade", httpapi.SSHUpgradeProtocol)
+			req.Header.Set("Upgrade", apitypes.SSHUpgradeProtocol)
 		}
 		resp, err := hs.Client().Do(req)
 		if err != nil {
@@ -205,7 +205,7 @@ func TestSSHUpgradeRefusesBadTokens(t *testing.T) {
 			t.Fatalf("401 bodies differ: %q vs %q", b, bodies[0])
 		}
 	}
-	var apiErr httpapi.Error
+	var apiErr apitypes.Error
 	if err := json.Unmarshal([]byte(bodies[0]), &apiErr); err != nil || !strings.Contains(apiErr.Message, "unauthorized") {
 		t.Fatalf("401 body %q: %v", bodies[0], err)
 	}

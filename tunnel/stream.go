@@ -94,38 +94,3 @@ func (s *stream) SetReadDeadline(t time.Time) error {
 	}
 	return s.Stream.SetReadDeadline(t)
 }
-
-// bufferedConn reads through the bufio.Reader that parsed the HTTP upgrade,
-// so bytes the peer sent right after it are not lost.
-type bufferedConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// preambleConn writes preamble before the first other write, or when flush
-// is called, whichever comes first.
-type preambleConn struct {
-	net.Conn
-	mu       sync.Mutex
-	preamble []byte // nil once written
-}
-
-func (c *preambleConn) Write(p []byte) (int, error) {
-	if err := c.flush(); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(p)
-}
-
-func (c *preambleConn) flush() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.preamble == nil {
-		return nil
-	}
-	_, err := c.Conn.Write(c.preamble)
-	c.preamble = nil
-	return err
-}

@@ -2,54 +2,24 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/internal/upgrade"
 )
-
-// BearerToken returns the token of an "Authorization: Bearer <token>"
-// value; false when the value is anything else. Every HTTP entry point of
-// the gateway that takes an API token reads it with this.
-func BearerToken(authz string) (string, bool) {
-	scheme, secret, ok := strings.Cut(authz, " ")
-	secret = strings.TrimSpace(secret)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return "", false
-	}
-	return secret, true
-}
 
 // authenticate resolves the bearer token to a user. Missing, unknown and
 // expired tokens and suspended or deleted users all get errUnauthorized.
 func (a *api) authenticate(r *http.Request) (acl.User, error) {
-	secret, ok := BearerToken(r.Header.Get("Authorization"))
+	secret, ok := upgrade.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return acl.User{}, errUnauthorized
 	}
-	ctx := r.Context()
-	tok, err := a.store.TokenByHash(ctx, acl.HashToken(secret))
-	if errors.Is(err, acl.ErrNotFound) {
+	u, _, err := acl.IdentifyToken(r.Context(), a.store, secret, a.now())
+	if errors.Is(err, acl.ErrBadToken) {
 		return acl.User{}, errUnauthorized
 	}
-	if err != nil {
-		return acl.User{}, fmt.Errorf("look up token: %w", err)
-	}
-	if !tok.ExpiresAt.IsZero() && !a.now().Before(tok.ExpiresAt) {
-		return acl.User{}, errUnauthorized
-	}
-	u, err := a.store.GetUser(ctx, tok.User)
-	if errors.Is(err, acl.ErrNotFound) {
-		return acl.User{}, errUnauthorized
-	}
-	if err != nil {
-		return acl.User{}, fmt.Errorf("look up user of token: %w", err)
-	}
-	if u.Suspended {
-		return acl.User{}, errUnauthorized
-	}
-	return u, nil
+	return u, err
 }
 
 // userParam reads a user name from the path; "me" is the caller.

@@ -2,7 +2,6 @@ package apps
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -38,11 +37,11 @@ func (a *Proxy) LoginHandler() http.Handler {
 		switch {
 		case errors.Is(err, access.ErrBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
-			writeAPIError(w, http.StatusUnauthorized, access.ErrBadToken.Error())
+			apitypes.WriteError(w, http.StatusUnauthorized, access.ErrBadToken.Error())
 			return
 		case err != nil:
 			a.log.Error("app login: token lookup failed", "remote", r.RemoteAddr, "err", err)
-			writeAPIError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
+			apitypes.WriteError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
 			return
 		}
 		// IdentifyToken accepted the header, so it holds a bearer token.
@@ -92,13 +91,4 @@ func (a *Proxy) tokenExpiry(ctx context.Context, secret string) time.Time {
 		return time.Time{}
 	}
 	return tok.ExpiresAt
-}
-
-// writeAPIError answers with the control API's error body, so that clients
-// read every refusal the same way.
-func writeAPIError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(apitypes.Error{Message: msg})
 }

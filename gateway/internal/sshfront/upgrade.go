@@ -2,18 +2,14 @@ package sshfront
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
-	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
@@ -40,13 +36,7 @@ func bindIdentity(conf *ssh.ServerConfig, id identity) {
 	}
 }
 
-// upgradeResponse is the whole 101 answer, written by hand on the hijacked
-// connection.
-const upgradeResponse = "HTTP/1.1 101 Switching Protocols\r\n" +
-	"Connection: Upgrade\r\n" +
-	"Upgrade: " + httpapi.SSHUpgradeProtocol + "\r\n\r\n"
-
-// UpgradeHandler serves POST httpapi.SSHUpgradePath: SSH over HTTP(S) for
+// UpgradeHandler serves POST apitypes.SSHUpgradePath: SSH over HTTP(S) for
 // networks where only HTTPS passes and for `wsgate ssh --stdio` as an
 // OpenSSH ProxyCommand. It authenticates the bearer API token, answers 101
 // and serves one SSH connection bound to the token's user (ServeConnAs).
@@ -56,10 +46,10 @@ func (s *Server) UpgradeHandler() http.Handler {
 
 func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	remote := r.RemoteAddr
-	if !upgrade.HeaderHas(r.Header, "Upgrade", httpapi.SSHUpgradeProtocol) || !upgrade.HeaderHas(r.Header, "Connection", "upgrade") {
+	if !upgrade.Requested(r, apitypes.SSHUpgradeProtocol) {
 		w.Header().Set("Connection", "Upgrade")
-		w.Header().Set("Upgrade", httpapi.SSHUpgradeProtocol)
-		writeAPIError(w, http.StatusUpgradeRequired, "upgrade to "+httpapi.SSHUpgradeProtocol+" required")
+		w.Header().Set("Upgrade", apitypes.SSHUpgradeProtocol)
+		apitypes.WriteError(w, http.StatusUpgradeRequired, "upgrade to "+apitypes.SSHUpgradeProtocol+" required")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
@@ -69,54 +59,30 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, access.ErrBadToken):
 		s.log.Info("ssh over https: authentication failed", "remote", remote)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
-		writeAPIError(w, http.StatusUnauthorized, access.ErrBadToken.Error())
+		apitypes.WriteError(w, http.StatusUnauthorized, access.ErrBadToken.Error())
 		return
 	case err != nil:
 		s.log.Error("ssh over https: token lookup failed", "remote", remote, "err", err)
-		writeAPIError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
+		apitypes.WriteError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
 		return
 	}
 	if s.isClosed() {
-		writeAPIError(w, http.StatusServiceUnavailable, "the gateway is shutting down")
+		apitypes.WriteError(w, http.StatusServiceUnavailable, "the gateway is shutting down")
 		return
 	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
+	conn, err := upgrade.Accept(w, apitypes.SSHUpgradeProtocol)
 	if err != nil {
-		s.log.Error("ssh over https: cannot hijack the connection", "err", err)
-		writeAPIError(w, http.StatusInternalServerError, "connection upgrade not supported")
+		s.log.Error("ssh over https: cannot take over the connection", "err", err)
+		apitypes.WriteError(w, http.StatusInternalServerError, "connection upgrade not supported")
 		return
 	}
-	// The HTTP server's timeouts must not cut a long SSH session; the SSH
-	// server sets its own handshake deadline.
-	_ = conn.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	if _, err := io.WriteString(conn, upgradeResponse); err != nil {
+	// The SSH server's own banner would send the 101 with it; sending it
+	// now lets a client that waits for the 101 before its banner go on.
+	if err := conn.Commit(); err != nil {
 		s.log.Info("ssh over https: write 101", "remote", remote, "err", err)
 		_ = conn.Close()
 		return
 	}
-	_ = conn.SetDeadline(time.Time{})
 	s.log.Info("ssh over https: upgraded", "user", id.User, "token_id", id.TokenID, "remote", remote)
-	var c net.Conn = conn
-	if brw.Reader.Buffered() > 0 {
-		// The client may have sent its SSH banner right behind the request.
-		c = &prereadConn{Conn: conn, r: io.MultiReader(io.LimitReader(brw.Reader, int64(brw.Reader.Buffered())), conn)}
-	}
-	s.ServeConnAs(c, id)
+	s.ServeConnAs(conn, id)
 }
-
-// writeAPIError answers with the control API's error body, so that clients
-// read every refusal the same way.
-func writeAPIError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(apitypes.Error{Message: msg})
-}
-
-// prereadConn reads first what the HTTP server had already buffered.
-type prereadConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *prereadConn) Read(p []byte) (int, error) { return c.r.Read(p) }

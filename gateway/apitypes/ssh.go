@@ -1,11 +1,9 @@
-package httpapi
+package apitypes
 
 // SSH over HTTPS: POST SSHUpgradePath with "Authorization: Bearer <API
 // token>", "Connection: Upgrade" and "Upgrade: SSHUpgradeProtocol". After
 // "101 Switching Protocols" the connection carries one SSH connection to the
-// gateway's front door, bound to the token's user. The gateway serves it
-// (not this handler); the names live here so that clients and server share
-// them.
+// gateway's front door, bound to the token's user.
 const (
 	SSHUpgradePath     = "/api/v1/ssh"
 	SSHUpgradeProtocol = "wsgate-ssh"
