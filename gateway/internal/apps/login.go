@@ -30,9 +30,9 @@ const (
 // token ends its app sessions like its SSH ones.
 func (a *Proxy) LoginHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		authz := r.Header.Get("Authorization")
+		secret, _ := upgrade.BearerToken(r.Header.Get("Authorization"))
 		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
-		id, err := a.cfg.Access.IdentifyToken(ctx, authz)
+		id, err := a.cfg.Access.IdentifyToken(ctx, secret)
 		cancel()
 		switch {
 		case errors.Is(err, access.ErrBadToken):
@@ -44,8 +44,6 @@ func (a *Proxy) LoginHandler() http.Handler {
 			apitypes.WriteError(w, http.StatusServiceUnavailable, "cannot check the API token right now; try again later")
 			return
 		}
-		// IdentifyToken accepted the header, so it holds a bearer token.
-		secret, _ := upgrade.BearerToken(authz)
 		c := a.cookie(r, secret)
 		if exp := a.tokenExpiry(r.Context(), secret); !exp.IsZero() {
 			c.Expires = exp

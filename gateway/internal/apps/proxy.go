@@ -15,6 +15,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/internal/upgrade"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -184,14 +185,16 @@ func (a *Proxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr 
 	a.proxy(w, r, t, id, d)
 }
 
-// appCredential is the request's API token as an Authorization value: the
-// header when it is there, else the session cookie.
+// appCredential is the request's API token: from the Authorization header
+// when there is one (anything but a bearer token is none), else from the
+// session cookie.
 func appCredential(r *http.Request) string {
 	if v := r.Header.Get("Authorization"); v != "" {
-		return v
+		secret, _ := upgrade.BearerToken(v)
+		return secret
 	}
-	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		return "Bearer " + c.Value
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value
 	}
 	return ""
 }

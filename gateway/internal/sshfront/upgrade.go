@@ -53,7 +53,8 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HandshakeTimeout)
-	id, err := s.cfg.Access.IdentifyToken(ctx, r.Header.Get("Authorization"))
+	secret, _ := upgrade.BearerToken(r.Header.Get("Authorization"))
+	id, err := s.cfg.Access.IdentifyToken(ctx, secret)
 	cancel()
 	switch {
 	case errors.Is(err, access.ErrBadToken):
