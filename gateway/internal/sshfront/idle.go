@@ -1,0 +1,72 @@
+package sshfront
+
+import (
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// watchIdle closes the connection once it has had no channel open and no
+// traffic for IdleTimeout.
+func (s *Server) watchIdle(cs *connState, sc ssh.Conn, done <-chan struct{}) {
+	idle := s.cfg.IdleTimeout
+	t := time.NewTimer(idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			quiet := cs.quietFor()
+			if cs.openChannels.Load() == 0 && quiet >= idle {
+				s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
+				_ = sc.Close()
+				return
+			}
+			t.Reset(max(idle-quiet, idle/10, time.Millisecond))
+		}
+	}
+}
+
+// connState is the raw connection with what the idle timeout needs: the
+// time of the last traffic and the number of open channels.
+type connState struct {
+	net.Conn
+	lastActive   atomic.Int64 // unix nanoseconds
+	openChannels atomic.Int64
+}
+
+func newConnState(c net.Conn) *connState {
+	cs := &connState{Conn: c}
+	cs.touch()
+	return cs
+}
+
+func (c *connState) touch() { c.lastActive.Store(time.Now().UnixNano()) }
+
+func (c *connState) quietFor() time.Duration {
+	return time.Duration(time.Now().UnixNano() - c.lastActive.Load())
+}
+
+func (c *connState) channelClosed() {
+	c.touch()
+	c.openChannels.Add(-1)
+}
+
+func (c *connState) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
+
+func (c *connState) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
