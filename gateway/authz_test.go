@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,15 +19,11 @@ var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 // flakyStore is a real store that can be switched off: while down, every
 // read and write the gateway makes fails as if the network to the store
 // were cut (the event feed is left alone). It also counts snapshot loads
-// (LoadSnapshot reads the settings first) and can hold one load.
+// (LoadSnapshot reads the settings first).
 type flakyStore struct {
 	acl.Store
 	down     atomic.Bool
 	settings atomic.Int64
-	// hold, when set, blocks the next GetSettings until it is closed.
-	mu      sync.Mutex
-	hold    chan struct{}
-	holding chan struct{} // closed when a call is blocked on hold
 }
 
 func (f *flakyStore) fail() error {
@@ -40,14 +35,6 @@ func (f *flakyStore) fail() error {
 
 func (f *flakyStore) GetSettings(ctx context.Context) (acl.Settings, error) {
 	f.settings.Add(1)
-	f.mu.Lock()
-	hold, holding := f.hold, f.holding
-	f.hold = nil
-	f.mu.Unlock()
-	if hold != nil {
-		close(holding)
-		<-hold
-	}
 	if err := f.fail(); err != nil {
 		return acl.Settings{}, err
 	}
@@ -117,16 +104,6 @@ func (f *flakyStore) DeleteExpiredGrants(ctx context.Context, now time.Time) (in
 	return f.Store.DeleteExpiredGrants(ctx, now)
 }
 
-// holdNext makes the next GetSettings block until release is called; it
-// returns a channel closed once that call is blocked.
-func (f *flakyStore) holdNext() (blocked <-chan struct{}, release func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	hold, holding := make(chan struct{}), make(chan struct{})
-	f.hold, f.holding = hold, holding
-	return holding, sync.OnceFunc(func() { close(hold) })
-}
-
 // withFlakyStore makes the SSH server read through a flakyStore over the
 // env's store; agents and the test still use the store directly.
 func withFlakyStore(f **flakyStore) envOption {
@@ -134,24 +111,6 @@ func withFlakyStore(f **flakyStore) envOption {
 		*f = &flakyStore{Store: c.store}
 		c.store = *f
 	}
-}
-
-// settableClock is a clock tests move by hand.
-type settableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *settableClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
 }
 
 func decide(t *testing.T, a *access.Authorizer, user string, ws acl.WorkspaceID) access.Decision {
@@ -217,64 +176,6 @@ func TestAuthzNotLiveLoadsEveryTime(t *testing.T) {
 	}
 	if n := fs.settings.Load() - loads; n != 3 {
 		t.Fatalf("%d loads for 3 decisions, want 3", n)
-	}
-}
-
-// TestAuthzNotPastValidUntil: a cached snapshot is not used once its
-// earliest grant expiry has passed, even before any sweep removed it.
-func TestAuthzNotPastValidUntil(t *testing.T) {
-	e := newEnv(t)
-	expiry := time.Now().Add(time.Hour).Truncate(time.Second)
-	must(t, e.store.ApplyGrants(context.Background(), aliceWS, []acl.GrantChange{
-		{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: expiry},
-	}))
-	clk := &settableClock{now: time.Now()}
-	a, err := access.New(access.Config{Store: e.store, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetLive(true) // as if a Revoker followed events
-	d := decide(t, a, "bob", aliceWS)
-	if !d.Allow || !d.ValidUntil.Equal(expiry) {
-		t.Fatalf("decision %+v, want allowed until %v", d, expiry)
-	}
-	if d := decide(t, a, "bob", aliceWS); !d.Cached {
-		t.Fatalf("before expiry %+v, want cached", d)
-	}
-	clk.Set(expiry)
-	if d := decide(t, a, "bob", aliceWS); d.Allow || d.Cached {
-		t.Fatalf("at expiry %+v, want denied from a fresh load", d)
-	}
-}
-
-// TestAuthzLoadRacingInvalidation: a snapshot loaded while an event
-// arrived is not cached, because it may predate the event's write.
-func TestAuthzLoadRacingInvalidation(t *testing.T) {
-	var fs *flakyStore
-	newEnv(t, withFlakyStore(&fs))
-	a, err := access.New(access.Config{Store: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetLive(true)
-	blocked, release := fs.holdNext()
-	defer release()
-	done := make(chan access.Decision, 1)
-	go func() {
-		d, _ := a.Decide(context.Background(), "alice", aliceWS, acl.ActionConnect)
-		done <- d
-	}()
-	<-blocked
-	a.Invalidate()
-	release()
-	if d := <-done; !d.Allow {
-		t.Fatalf("racing decision %+v", d)
-	}
-	if d := decide(t, a, "alice", aliceWS); d.Cached {
-		t.Fatal("a load that raced an invalidation was cached")
-	}
-	if d := decide(t, a, "alice", aliceWS); !d.Cached {
-		t.Fatal("a clean load was not cached")
 	}
 }
 

@@ -104,37 +104,6 @@ func TestAmbiguousBareName(t *testing.T) {
 	}
 }
 
-func TestResolveTargetIgnoresDeadGrants(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	must(t, e.store.CreateOrg(ctx, acl.Org{Name: "closed", SharingDisabled: true}))
-	for _, w := range []acl.Workspace{
-		{Owner: "carol", Name: "dev", Org: "closed", State: acl.StateRunning},
-		{Owner: "dave", Name: "dev", Org: "closed", State: acl.StateRunning},
-		{Owner: "alice", Name: "dev", State: acl.StateRunning},
-	} {
-		must(t, e.store.CreateWorkspace(ctx, w))
-		e.share(w.ID(), acl.SubjectUser, "bob", acl.RoleUse)
-	}
-	// Grants in an org with sharing disabled give nothing: they do not
-	// make the name ambiguous.
-	got, err := e.access.Resolve(ctx, "bob", "", "dev")
-	if err != nil || got.String() != "alice/dev" {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	e.share(acl.WorkspaceID{Owner: "alice", Name: "dev"}, acl.SubjectUser, "bob", acl.RoleNone)
-	if _, err := e.access.Resolve(ctx, "bob", "", "dev"); !errors.Is(err, acl.ErrNotFound) {
-		t.Fatalf("no allowed candidate: %v", err)
-	}
-	if _, err := e.access.Resolve(ctx, "bob", "", "nothing"); !errors.Is(err, acl.ErrNotFound) {
-		t.Fatalf("unknown name: %v", err)
-	}
-	got, err = e.access.Resolve(ctx, "bob", "zed", "x")
-	if err != nil || got.String() != "zed/x" {
-		t.Fatalf("qualified: %v %v", got, err)
-	}
-}
-
 func TestAgentNotConnected(t *testing.T) {
 	e := newEnv(t)
 	c := e.mustDial("bob", "bob-ws")
