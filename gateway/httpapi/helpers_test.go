@@ -18,25 +18,8 @@ import (
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/httpapi"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
-
-// clock is a settable time shared by the store and the API.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a real filestore in a temp dir behind a real HTTP server on
 // 127.0.0.1.
@@ -44,7 +27,7 @@ type env struct {
 	t      *testing.T
 	path   string // the store's file
 	store  *filestore.Store
-	clock  *clock
+	clock  *testutil.Clock
 	url    string
 	tokens map[string]string // user → API token secret
 	close  func()
@@ -76,7 +59,7 @@ var epoch = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	clk := &clock{now: epoch}
+	clk := testutil.NewClock(epoch)
 	o := envOptions{path: filepath.Join(t.TempDir(), "wsgate.db")}
 	o.cfg = httpapi.Config{Now: clk.Now, SSHAddr: "gw.example:2222"}
 	for _, opt := range opts {

@@ -40,3 +40,16 @@ func TestWaitForTimesOut(t *testing.T) {
 		t.Fatal("no failure after the timeout")
 	}
 }
+
+func TestClock(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewClock(t0)
+	c.Advance(time.Minute)
+	if !c.Now().Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after Advance: %v", c.Now())
+	}
+	c.Set(t0)
+	if !c.Now().Equal(t0) {
+		t.Fatalf("after Set: %v", c.Now())
+	}
+}

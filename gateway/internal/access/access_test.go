@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,24 +52,6 @@ func decide(t *testing.T, a *Authorizer, user string, ws acl.WorkspaceID) Decisi
 	return d
 }
 
-// clock is a clock tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 // TestDecisionCarriesUID: the decision names the workspace by its UID,
 // which is what tunnels and sessions are keyed by.
 func TestDecisionCarriesUID(t *testing.T) {
@@ -90,7 +73,7 @@ func TestNotPastValidUntil(t *testing.T) {
 	must(t, st.ApplyGrants(context.Background(), aliceWS, []acl.GrantChange{
 		{Kind: acl.SubjectUser, Subject: "bob", Role: acl.RoleUse, ExpiresAt: expiry},
 	}))
-	clk := &clock{now: time.Now()}
+	clk := testutil.NewClock(time.Now())
 	a, err := New(Config{Store: st, Now: clk.Now})
 	must(t, err)
 	a.SetLive(true) // as if a revoker followed events
