@@ -56,8 +56,11 @@ type ServerConfig struct {
 	HTTPAddr     string // default ":8080"
 	SSHListener  net.Listener
 	HTTPListener net.Listener
-	HostSigner   ssh.Signer
-	UserCAKeys   []ssh.PublicKey
+	// AccessURL is the URL agents, the CLI and browsers are told to use
+	// (default DefaultAccessURL of the HTTP listener).
+	AccessURL  string
+	HostSigner ssh.Signer
+	UserCAKeys []ssh.PublicKey
 	// HostnameSuffix is tolerated at the end of SSH targets (default "coder").
 	HostnameSuffix string
 	DisableSharing bool
@@ -90,6 +93,13 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.AccessURL != "" {
+		u, err := checkAccessURL(c.AccessURL)
+		if err != nil {
+			return c, fmt.Errorf("gateway: %w", err)
+		}
+		c.AccessURL = u
 	}
 	return c, nil
 }
@@ -129,7 +139,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
 	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, sshfront.ErrServerClosed)
 	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
-	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String())
+	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String(), "access_url", s.cfg.AccessURL)
 	return s, nil
 }
 
@@ -172,8 +182,12 @@ func (s *Server) build() error {
 	if err := s.listen(); err != nil {
 		return err
 	}
+	if s.cfg.AccessURL == "" {
+		s.cfg.AccessURL = DefaultAccessURL(s.httpLn.Addr(), false)
+	}
 	api, err := httpapi.New(httpapi.Config{
-		Store: cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
+		AccessURL: s.cfg.AccessURL,
+		Store:     cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
 		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
 		AgentInfo: agentinfo.New(s.agents, s.sessions),
 	})
@@ -259,6 +273,9 @@ func (s *Server) SSHAddr() net.Addr { return s.sshLn.Addr() }
 
 // HTTPAddr is the bound HTTP address.
 func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
+
+// AccessURL is the URL clients are told to use.
+func (s *Server) AccessURL() string { return s.cfg.AccessURL }
 
 // Agents is the registry of agent tunnels on this replica.
 func (s *Server) Agents() *tunnel.Registry { return s.agents }

@@ -94,7 +94,7 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: lns.url(), token: agentToken, log: log.With("part", "agent")}
+	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 	info := devInfo{
 		SSHAddr:  srv.SSHAddr().String(),
 		HTTPAddr: srv.HTTPAddr().String(),
-		URL:      "http://" + srv.HTTPAddr().String(),
+		URL:      srv.AccessURL(),
 	}
 	ws, err := st.GetWorkspace(ctx, devWorkspace)
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ type serverFlags struct {
 	provisionerCmd             string
 	appsDomain                 string
 	pathApps                   bool
+	accessURL                  string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -45,6 +47,7 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.BoolVar(&f.disableSharing, "disable-sharing", false, "disable workspace sharing for the whole deployment")
 	fl.StringVar(&f.appsDomain, "apps-domain", "", "serve workspace apps at http://PORT--NAME--OWNER.APPS_DOMAIN/ (needs a wildcard DNS record)")
 	fl.BoolVar(&f.pathApps, "path-apps", false, "also serve apps at /@OWNER/NAME/apps/PORT/ on the gateway's own origin (shared with the web page: only for trusted apps)")
+	fl.StringVar(&f.accessURL, "access-url", "", "URL agents, the CLI and browsers are told to use (default: from --http-addr)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -117,7 +120,7 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 	}
 	var prov httpapi.Provisioner
 	if f.provisionerCmd != "" {
-		prov = &cmdProvisioner{cmd: f.provisionerCmd, store: st, agentURL: lns.url(), log: log.With("part", "provisioner")}
+		prov = &cmdProvisioner{cmd: f.provisionerCmd, store: st, agentURL: f.accessURLFor(lns), log: log.With("part", "provisioner")}
 	}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
@@ -173,8 +176,14 @@ func listen(f *serverFlags) (listeners, error) {
 	return listeners{ssh: sshLn, http: httpLn}, nil
 }
 
-// url is the gateway's HTTP URL as agents dial it.
-func (l listeners) url() string { return "http://" + l.http.Addr().String() }
+// accessURL is the URL agents and clients are told to use: --access-url,
+// else derived from the HTTP listener.
+func (f *serverFlags) accessURLFor(l listeners) string {
+	if f.accessURL != "" {
+		return strings.TrimSuffix(f.accessURL, "/")
+	}
+	return gateway.DefaultAccessURL(l.http.Addr(), false)
+}
 
 func (l listeners) close() {
 	_ = l.ssh.Close()
@@ -201,6 +210,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 	}
 	return gateway.Start(gateway.ServerConfig{
 		Store:          st,
+		AccessURL:      f.accessURLFor(lns),
 		SSHListener:    lns.ssh,
 		HTTPListener:   lns.http,
 		HostSigner:     signer,

@@ -10,4 +10,14 @@ type Deployment struct {
 	// meaning the host of the API URL.
 	SSHAddr        string `json:"ssh_addr"`
 	HostnameSuffix string `json:"hostname_suffix"`
+	// AccessURL is the URL agents, the CLI and browsers are told to use.
+	AccessURL string `json:"access_url,omitempty"`
+}
+
+// Info is the answer of GET /api/v1/info, which needs no sign-in: what a
+// client needs to find the gateway's entry points.
+type Info struct {
+	AccessURL      string `json:"access_url"`
+	SSHAddr        string `json:"ssh_addr"`
+	HostnameSuffix string `json:"hostname_suffix"`
 }

@@ -71,6 +71,7 @@ func (a *api) routes() {
 	a.handle("GET /api/v1/settings", a.getSettings)
 	a.handle("PATCH /api/v1/settings", a.setSettings)
 	a.handle("GET /api/v1/deployment", a.getDeployment)
+	a.mux.HandleFunc("GET /api/v1/info", a.getInfo)
 
 	// Workspaces.
 	a.handle("POST /api/v1/workspaces", a.createWorkspace)

@@ -41,6 +41,9 @@ type Config struct {
 	// that clients (config-ssh) can write SSH config entries.
 	SSHAddr        string
 	HostnameSuffix string
+	// AccessURL is the gateway's URL as clients are told to use it
+	// (GET /api/v1/info, /api/v1/deployment).
+	AccessURL string
 	// ProvisionTimeout bounds one provisioner call; default 10 minutes.
 	ProvisionTimeout time.Duration
 	// AgentInfo serves workspace stats, logs and connections; nil answers

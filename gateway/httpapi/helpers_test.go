@@ -61,7 +61,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	clk := testutil.NewClock(epoch)
 	o := envOptions{path: filepath.Join(t.TempDir(), "wsgate.db")}
-	o.cfg = httpapi.Config{Now: clk.Now, SSHAddr: "gw.example:2222"}
+	o.cfg = httpapi.Config{Now: clk.Now, SSHAddr: "gw.example:2222", AccessURL: "https://gw.example"}
 	for _, opt := range opts {
 		opt(&o)
 	}

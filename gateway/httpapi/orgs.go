@@ -161,6 +161,12 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, caller acl.Use
 }
 
 func (a *api) getDeployment(w http.ResponseWriter, _ *http.Request, _ acl.User) error {
-	writeJSON(w, http.StatusOK, apitypes.Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix})
+	writeJSON(w, http.StatusOK, apitypes.Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix, AccessURL: a.cfg.AccessURL})
 	return nil
+}
+
+// getInfo serves GET /api/v1/info without sign-in: only what any client
+// needs to find the gateway's entry points.
+func (a *api) getInfo(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, apitypes.Info{AccessURL: a.cfg.AccessURL, SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix})
 }

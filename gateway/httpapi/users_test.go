@@ -223,8 +223,21 @@ func TestDeployment(t *testing.T) {
 	r := e.expect(http.StatusOK, "alice", "GET", "/api/v1/deployment", nil)
 	var d apitypes.Deployment
 	r.json(t, &d)
-	if d != (apitypes.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder"}) {
+	if d != (apitypes.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder", AccessURL: "https://gw.example"}) {
 		t.Errorf("deployment %+v", d)
 	}
 	e.expect(http.StatusUnauthorized, "", "GET", "/api/v1/deployment", nil)
+}
+
+// TestInfo: the entry points are told to anyone, without sign-in.
+func TestInfo(t *testing.T) {
+	e := basicEnv(t)
+	for _, user := range []string{"", "alice"} {
+		var info apitypes.Info
+		e.expect(http.StatusOK, user, "GET", "/api/v1/info", nil).json(t, &info)
+		if info != (apitypes.Info{AccessURL: "https://gw.example", SSHAddr: "gw.example:2222", HostnameSuffix: "coder"}) {
+			t.Errorf("info as %q: %+v", user, info)
+		}
+	}
+	e.expect(http.StatusMethodNotAllowed, "", "POST", "/api/v1/info", nil)
 }
