@@ -26,7 +26,7 @@ type hop struct {
 }
 
 // origin says who the client is, behind the trusted peer, according to the
-// request's headers: its address ("" when the headers do not name one the
+// request's headers: its address (invalid when the headers name none; the
 // peer's address then stands) and the scheme it used ("" when not given).
 //
 // Forwarded (RFC 7239) is read when present and well formed, else

@@ -64,8 +64,8 @@ func startEcho(t *testing.T, ln net.Listener) *echoServer {
 	return s
 }
 
-// proxyListener listens on 127.0.0.1 trusting only 127.0.0.1 for PROXY
-// headers.
+// proxyEcho serves echo on 127.0.0.1 through ProxyProtocol, trusting only
+// 127.0.0.1 to send PROXY headers.
 func proxyEcho(t *testing.T, headerTimeout time.Duration) *echoServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
