@@ -5,11 +5,14 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
@@ -69,6 +73,17 @@ type ServerConfig struct {
 	// PathApps serves apps at /@<owner>/<name>/apps/<port>/ too (see
 	// apps.Config.PathApps for why it is off by default).
 	PathApps bool
+	// TLSCertFile and TLSKeyFile (PEM, chain allowed) make the HTTP port
+	// serve HTTPS; the pair is reloaded when the files change and on
+	// ReloadTLS. Without them it serves plain HTTP.
+	TLSCertFile, TLSKeyFile string
+	// TrustedProxies (comma-separated CIDRs or IPs) are the peers whose
+	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers, and PROXY
+	// protocol headers on the SSH port, are believed.
+	TrustedProxies string
+	// SSHProxyProtocol accepts PROXY protocol v1/v2 headers on the SSH port
+	// from TrustedProxies; a header from anyone else closes the connection.
+	SSHProxyProtocol bool
 	// Provisioner runs workspace start, stop and update for the API; nil
 	// only records the states.
 	Provisioner httpapi.Provisioner
@@ -94,6 +109,16 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return c, errors.New("gateway: TLS needs both a certificate file and a key file")
+	}
+	proxies, err := edge.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return c, fmt.Errorf("gateway: trusted proxies: %w", err)
+	}
+	if c.SSHProxyProtocol && proxies.String() == "" {
+		return c, errors.New("gateway: the PROXY protocol on the SSH port needs trusted proxies: headers from anyone else are refused")
+	}
 	if c.AccessURL != "" {
 		u, err := checkAccessURL(c.AccessURL)
 		if err != nil {
@@ -107,6 +132,8 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 // Server is a running gateway replica.
 type Server struct {
 	cfg      ServerConfig
+	proxies  edge.Proxies
+	cert     *edge.Certificate // nil: plain HTTP
 	agents   *tunnel.Registry
 	sessions *sessions.Registry
 	ssh      *sshfront.Server
@@ -137,17 +164,32 @@ func Start(cfg ServerConfig) (*Server, error) {
 	revCtx, stopRev := context.WithCancel(context.Background())
 	s.stopRev = stopRev
 	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
+	if s.cert != nil {
+		s.serve("tls-watch", func() error { s.cert.Watch(revCtx, tlsWatchInterval); return nil }, nil)
+	}
 	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, sshfront.ErrServerClosed)
 	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
 	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String(), "access_url", s.cfg.AccessURL)
 	return s, nil
 }
 
+// tlsWatchInterval is how often the certificate files are checked for a
+// change.
+const tlsWatchInterval = 10 * time.Second
+
 // build constructs every part; nothing runs yet.
 func (s *Server) build() error {
 	cfg := s.cfg
 	log := cfg.Logger
 	metrics := prometheus.NewRegistry()
+	s.proxies, _ = edge.ParseProxies(cfg.TrustedProxies) // checked by withDefaults
+	if cfg.TLSCertFile != "" {
+		cert, err := edge.LoadCertificate(cfg.TLSCertFile, cfg.TLSKeyFile, log.With("part", "tls"))
+		if err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+		s.cert = cert
+	}
 	az, err := access.New(access.Config{
 		Store: cfg.Store, DisableSharing: cfg.DisableSharing, StoreGrace: cfg.StoreGrace,
 		Logger: log.With("part", "access"), Metrics: metrics,
@@ -183,7 +225,7 @@ func (s *Server) build() error {
 		return err
 	}
 	if s.cfg.AccessURL == "" {
-		s.cfg.AccessURL = DefaultAccessURL(s.httpLn.Addr(), false)
+		s.cfg.AccessURL = DefaultAccessURL(s.httpLn.Addr(), s.cert != nil)
 	}
 	api, err := httpapi.New(httpapi.Config{
 		AccessURL: s.cfg.AccessURL,
@@ -205,15 +247,16 @@ func (s *Server) build() error {
 	// The sharing page at /; every pattern above is more specific.
 	mux.Handle("/", webui.Handler())
 	s.http = &http.Server{
-		Handler:           appProxy.Handler(mux),
+		Handler:           edge.Forwarded(s.proxies, appProxy.Handler(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          httpErrorLog(log),
 	}
 	return nil
 }
 
-// listen binds the ports that were not given as listeners.
+// listen binds the ports that were not given as listeners, and puts TLS
+// and the PROXY protocol in front of them as configured.
 func (s *Server) listen() error {
 	var err error
 	if s.sshLn = s.cfg.SSHListener; s.sshLn == nil {
@@ -221,12 +264,40 @@ func (s *Server) listen() error {
 			return fmt.Errorf("listen ssh %s: %w", s.cfg.SSHAddr, err)
 		}
 	}
+	if s.cfg.SSHProxyProtocol {
+		s.sshLn = edge.ProxyProtocol(s.sshLn, s.proxies, edge.DefaultHeaderTimeout)
+	}
 	if s.httpLn = s.cfg.HTTPListener; s.httpLn == nil {
 		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
 		}
 	}
+	if s.cert != nil {
+		s.httpLn = tls.NewListener(s.httpLn, s.cert.TLSConfig())
+	} else if !isLoopback(s.httpLn.Addr()) {
+		s.cfg.Logger.Warn("serving plain HTTP: API tokens, agent tokens and app cookies cross the network in cleartext; "+
+			"set --tls-cert-file and --tls-key-file, or put a TLS proxy in front (--trusted-proxies)", "http", s.httpLn.Addr().String())
+	}
 	return nil
+}
+
+// isLoopback reports whether addr is bound to a loopback address only.
+func isLoopback(addr net.Addr) bool {
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ReloadTLS loads the certificate files again (SIGHUP): new connections
+// get the new pair, live ones keep theirs. Without TLS it does nothing.
+func (s *Server) ReloadTLS() error {
+	if s.cert == nil {
+		return nil
+	}
+	return s.cert.Reload()
 }
 
 // closeListeners undoes a Start that failed half-way.
@@ -319,4 +390,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, ctx.Err())
 	}
 	return errors.Join(errs...)
+}
+
+// httpErrorLog sends the HTTP server's own messages to log: failed TLS
+// handshakes (scanners, clients that do not trust the certificate) at
+// debug, anything else as a warning.
+func httpErrorLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(logWriter{log}, "", 0)
+}
+
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelWarn
+	if strings.Contains(msg, "TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg, "part", "http")
+	return len(p), nil
 }

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +36,9 @@ type serverFlags struct {
 	appsDomain                 string
 	pathApps                   bool
 	accessURL                  string
+	tlsCertFile, tlsKeyFile    string
+	trustedProxies             string
+	sshProxyProtocol           bool
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -48,6 +53,10 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.appsDomain, "apps-domain", "", "serve workspace apps at http://PORT--NAME--OWNER.APPS_DOMAIN/ (needs a wildcard DNS record)")
 	fl.BoolVar(&f.pathApps, "path-apps", false, "also serve apps at /@OWNER/NAME/apps/PORT/ on the gateway's own origin (shared with the web page: only for trusted apps)")
 	fl.StringVar(&f.accessURL, "access-url", "", "URL agents, the CLI and browsers are told to use (default: from --http-addr)")
+	fl.StringVar(&f.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM, chain allowed); reloaded on SIGHUP and when the file changes")
+	fl.StringVar(&f.tlsKeyFile, "tls-key-file", "", "private key of --tls-cert-file (PEM)")
+	fl.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs or IPs of proxies whose Forwarded/X-Forwarded-* headers (and PROXY protocol headers) are believed")
+	fl.BoolVar(&f.sshProxyProtocol, "ssh-proxy-protocol", false, "accept PROXY protocol v1/v2 on the SSH port from --trusted-proxies (a header from anyone else closes the connection)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -182,7 +191,7 @@ func (f *serverFlags) accessURLFor(l listeners) string {
 	if f.accessURL != "" {
 		return strings.TrimSuffix(f.accessURL, "/")
 	}
-	return gateway.DefaultAccessURL(l.http.Addr(), false)
+	return gateway.DefaultAccessURL(l.http.Addr(), f.tlsCertFile != "")
 }
 
 func (l listeners) close() {
@@ -209,20 +218,24 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		return nil, err
 	}
 	return gateway.Start(gateway.ServerConfig{
-		Store:          st,
-		AccessURL:      f.accessURLFor(lns),
-		SSHListener:    lns.ssh,
-		HTTPListener:   lns.http,
-		HostSigner:     signer,
-		UserCAKeys:     cas,
-		HostnameSuffix: f.hostnameSuffix,
-		DisableSharing: f.disableSharing,
-		AppsDomain:     f.appsDomain,
-		PathApps:       f.pathApps,
-		Provisioner:    prov,
-		StoreGrace:     f.storeGrace,
-		LockMode:       gateway.LockMode(f.lockMode),
-		Logger:         log,
+		Store:            st,
+		AccessURL:        f.accessURLFor(lns),
+		SSHListener:      lns.ssh,
+		HTTPListener:     lns.http,
+		HostSigner:       signer,
+		UserCAKeys:       cas,
+		HostnameSuffix:   f.hostnameSuffix,
+		DisableSharing:   f.disableSharing,
+		AppsDomain:       f.appsDomain,
+		PathApps:         f.pathApps,
+		Provisioner:      prov,
+		TLSCertFile:      f.tlsCertFile,
+		TLSKeyFile:       f.tlsKeyFile,
+		TrustedProxies:   f.trustedProxies,
+		SSHProxyProtocol: f.sshProxyProtocol,
+		StoreGrace:       f.storeGrace,
+		LockMode:         gateway.LockMode(f.lockMode),
+		Logger:           log,
 	})
 }
 
@@ -252,10 +265,25 @@ func loadUserCAKeys(path string) ([]ssh.PublicKey, error) {
 // waitAndShutdown blocks until ctx ends (a signal) or the server fails, then
 // shuts down, giving live work 10 s.
 func waitAndShutdown(ctx context.Context, srv *gateway.Server, log *slog.Logger) error {
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case <-srv.Done():
+	// SIGHUP reloads the TLS certificate; live connections keep theirs.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break wait
+		case <-srv.Done():
+			break wait
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Error("SIGHUP: TLS certificate not reloaded; the old one is still served", "err", err)
+			} else {
+				log.Info("SIGHUP: TLS certificate reloaded")
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
@@ -23,7 +24,8 @@ const (
 
 // LoginHandler serves POST LoginPath: with "Authorization: Bearer
 // <API token>" it answers 204 and sets the SessionCookie to the token
-// (HttpOnly, SameSite=Lax, Secure over TLS, Path=/). Sent to a host under
+// (HttpOnly, SameSite=Lax, Secure when the browser came over https,
+// directly or through a trusted proxy, Path=/). Sent to a host under
 // the apps domain, the cookie is set for the whole apps domain, so that
 // every app subdomain receives it. The gateway checks the token on every
 // request and strips the cookie before the app sees it; revoking the
@@ -69,7 +71,7 @@ func (a *Proxy) LogoutHandler() http.Handler {
 func (a *Proxy) cookie(r *http.Request, value string) *http.Cookie {
 	c := &http.Cookie{
 		Name: SessionCookie, Value: value, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: edge.Secure(r),
 	}
 	if d := a.cfg.Domain; d != "" {
 		if h := requestHost(r.Host); h == d || strings.HasSuffix(h, "."+d) {

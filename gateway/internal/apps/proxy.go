@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/internal/upgrade"
 	"github.com/wsgate/wsgate/tunnel"
@@ -245,6 +246,9 @@ func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id ac
 			// proxy, so that its links and origin checks work.
 			out.Host = pr.In.Host
 			pr.SetXForwarded()
+			// The scheme the browser used, also behind a TLS-terminating
+			// proxy the gateway trusts.
+			out.Header.Set("X-Forwarded-Proto", edge.Scheme(pr.In))
 			if t.prefix != "" {
 				out.Header.Set("X-Forwarded-Prefix", t.prefix)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 
 	"golang.org/x/crypto/ssh"
 
@@ -85,5 +86,33 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("ssh over https: upgraded", "user", id.User, "token_id", id.TokenID, "remote", remote)
-	s.ServeConnAs(conn, id)
+	// The session's address is the client's, as the HTTP side saw it
+	// (behind a trusted proxy, the original one).
+	s.ServeConnAs(withRemoteAddr(conn, remote), id)
+}
+
+// remoteConn is a connection that reports another peer address.
+type remoteConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c *remoteConn) RemoteAddr() net.Addr { return c.remote }
+
+// CloseWrite passes a half-close on when the connection can.
+func (c *remoteConn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return nil
+}
+
+// withRemoteAddr makes conn report addr ("ip:port") as its peer; conn is
+// returned as it is when addr does not parse.
+func withRemoteAddr(conn net.Conn, addr string) net.Conn {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return conn
+	}
+	return &remoteConn{Conn: conn, remote: net.TCPAddrFromAddrPort(ap)}
 }
