@@ -37,11 +37,11 @@ type ClientConfig struct {
 	// about a certificate the agent does not trust. It must keep
 	// errors.Is and errors.As working on the original.
 	ExplainDialError func(error) error
-	// GiveUp, when set, is asked after each failed dial, with the dial's
-	// number since Run began (1 is the first; it never resets). True makes
-	// Run return the (explained) error instead of retrying: for failures
-	// retrying cannot fix.
-	GiveUp func(err error, attempt int) bool
+	// GiveUp, when set, is asked after each failed dial, with whether a
+	// tunnel was up at any time since Run began. True makes Run return the
+	// (explained) error instead of retrying: for failures retrying cannot
+	// fix.
+	GiveUp func(err error, wasUp bool) bool
 
 	// Test knobs; zero means the default.
 	headerTimeout time.Duration
@@ -105,7 +105,8 @@ func Run(ctx context.Context, cfg ClientConfig) error {
 		backoff:     backoff{min: cfg.MinBackoff, max: cfg.MaxBackoff},
 		stableAfter: cfg.stableAfter,
 	}
-	for attempt := 1; ; attempt++ {
+	wasUp := false
+	for {
 		uptime, err := c.once(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -114,9 +115,11 @@ func Run(ctx context.Context, cfg ClientConfig) error {
 			if cfg.ExplainDialError != nil {
 				err = cfg.ExplainDialError(err)
 			}
-			if cfg.GiveUp != nil && cfg.GiveUp(err, attempt) {
+			if cfg.GiveUp != nil && cfg.GiveUp(err, wasUp) {
 				return err
 			}
+		} else {
+			wasUp = true
 		}
 		wait := r.next(uptime)
 		switch {
