@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,9 +33,9 @@ Every flag can also be set as WSGATE_AGENT_<FLAG>, e.g. WSGATE_AGENT_URL and
 WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts);
 --ca-file also as WSGATE_CA_FILE, like the CLI.
 
-The agent token is sent only over https://, or over http:// to a loopback
-host (localhost, 127.0.0.0/8, ::1); --insecure-plaintext allows http:// to
-any host. Until its tunnel has been up once, a dial that fails because the
+The agent token is sent only over https://, or over http:// to this machine
+(localhost, 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::);
+--insecure-plaintext allows http:// to any host. Until its tunnel has been up once, a dial that fails because the
 gateway's certificate is not trusted or not issued for the URL's host, or
 because the URL's scheme does not match the port, makes the agent exit with
 the reason: retrying would not help. Once it has been up, such failures (a
@@ -64,7 +66,7 @@ retried, so a fix on the gateway brings the agent back.`,
 			}
 			log := slog.Default().With("part", "agent")
 			if insecurePlaintext {
-				if u, _ := url.Parse(gatewayURL); u.Scheme == "http" && !tlsconf.IsLoopbackHost(u.Hostname()) {
+				if u, _ := url.Parse(gatewayURL); u.Scheme == "http" && !staysOnThisMachine(u.Hostname()) {
 					log.Warn("sending the agent token in cleartext (--insecure-plaintext)", "gateway", u.Redacted())
 				}
 			}
@@ -103,10 +105,22 @@ func checkCleartext(rawURL string, allow bool) error {
 	if err != nil {
 		return fmt.Errorf("invalid --url: %w", err)
 	}
-	if u.Scheme != "http" || allow || tlsconf.IsLoopbackHost(u.Hostname()) {
+	if u.Scheme != "http" || allow || staysOnThisMachine(u.Hostname()) {
 		return nil
 	}
 	return fmt.Errorf("refusing to send the agent token in cleartext to %s: use https://, or pass --insecure-plaintext", u.Redacted())
+}
+
+// staysOnThisMachine reports whether a dial to host never leaves this
+// machine: a loopback host, or the unspecified address (0.0.0.0, ::),
+// which the kernel connects to the local host. The server hands its
+// provisioner such a URL when it listens on ":8080".
+func staysOnThisMachine(host string) bool {
+	if tlsconf.IsLoopbackHost(host) {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && a.Unmap().IsUnspecified()
 }
 
 // giveUpOnMismatchBeforeUp stops an agent that has never had a tunnel up

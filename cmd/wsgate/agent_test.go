@@ -202,7 +202,7 @@ func TestAgentDialsLoopbackOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	for _, u := range []string{srv.URL, "http://localhost:" + port} {
+	for _, u := range []string{srv.URL, "http://localhost:" + port, "http://0.0.0.0:" + port} {
 		tok := "tok-" + u
 		p := startAgent(t, nil, "--url", u, "--token", tok)
 		testutil.Eventually(t, "the agent's upgrade to "+u, func() bool { return g.sawToken(tok) })
