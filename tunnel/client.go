@@ -32,6 +32,16 @@ type ClientConfig struct {
 	// OnConnect is called each time a tunnel is up (tests, readiness). It
 	// runs before streams are accepted, so it must not block.
 	OnConnect func()
+	// ExplainDialError, when set, rewrites the error of a failed dial
+	// before it is logged or returned, e.g. to say plainly what to do
+	// about a certificate the agent does not trust. It must keep
+	// errors.Is and errors.As working on the original.
+	ExplainDialError func(error) error
+	// GiveUp, when set, is asked after each failed dial, with whether a
+	// tunnel was up at any time since Run began. True makes Run return the
+	// (explained) error instead of retrying: for failures retrying cannot
+	// fix.
+	GiveUp func(err error, wasUp bool) bool
 
 	// Test knobs; zero means the default.
 	headerTimeout time.Duration
@@ -80,7 +90,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, endpoint, error) {
 // streams the gateway opens, and reconnects with jittered exponential
 // backoff. When ctx ends it closes the tunnel, waits for its own goroutines
 // (not for Handler calls, see ClientConfig.Handler) and returns ctx's error.
-// It returns early only for an invalid config.
+// It returns early only for an invalid config, or when GiveUp says so.
 func Run(ctx context.Context, cfg ClientConfig) error {
 	cfg, ep, err := cfg.withDefaults()
 	if err != nil {
@@ -95,10 +105,21 @@ func Run(ctx context.Context, cfg ClientConfig) error {
 		backoff:     backoff{min: cfg.MinBackoff, max: cfg.MaxBackoff},
 		stableAfter: cfg.stableAfter,
 	}
+	wasUp := false
 	for {
 		uptime, err := c.once(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if uptime == 0 {
+			if cfg.ExplainDialError != nil {
+				err = cfg.ExplainDialError(err)
+			}
+			if cfg.GiveUp != nil && cfg.GiveUp(err, wasUp) {
+				return err
+			}
+		} else {
+			wasUp = true
 		}
 		wait := r.next(uptime)
 		switch {

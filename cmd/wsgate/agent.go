@@ -5,17 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/internal/tlsconf"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
 func newAgentCmd() *cobra.Command {
 	var (
-		url, token, dir, shell, workspace string
+		gatewayURL, token, dir, shell, workspace, caFile string
+		insecurePlaintext                                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -25,28 +30,56 @@ connection to a multiplexed tunnel and serves SSH sessions, SFTP, port forwards
 and app traffic over it. It reconnects with backoff when the gateway goes away.
 
 Every flag can also be set as WSGATE_AGENT_<FLAG>, e.g. WSGATE_AGENT_URL and
-WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts).`,
+WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts);
+--ca-file also as WSGATE_CA_FILE, like the CLI.
+
+The agent token is sent only over https://, or over http:// to this machine
+(localhost, 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::);
+--insecure-plaintext allows http:// to any host. Until its tunnel has been up once, a dial that fails because the
+gateway's certificate is not trusted or not issued for the URL's host, or
+because the URL's scheme does not match the port, makes the agent exit with
+the reason: retrying would not help. Once it has been up, such failures (a
+gateway that changed its certificate) are logged with the reason and
+retried, so a fix on the gateway brings the agent back.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnvPrefix(cmd, "WSGATE_AGENT_"); err != nil {
 				return err
 			}
-			if url == "" || token == "" {
+			if caFile == "" {
+				caFile = os.Getenv(envCAFile)
+			}
+			if gatewayURL == "" || token == "" {
 				return errors.New("agent needs --url and --token (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
 			}
+			if err := checkCleartext(gatewayURL, insecurePlaintext); err != nil {
+				return err
+			}
+			tlsConfig, err := tlsconf.ClientConfig(caFile)
+			if err != nil {
+				return err
+			}
 			if dir == "" {
-				var err error
 				if dir, err = os.Getwd(); err != nil {
 					return err
 				}
 			}
 			log := slog.Default().With("part", "agent")
+			if insecurePlaintext {
+				if u, _ := url.Parse(gatewayURL); u.Scheme == "http" && !staysOnThisMachine(u.Hostname()) {
+					log.Warn("sending the agent token in cleartext (--insecure-plaintext)", "gateway", u.Redacted())
+				}
+			}
 			a, err := agent.New(agent.Config{Workspace: workspace, Dir: dir, Shell: shell, Logger: log})
 			if err != nil {
 				return fmt.Errorf("start agent: %w", err)
 			}
 			defer a.Close()
-			err = a.Run(cmd.Context(), tunnel.ClientConfig{URL: url, Token: token, Logger: log})
+			err = a.Run(cmd.Context(), tunnel.ClientConfig{
+				URL: gatewayURL, Token: token, TLSConfig: tlsConfig, Logger: log,
+				ExplainDialError: tlsconf.Explain,
+				GiveUp:           giveUpOnMismatchBeforeUp,
+			})
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}
@@ -54,10 +87,49 @@ WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&url, "url", "", "gateway base URL, e.g. http://gateway:8080")
+	f.StringVar(&gatewayURL, "url", "", "gateway base URL, e.g. https://gateway:8080")
 	f.StringVar(&token, "token", "", "agent token of this workspace")
 	f.StringVar(&dir, "dir", "", "start directory of sessions (default: the current directory)")
 	f.StringVar(&shell, "shell", "", "login shell (default: $SHELL, else /bin/bash or /bin/sh)")
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
+	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
+	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
 	return cmd
+}
+
+// checkCleartext refuses an http:// gateway URL whose host is not loopback
+// unless allowed: the agent token would cross a network in cleartext. It
+// runs before anything is dialled (or resolved).
+func checkCleartext(rawURL string, allow bool) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("invalid --url: %w", err)
+	}
+	if u.Scheme != "http" || allow || staysOnThisMachine(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("refusing to send the agent token in cleartext to %s: use https://, or pass --insecure-plaintext", u.Redacted())
+}
+
+// staysOnThisMachine reports whether a dial to host never leaves this
+// machine: a loopback host, or the unspecified address (0.0.0.0, ::),
+// which the kernel connects to the local host. The server hands its
+// provisioner such a URL when it listens on ":8080".
+func staysOnThisMachine(host string) bool {
+	if tlsconf.IsLoopbackHost(host) {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && a.Unmap().IsUnspecified()
+}
+
+// giveUpOnMismatchBeforeUp stops an agent that has never had a tunnel up
+// when a dial fails on a certificate or scheme mismatch: that is a mistake
+// in this agent's configuration (URL, CA file), which retrying cannot fix,
+// and exiting says so where it is seen (the terminal, systemd's status). An
+// agent that was up has a working configuration: the gateway changed, and a
+// fix there brings the agent back, so it keeps retrying (each failure is
+// logged with the reason).
+func giveUpOnMismatchBeforeUp(err error, wasUp bool) bool {
+	return !wasUp && tlsconf.IsConfigMismatch(err)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,6 +29,12 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
+	return newCLIEnvServing(t, httptest.NewServer)
+}
+
+// newCLIEnvServing is newCLIEnv with the API served by serve (TLS, say).
+func newCLIEnvServing(t *testing.T, serve func(http.Handler) *httptest.Server) *cliEnv {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
 	if err != nil {
@@ -37,7 +44,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := serve(h)
 	t.Cleanup(func() {
 		srv.Close()
 		if err := st.Close(); err != nil {

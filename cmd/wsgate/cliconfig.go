@@ -10,18 +10,22 @@ import (
 
 	"github.com/wsgate/wsgate/gateway/apiclient"
 	"github.com/wsgate/wsgate/internal/atomicfile"
+	"github.com/wsgate/wsgate/internal/tlsconf"
 )
 
-// cliConfig is what `wsgate login` stores: the gateway URL and an API token.
+// cliConfig is what `wsgate login` stores: the gateway URL, an API token
+// and, for a gateway with a private CA, the CA file (an absolute path).
 type cliConfig struct {
-	URL   string `json:"url"`
-	Token string `json:"token"`
+	URL    string `json:"url"`
+	Token  string `json:"token"`
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // Environment variables that override the stored login.
 const (
-	envURL   = "WSGATE_URL"
-	envToken = "WSGATE_TOKEN"
+	envURL    = "WSGATE_URL"
+	envToken  = "WSGATE_TOKEN"
+	envCAFile = "WSGATE_CA_FILE"
 )
 
 // cliConfigPath is <user config dir>/wsgate/config.json.
@@ -33,8 +37,8 @@ func cliConfigPath() (string, error) {
 	return filepath.Join(dir, "wsgate", "config.json"), nil
 }
 
-// loadCLIConfig reads the stored login, then applies WSGATE_URL and
-// WSGATE_TOKEN. A missing file is no error.
+// loadCLIConfig reads the stored login, then applies WSGATE_URL,
+// WSGATE_TOKEN and WSGATE_CA_FILE. A missing file is no error.
 func loadCLIConfig() (cliConfig, error) {
 	var c cliConfig
 	path, err := cliConfigPath()
@@ -56,6 +60,9 @@ func loadCLIConfig() (cliConfig, error) {
 	}
 	if v := os.Getenv(envToken); v != "" {
 		c.Token = v
+	}
+	if v := os.Getenv(envCAFile); v != "" {
+		c.CAFile = v
 	}
 	return c, nil
 }
@@ -89,5 +96,15 @@ func newAPIClient() (*apiclient.Client, error) {
 	if c.URL == "" || c.Token == "" {
 		return nil, fmt.Errorf("not logged in: run `wsgate login URL` or set %s and %s", envURL, envToken)
 	}
-	return apiclient.New(c.URL, c.Token)
+	return dialAPI(c.URL, c.Token, c.CAFile)
+}
+
+// dialAPI is where every CLI command's API client is built: it trusts the
+// system roots plus caFile (may be empty).
+func dialAPI(url, token, caFile string) (*apiclient.Client, error) {
+	tlsConfig, err := tlsconf.ClientConfig(caFile)
+	if err != nil {
+		return nil, err
+	}
+	return apiclient.New(url, token, apiclient.WithTLSConfig(tlsConfig))
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,13 +13,16 @@ import (
 )
 
 func newLoginCmd() *cobra.Command {
-	var token string
+	var token, caFile string
 	cmd := &cobra.Command{
 		Use:   "login URL",
 		Short: "Store the gateway URL and your API token",
 		Long: "login checks the token against the gateway and stores both under your config\n" +
 			"directory (mode 0600). Without --token it reads the token from standard input.\n" +
-			envURL + " and " + envToken + " override the stored values.",
+			"For a gateway whose certificate comes from a private CA, --ca-file names that\n" +
+			"CA's certificate (PEM); its absolute path is stored and every later command\n" +
+			"trusts it besides the system's roots.\n" +
+			envURL + ", " + envToken + " and " + envCAFile + " override the stored values.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := apiclient.ParseURL(args[0])
@@ -35,15 +40,27 @@ func newLoginCmd() *cobra.Command {
 			if token == "" {
 				return fmt.Errorf("no token given")
 			}
-			c, err := apiclient.New(u.String(), token)
+			if caFile != "" {
+				if caFile, err = filepath.Abs(caFile); err != nil {
+					return fmt.Errorf("--ca-file: %w", err)
+				}
+			}
+			// The environment's CA (not stored) helps check the token
+			// when no --ca-file is given, as it would any other command.
+			checkCA := caFile
+			if checkCA == "" {
+				checkCA = os.Getenv(envCAFile)
+			}
+			c, err := dialAPI(u.String(), token, checkCA)
 			if err != nil {
 				return err
 			}
+			defer c.CloseIdleConnections()
 			me, err := c.Me(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("check token with %s: %w", u, err)
 			}
-			path, err := saveCLIConfig(cliConfig{URL: u.String(), Token: token})
+			path, err := saveCLIConfig(cliConfig{URL: u.String(), Token: token, CAFile: caFile})
 			if err != nil {
 				return err
 			}
@@ -52,5 +69,6 @@ func newLoginCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&token, "token", "", "API token (default: read from standard input)")
+	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM file of the gateway's CA certificate(s), trusted besides the system's")
 	return cmd
 }

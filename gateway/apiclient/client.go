@@ -5,6 +5,7 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/gateway/apitypes"
+	"github.com/wsgate/wsgate/internal/tlsconf"
 )
 
 // Client talks to one gateway as one user.
@@ -29,6 +31,23 @@ type Option func(*Client)
 
 // WithHTTPClient replaces the default HTTP client (30 s timeout).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithTLSConfig sets the TLS settings of the client's HTTP transport (a
+// private CA: see tlsconf.ClientConfig); DialSSH uses them too. Applied
+// after WithHTTPClient it keeps that client and changes its transport copy.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(c *Client) {
+		t, ok := c.http.Transport.(*http.Transport)
+		if !ok {
+			t = http.DefaultTransport.(*http.Transport)
+		}
+		t = t.Clone()
+		t.TLSClientConfig = cfg
+		h := *c.http
+		h.Transport = t
+		c.http = &h
+	}
+}
 
 // New returns a client of the gateway at baseURL ("https://host:port"),
 // authenticated by the API token.
@@ -58,6 +77,10 @@ func ParseURL(s string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// CloseIdleConnections closes the HTTP transport's idle connections (a
+// long-lived process, tests).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // URL returns the gateway's base URL.
 func (c *Client) URL() *url.URL { u := *c.base; return &u }
@@ -128,7 +151,8 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, in,
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, p, err)
+		// Certificate and scheme mistakes get a plain word on what to do.
+		return tlsconf.Explain(fmt.Errorf("%s %s: %w", method, p, err))
 	}
 	defer resp.Body.Close()
 	// Answers are small; the limit guards against a wrong URL serving a
@@ -136,6 +160,9 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, in,
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, p, err)
+	}
+	if tlsconf.IsHTTPToTLSAnswer(resp.StatusCode, data) {
+		return tlsconf.Explain(fmt.Errorf("%s %s: %w", method, p, tlsconf.ErrHTTPToTLS))
 	}
 	if resp.StatusCode >= 300 {
 		e := &Error{StatusCode: resp.StatusCode}
