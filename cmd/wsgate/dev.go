@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/internal/atomicfile"
+	"github.com/wsgate/wsgate/internal/devca"
 	"github.com/wsgate/wsgate/internal/sshkey"
+	"github.com/wsgate/wsgate/internal/tlsconf"
 )
 
 // The dev seed: three users, one group, one workspace.
@@ -32,10 +35,13 @@ type devInfo struct {
 	SSHAddr  string `json:"ssh_addr"`
 	HTTPAddr string `json:"http_addr"`
 	URL      string `json:"url"`
+	// CAFile is the throwaway CA that signed the certificate with --tls.
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 func newDevCmd() *cobra.Command {
 	var f serverFlags
+	var devTLS bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a gateway, a seeded store and a workspace agent in one process (no Redis)",
@@ -55,14 +61,15 @@ stops) and prints how to connect.`,
 			if err != nil {
 				return err
 			}
-			return runDev(cmd.Context(), &f, cmd.OutOrStdout(), log)
+			return runDev(cmd.Context(), &f, devTLS, cmd.OutOrStdout(), log)
 		},
 	}
 	f.register(cmd, "127.0.0.1:2222", "127.0.0.1:8080", "./.wsgate-dev")
+	cmd.Flags().BoolVar(&devTLS, "tls", false, "serve HTTPS with a throwaway CA and certificate made in DATA_DIR/tls (the banner says how to trust it)")
 	return cmd
 }
 
-func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger) error {
+func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log *slog.Logger) error {
 	dir, err := filepath.Abs(f.dataDir)
 	if err != nil {
 		return err
@@ -94,7 +101,19 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	prov := &devAgent{ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
+	var caFile string
+	if devTLS {
+		if caFile, err = devCertificate(f, lns); err != nil {
+			lns.close()
+			return err
+		}
+	}
+	agentTLS, err := tlsconf.ClientConfig(caFile)
+	if err != nil {
+		lns.close()
+		return err
+	}
+	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err
@@ -103,6 +122,7 @@ func runDev(ctx context.Context, f *serverFlags, out io.Writer, log *slog.Logger
 		SSHAddr:  srv.SSHAddr().String(),
 		HTTPAddr: srv.HTTPAddr().String(),
 		URL:      srv.AccessURL(),
+		CAFile:   caFile,
 	}
 	ws, err := st.GetWorkspace(ctx, devWorkspace)
 	if err == nil {
@@ -252,23 +272,52 @@ func printDevHelp(out io.Writer, dir string, info devInfo) {
 	if err != nil {
 		self = "wsgate"
 	}
+	env := "WSGATE_URL=" + info.URL
+	trust := ""
+	if info.CAFile != "" {
+		env = "WSGATE_CA_FILE=" + info.CAFile + " " + env
+		trust = fmt.Sprintf(`
+HTTPS is served with a throwaway CA made for this demo: %s
+Trust it with --ca-file (wsgate login, wsgate agent), WSGATE_CA_FILE or
+SSL_CERT_FILE set to that file, or import it into your browser.
+`, info.CAFile)
+	}
 	fmt.Fprintf(out, `wsgate dev is ready.
   SSH:  %s
   HTTP: %s
   data: %s
-
+%s
 Connect to alice's workspace as alice:
   %s
 
 bob and carol have keys too (%s/users/<user>/id_ed25519); they are refused
 until alice shares alice-ws with them, for example with bob:
-  WSGATE_URL=%s WSGATE_TOKEN=$(cat %s) %s sharing share alice-ws --user bob
+  %s WSGATE_TOKEN=$(cat %s) %s sharing share alice-ws --user bob
   %s
 
 Or share from the web page at %s/ (sign in with the token in %s).
 
 Press Ctrl-C to stop.
-`, info.SSHAddr, info.URL, dir, sshCommand(dir, "alice", info), dir,
-		info.URL, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info),
+`, info.SSHAddr, info.URL, dir, trust, sshCommand(dir, "alice", info), dir,
+		env, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info),
 		info.URL, filepath.Join(dir, "users", "alice", "token"))
+}
+
+// devCertificate makes (once) a throwaway CA and a certificate for the
+// addresses dev listens on, in DATA_DIR/tls, points f at them, and returns
+// the CA's file.
+func devCertificate(f *serverFlags, lns listeners) (string, error) {
+	if f.tlsCertFile != "" {
+		return "", errors.New("--tls makes its own certificate: drop --tls-cert-file and --tls-key-file, or --tls")
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if host, _, err := net.SplitHostPort(lns.http.Addr().String()); err == nil && !slices.Contains(hosts, host) {
+		hosts = append(hosts, host)
+	}
+	files, err := devca.Ensure(filepath.Join(f.dataDir, "tls"), hosts)
+	if err != nil {
+		return "", fmt.Errorf("dev certificate: %w", err)
+	}
+	f.tlsCertFile, f.tlsKeyFile = files.Cert, files.Key
+	return files.CA, nil
 }

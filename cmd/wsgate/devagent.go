@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ type devAgent struct {
 	ws    acl.WorkspaceID
 	dir   string
 	url   string
+	tls   *tls.Config // trusts the dev CA with --tls
 	token string
 	log   *slog.Logger
 
@@ -54,6 +56,7 @@ func (d *devAgent) Start(ctx context.Context, ws acl.Workspace) error {
 			defer close(r.done)
 			_ = a.Run(runCtx, tunnel.ClientConfig{
 				URL:       d.url,
+				TLSConfig: d.tls,
 				Token:     d.token,
 				Logger:    d.log,
 				OnConnect: func() { once.Do(func() { close(r.connected) }) },
