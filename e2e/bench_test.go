@@ -15,28 +15,20 @@ import (
 // BenchmarkSSH compares wsgate with a baseline of the same shape run in the
 // same command: OpenSSH `ssh -J` through a local sshd to the same sshd
 // (two SSH hops, like client → gateway → agent). Report ratios, not
-// absolute numbers: these machines are noisy.
+// absolute numbers: these machines are noisy. "wsgate-tls" is the same
+// gateway serving HTTPS (`wsgate dev --tls`), so its agent tunnel runs over
+// TLS: the two wsgate rows give the cost of TLS on the tunnel.
 //
 //	go test -run '^$' -bench SSH -benchtime 20x ./e2e
 func BenchmarkSSH(b *testing.B) {
 	requireTool(b, "ssh")
 	d := startDev(b)
-	wsgateCfg := writeSSHConfig(b, fmt.Sprintf(`Host wsgate
-  HostName %s
-  Port %s
-  User alice-ws
-  IdentityFile %s
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile %s
-  StrictHostKeyChecking yes
-  BatchMode yes
-  LogLevel ERROR
-`, d.sshHost, d.sshPort, d.key("alice"), filepath.Join(d.dir, "known_hosts")))
+	dTLS := startDev(b, "--tls")
 	sshdCfg := startSSHD(b, d.key("alice"))
 
 	targets := []struct{ name, config, host string }{
-		{"wsgate", wsgateCfg, "wsgate"},
+		{"wsgate", devSSHConfig(b, d), "wsgate"},
+		{"wsgate-tls", devSSHConfig(b, dTLS), "wsgate"},
 		{"sshd-J", sshdCfg, "target"},
 	}
 	for _, tg := range targets {
@@ -67,6 +59,23 @@ func BenchmarkSSH(b *testing.B) {
 			}
 		})
 	}
+}
+
+// devSSHConfig is an ssh_config whose host "wsgate" is alice's workspace
+// on d, as alice.
+func devSSHConfig(b testing.TB, d *devEnv) string {
+	return writeSSHConfig(b, fmt.Sprintf(`Host wsgate
+  HostName %s
+  Port %s
+  User alice-ws
+  IdentityFile %s
+  IdentitiesOnly yes
+  IdentityAgent none
+  UserKnownHostsFile %s
+  StrictHostKeyChecking yes
+  BatchMode yes
+  LogLevel ERROR
+`, d.sshHost, d.sshPort, d.key("alice"), filepath.Join(d.dir, "known_hosts")))
 }
 
 func writeSSHConfig(b testing.TB, text string) string {
