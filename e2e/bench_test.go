@@ -127,7 +127,7 @@ LogLevel ERROR
 		b.Fatal(err)
 	}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
-	var out syncBuffer
+	var out testutil.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

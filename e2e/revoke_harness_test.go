@@ -80,7 +80,7 @@ func (d *devEnv) waitAgent(t testing.TB, user, target string) {
 type liveSSH struct {
 	name   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.Buffer
 	done   chan struct{}
 	ended  time.Time
 	err    error
@@ -96,7 +96,7 @@ func startLiveSSH(t testing.TB, name string, env []string, args ...string) *live
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &liveSSH{name: name, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	l := &liveSSH{name: name, cmd: cmd, stderr: &testutil.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = l.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

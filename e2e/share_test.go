@@ -46,14 +46,14 @@ func TestPairTmux(t *testing.T) {
 	}
 	// A private tmux socket keeps the test away from any tmux of the host.
 	sock := t.TempDir() + "/tmux.sock"
-	attach := func(user string) (io.WriteCloser, *syncBuffer, *exec.Cmd) {
+	attach := func(user string) (io.WriteCloser, *testutil.Buffer, *exec.Cmd) {
 		cmd := exec.Command("ssh", append(d.sshArgs(user, "alice-ws", "-tt"), "tmux -S "+sock+" new-session -A -s pair")...)
 		cmd.Env = append(os.Environ(), "TERM=xterm")
 		in, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := &syncBuffer{}
+		out := &testutil.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

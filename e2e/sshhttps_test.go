@@ -143,7 +143,7 @@ func TestWsgateSSHTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)

@@ -293,3 +293,18 @@ func TestDevTLS(t *testing.T) {
 		t.Fatalf("wsgate ssh: %+v", r)
 	}
 }
+
+// TestDevOwnCertificate: `wsgate dev` with a certificate of the user's own
+// (a private CA nobody configured) becomes ready: its in-process agent
+// trusts the certificate it serves.
+func TestDevOwnCertificate(t *testing.T) {
+	ca := makeCA(t, t.TempDir())
+	d := startDev(t, "--tls-cert-file", ca.Cert, "--tls-key-file", ca.Key)
+	if !strings.HasPrefix(d.url, "https://") {
+		t.Fatalf("dev url %q, want https", d.url)
+	}
+	env := append(d.cliEnv(t, "alice"), "WSGATE_CA_FILE="+ca.CA)
+	if r := runWith(t, 30*time.Second, env, nil, wsgateBin, "workspaces", "stats", "alice-ws"); r.code != 0 {
+		t.Fatalf("stats through the dev agent: %+v", r)
+	}
+}

@@ -23,7 +23,7 @@ import (
 // connection closed by Shutdown.
 func TestServerApps(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := filestore.New(filestore.Config{Path: filepath.Join(t.TempDir(), "acl.db"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

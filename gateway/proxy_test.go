@@ -80,7 +80,7 @@ func TestBulkBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errb := &syncBuffer{}
+	errb := &testutil.Buffer{}
 	s.Stderr = errb
 	if err := s.Start("head -c 8388608 /dev/urandom > blob && sha256sum < blob | cut -d' ' -f1 >&2 && cat blob"); err != nil {
 		t.Fatal(err)
@@ -375,12 +375,12 @@ func TestDrop(t *testing.T) {
 	keep := e.mustDial("alice", "alice-ws")
 	victim := e.mustDial("alice", "alice/alice-ws")
 
-	start := func(cl *ssh.Client) (*ssh.Session, *syncBuffer) {
+	start := func(cl *ssh.Client) (*ssh.Session, *testutil.Buffer) {
 		s, err := cl.NewSession()
 		if err != nil {
 			t.Fatal(err)
 		}
-		errb := &syncBuffer{}
+		errb := &testutil.Buffer{}
 		s.Stderr = errb
 		if err := s.Start("sleep 30"); err != nil {
 			t.Fatal(err)
@@ -411,7 +411,7 @@ func TestDrop(t *testing.T) {
 			t.Errorf("session %d survived Drop", i)
 		}
 	}
-	for i, b := range []*syncBuffer{e1, e2} {
+	for i, b := range []*testutil.Buffer{e1, e2} {
 		if b.String() != "wsgate: access to alice/alice-ws was revoked\r\n" {
 			t.Errorf("session %d stderr %q", i, b.String())
 		}
@@ -434,13 +434,13 @@ func TestAgentLost(t *testing.T) {
 	ra := e.startAgent("alice/alice-ws")
 	c := e.mustDial("alice", "alice-ws")
 	var sessions []*ssh.Session
-	var bufs []*syncBuffer
+	var bufs []*testutil.Buffer
 	for range 2 {
 		s, err := c.NewSession()
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := &syncBuffer{}
+		b := &testutil.Buffer{}
 		s.Stderr = b
 		if err := s.Start("sleep 30"); err != nil {
 			t.Fatal(err)

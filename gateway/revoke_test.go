@@ -100,7 +100,7 @@ func (w *eventWatch) sync() {
 // liveCmd is a long command running in one session.
 type liveCmd struct {
 	client *ssh.Client
-	stderr *syncBuffer
+	stderr *testutil.Buffer
 	done   chan error
 }
 
@@ -111,7 +111,7 @@ func startLive(t *testing.T, c *ssh.Client) *liveCmd {
 	if err != nil {
 		t.Fatalf("new session: %v", err)
 	}
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testutil.Buffer{}, &testutil.Buffer{}
 	s.Stdout, s.Stderr = out, errb
 	if err := s.Start("echo started; sleep 600"); err != nil {
 		t.Fatal(err)

@@ -191,7 +191,7 @@ func TestCertAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		out := &syncBuffer{}
+		out := &testutil.Buffer{}
 		s.Stdout = out
 		if err := s.Shell(); err != nil {
 			t.Fatal(err)

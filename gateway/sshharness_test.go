@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +46,7 @@ type testEnv struct {
 	ca       ssh.Signer
 	keys     map[string]ssh.Signer // user -> key
 	tokens   map[string]string     // "owner/name" -> agent token
-	logs     *syncBuffer
+	logs     *testutil.Buffer
 	served   chan error
 }
 
@@ -95,7 +94,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, store: st, keys: map[string]ssh.Signer{}, tokens: map[string]string{}, logs: &syncBuffer{}}
+	e := &testEnv{t: t, store: st, keys: map[string]ssh.Signer{}, tokens: map[string]string{}, logs: &testutil.Buffer{}}
 	t.Cleanup(func() { _ = st.Close() })
 
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
@@ -339,22 +338,4 @@ func run(t *testing.T, c *ssh.Client, cmd string, stdin io.Reader) result {
 		r.exit = -1
 	}
 	return r
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

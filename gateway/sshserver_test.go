@@ -118,7 +118,7 @@ func TestAgentNotConnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errb := &syncBuffer{}
+	errb := &testutil.Buffer{}
 	s.Stderr = errb
 	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestShutdownEndsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errb := &syncBuffer{}
+	errb := &testutil.Buffer{}
 	s.Stderr = errb
 	if err := s.Start("sleep 30"); err != nil {
 		t.Fatal(err)

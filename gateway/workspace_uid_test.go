@@ -25,7 +25,7 @@ type uidEnv struct {
 	st   *filestore.Store
 	srv  *Server
 	keys map[string]ssh.Signer
-	logs *syncBuffer
+	logs *testutil.Buffer
 }
 
 func newUIDEnv(t *testing.T) *uidEnv {
@@ -36,7 +36,7 @@ func newUIDEnv(t *testing.T) *uidEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &uidEnv{t: t, st: st, keys: map[string]ssh.Signer{}, logs: &syncBuffer{}}
+	e := &uidEnv{t: t, st: st, keys: map[string]ssh.Signer{}, logs: &testutil.Buffer{}}
 	for _, u := range []string{"alice", "mallory"} {
 		must(t, st.CreateUser(ctx, acl.User{Name: u}))
 		k := newSigner(t)

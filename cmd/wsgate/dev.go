@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,7 +110,7 @@ func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log
 			return err
 		}
 	}
-	agentTLS, err := tlsconf.ClientConfig(caFile)
+	agentTLS, err := devAgentTLS(f, caFile)
 	if err != nil {
 		lns.close()
 		return err
@@ -320,4 +322,34 @@ func devCertificate(f *serverFlags, lns listeners) (string, error) {
 	}
 	f.tlsCertFile, f.tlsKeyFile = files.Cert, files.Key
 	return files.CA, nil
+}
+
+// devAgentTLS is what the in-process agent trusts: the system's roots and
+// WSGATE_CA_FILE, the dev CA with --tls, and, with a certificate of the
+// user's own, that very certificate (the agent dials this process, so the
+// certificate it serves is the one to trust, whoever signed it).
+func devAgentTLS(f *serverFlags, devCA string) (*tls.Config, error) {
+	caFile := devCA
+	if caFile == "" {
+		caFile = os.Getenv(envCAFile)
+	}
+	cfg, err := tlsconf.ClientConfig(caFile)
+	if err != nil {
+		return nil, err
+	}
+	if devCA == "" && f.tlsCertFile != "" {
+		pem, err := os.ReadFile(f.tlsCertFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --tls-cert-file: %w", err)
+		}
+		if cfg.RootCAs == nil {
+			if cfg.RootCAs, err = x509.SystemCertPool(); err != nil {
+				cfg.RootCAs = x509.NewCertPool()
+			}
+		}
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-cert-file %s holds no certificate", f.tlsCertFile)
+		}
+	}
+	return cfg, nil
 }

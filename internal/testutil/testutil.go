@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"bytes"
 	"sync"
 	"testing"
 	"time"
@@ -60,4 +61,24 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// Buffer is a bytes.Buffer safe for concurrent writers and readers: a log
+// destination or a process's output in tests.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
