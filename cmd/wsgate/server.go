@@ -39,6 +39,8 @@ type serverFlags struct {
 	tlsCertFile, tlsKeyFile    string
 	trustedProxies             string
 	sshProxyProtocol           bool
+	pprofAddr                  string
+	pprofAllowRemote           bool
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -57,6 +59,8 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.tlsKeyFile, "tls-key-file", "", "private key of --tls-cert-file (PEM)")
 	fl.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs or IPs of proxies whose Forwarded/X-Forwarded-* headers (and PROXY protocol headers) are believed")
 	fl.BoolVar(&f.sshProxyProtocol, "ssh-proxy-protocol", false, "accept PROXY protocol v1/v2 on the SSH port from --trusted-proxies (a header from anyone else closes the connection)")
+	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; loopback only unless --pprof-allow-remote (default: off)")
+	fl.BoolVar(&f.pprofAllowRemote, "pprof-allow-remote", false, "allow a --pprof-addr that is not loopback: anyone who can reach it can read memory profiles")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -86,6 +90,10 @@ Every flag can also be set as WSGATE_<FLAG>, e.g. WSGATE_REDIS_URL.`,
 			}
 			if _, err := gateway.ParseLockMode(f.lockMode); err != nil {
 				return fmt.Errorf("--lock-mode: %w", err)
+			}
+			// Before the store is opened: a refused address changes nothing.
+			if err := checkPprofAddr(f.pprofAddr, f.pprofAllowRemote); err != nil {
+				return err
 			}
 			log, err := newLogger(f.logLevel)
 			if err != nil {
@@ -169,20 +177,26 @@ func openStore(ctx context.Context, f *serverFlags, log *slog.Logger) (acl.Store
 	return st, nil
 }
 
-// listeners are the gateway's ports, bound before it is built.
-type listeners struct{ ssh, http net.Listener }
+// listeners are the gateway's ports, bound before it is built; pprof is
+// nil without --pprof-addr.
+type listeners struct{ ssh, http, pprof net.Listener }
 
 func listen(f *serverFlags) (listeners, error) {
-	sshLn, err := net.Listen("tcp", f.sshAddr)
+	// First: a refused --pprof-addr must leave no port bound.
+	pprofLn, err := listenPprof(f.pprofAddr, f.pprofAllowRemote)
 	if err != nil {
+		return listeners{}, err
+	}
+	l := listeners{pprof: pprofLn}
+	if l.ssh, err = net.Listen("tcp", f.sshAddr); err != nil {
+		l.close()
 		return listeners{}, fmt.Errorf("listen ssh %s: %w", f.sshAddr, err)
 	}
-	httpLn, err := net.Listen("tcp", f.httpAddr)
-	if err != nil {
-		_ = sshLn.Close()
+	if l.http, err = net.Listen("tcp", f.httpAddr); err != nil {
+		l.close()
 		return listeners{}, fmt.Errorf("listen http %s: %w", f.httpAddr, err)
 	}
-	return listeners{ssh: sshLn, http: httpLn}, nil
+	return l, nil
 }
 
 // accessURL is the URL agents and clients are told to use: --access-url,
@@ -195,8 +209,11 @@ func (f *serverFlags) accessURLFor(l listeners) string {
 }
 
 func (l listeners) close() {
-	_ = l.ssh.Close()
-	_ = l.http.Close()
+	for _, ln := range []net.Listener{l.ssh, l.http, l.pprof} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
 }
 
 // startGateway starts a replica over st on lns; prov runs workspace
@@ -217,7 +234,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		lns.close()
 		return nil, err
 	}
-	return gateway.Start(gateway.ServerConfig{
+	srv, err := gateway.Start(gateway.ServerConfig{
 		Store:            st,
 		AccessURL:        f.accessURLFor(lns),
 		SSHListener:      lns.ssh,
@@ -237,6 +254,18 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		LockMode:         gateway.LockMode(f.lockMode),
 		Logger:           log,
 	})
+	if err != nil {
+		if lns.pprof != nil {
+			_ = lns.pprof.Close() // Start closed the others
+		}
+		return nil, err
+	}
+	if lns.pprof != nil {
+		// Profiling stops when the gateway does (Done is closed as
+		// Shutdown begins, or when a listener fails), whoever stops it.
+		servePprof(lns.pprof, srv.Done(), f.pprofAllowRemote, log)
+	}
+	return srv, nil
 }
 
 func loadUserCAKeys(path string) ([]ssh.PublicKey, error) {
