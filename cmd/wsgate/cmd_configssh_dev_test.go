@@ -110,6 +110,14 @@ func TestConfigSSHRealSSH(t *testing.T) {
 	if err != nil || strings.TrimSpace(out) != "alice" {
 		t.Fatalf("ssh alice-ws.coder as alice: %v\n%s", err, out)
 	}
+	// The entry's cipher order decides: the gateway agrees to AES-GCM.
+	verbose := exec.CommandContext(t.Context(), "ssh", "-v", "-F", aliceCfg,
+		"-i", filepath.Join(d.dir, "users", "alice", "id_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		"-o", "UserKnownHostsFile="+filepath.Join(d.dir, "known_hosts"), "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+		"alice-ws.coder", "true")
+	if out, err := verbose.CombinedOutput(); err != nil || !strings.Contains(string(out), "cipher: aes128-gcm@openssh.com") {
+		t.Errorf("ssh -v alice-ws.coder: %v, want cipher aes128-gcm@openssh.com negotiated:\n%s", err, out)
+	}
 
 	bobCfg := filepath.Join(d.dir, "bob_ssh_config")
 	d.cli(t, "bob", "config-ssh", "--ssh-config-file", bobCfg, "-y")

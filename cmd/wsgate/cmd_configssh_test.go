@@ -92,9 +92,9 @@ func TestConfigSSH(t *testing.T) {
 		"carol--proj.coder":     "carol--proj",
 		"dave--proj.coder":      "dave--proj",
 	} {
-		got := sshG(t, file, host, "hostname", "port", "user")
-		if got["hostname"] != "127.0.0.1" || got["port"] != "2222" || got["user"] != want {
-			t.Errorf("%s resolves to %v, want 127.0.0.1:2222 as %s", host, got, want)
+		got := sshG(t, file, host, "hostname", "port", "user", "ciphers")
+		if got["hostname"] != "127.0.0.1" || got["port"] != "2222" || got["user"] != want || got["ciphers"] != sshCiphers {
+			t.Errorf("%s resolves to %v, want 127.0.0.1:2222 as %s with ciphers %s", host, got, want, sshCiphers)
 		}
 	}
 	// Ambiguous bare names and unshared workspaces get no entry.
@@ -134,6 +134,48 @@ func TestConfigSSH(t *testing.T) {
 	}
 	if got := sshG(t, file, "after", "user"); got["user"] != "later" {
 		t.Errorf("entry after the block broken: %v", got)
+	}
+}
+
+// TestConfigSSHCiphers: every entry, direct or through --use-https's
+// ProxyCommand, puts AES-GCM first, and ssh reads it so; entries outside
+// the block keep ssh's own order.
+func TestConfigSSHCiphers(t *testing.T) {
+	c, id := sharingEnv(t)
+	c.grant(id, acl.SubjectUser, "bob", acl.RoleUse)
+	c.workspace("bob", "bob-ws")
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		proxy bool
+	}{
+		{"direct", nil, false},
+		{"use-https", []string{"--use-https"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "config")
+			c.must(os.WriteFile(file, []byte(userText), 0o600))
+			c.ok("bob", append([]string{"config-ssh", "--ssh-config-file", file, "-y"}, tc.flags...)...)
+			data, err := os.ReadFile(file)
+			c.must(err)
+			block := string(data)[strings.Index(string(data), sshBlockStart):]
+			hosts := strings.Count(block, "\nHost ")
+			if n := strings.Count(block, "\n  Ciphers "+sshCiphers+"\n"); hosts != 2 || n != hosts {
+				t.Errorf("%d Host entries, %d with the cipher line, want 2 and 2:\n%s", hosts, n, block)
+			}
+			if got := strings.Contains(block, "\n  ProxyCommand "); got != tc.proxy {
+				t.Errorf("ProxyCommand entries: %v, want %v:\n%s", got, tc.proxy, block)
+			}
+			for _, host := range []string{"alice-ws.coder", "alice--alice-ws.coder", "bob-ws.coder"} {
+				got := sshG(t, file, host, "ciphers", "proxycommand")
+				if got["ciphers"] != sshCiphers || (got["proxycommand"] != "" && got["proxycommand"] != "none") != tc.proxy {
+					t.Errorf("%s resolves to %v, want ciphers %s, a proxy command %v", host, got, sshCiphers, tc.proxy)
+				}
+			}
+			if got := sshG(t, file, "example", "ciphers"); got["ciphers"] == sshCiphers || got["ciphers"] == "" {
+				t.Errorf("the user's own entry got ciphers %q", got["ciphers"])
+			}
+		})
 	}
 }
 
