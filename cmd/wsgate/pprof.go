@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/tlsconf"
 )
 
 // pprofProfiles are the runtime's named profiles served under
@@ -26,18 +28,10 @@ func checkPprofAddr(addr string, allowRemote bool) error {
 	if err != nil {
 		return fmt.Errorf("--pprof-addr %q: %w", addr, err)
 	}
-	if !isLoopbackHost(host) {
+	if !tlsconf.IsLoopbackHost(host) {
 		return fmt.Errorf("--pprof-addr %q is not a loopback address (127.0.0.1, ::1, localhost); profiles expose memory contents, add --pprof-allow-remote to serve them to other hosts anyway", addr)
 	}
 	return nil
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // listenPprof binds the profiling listener (nil when addr is empty), after
