@@ -21,10 +21,30 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./acl/...
 
-# wsgate next to OpenSSH `ssh -J` through a local sshd, in one run (needs sshd).
+# wsgate next to OpenSSH sshd, through a bastion (ssh -J) and direct: `ssh true`, download, upload
+# and connections/s for each pinned cipher, in ROUNDS interleaved rounds, then a summary of best,
+# median and ratios (e2e/internal/benchsum). Needs root (sshd serves a dedicated user) and sshd.
+ROUNDS            ?= 5
+WSGATE_BENCH_SIZE ?= 1G
+BENCH_SSH_DIR     ?= bin/bench-ssh
 bench-ssh:
-	$(GO) test -run '^$$' -bench 'SSH/true' -benchtime 20x -count 3 ./e2e
-	$(GO) test -run '^$$' -bench 'SSH/head' -benchtime 2x -count 2 -timeout 30m ./e2e
+	@[ "$$(id -u)" = 0 ] || { echo "bench-ssh needs root: sshd serves a dedicated user (wsgatebench) it creates"; exit 1; }
+	$(GO) build -o $(BENCH_SSH_DIR)/wsgate ./cmd/wsgate
+	$(GO) test -c -o $(BENCH_SSH_DIR)/e2e.test ./e2e
+	@: > $(BENCH_SSH_DIR)/results.txt
+	@for i in $$(seq $(ROUNDS)); do \
+	  echo "== round $$i of $(ROUNDS)"; \
+	  for spec in "true 20x" "download|upload|conns-per-sec 1x"; do \
+	    set -- $$spec; \
+	    { (cd e2e && WSGATE_E2E_BIN=$(CURDIR)/$(BENCH_SSH_DIR)/wsgate WSGATE_BENCH_SIZE=$(WSGATE_BENCH_SIZE) \
+	        WSGATE_BENCH_ROUND=$$((i - 1)) $(CURDIR)/$(BENCH_SSH_DIR)/e2e.test -test.run '^$$' \
+	        -test.bench "^BenchmarkSSH$$/.*/($$1)/" -test.benchtime $$2 -test.timeout 60m 2>&1); \
+	      echo $$? > $(BENCH_SSH_DIR)/rc; } | tee -a $(BENCH_SSH_DIR)/results.txt; \
+	    [ "$$(cat $(BENCH_SSH_DIR)/rc)" = 0 ] || exit 1; \
+	  done; \
+	done
+	@echo "== summary of $(ROUNDS) rounds, WSGATE_BENCH_SIZE=$(WSGATE_BENCH_SIZE) ($(BENCH_SSH_DIR)/results.txt)"
+	@$(GO) run ./e2e/internal/benchsum $(BENCH_SSH_DIR)/results.txt
 
 # Store write to session close, 1,000 live sessions, one gateway and two replicas.
 bench-revoke:
