@@ -46,6 +46,7 @@ type ClientConfig struct {
 	// Test knobs; zero means the default.
 	headerTimeout time.Duration
 	stableAfter   time.Duration
+	splitFrames   bool // yamux's own two writes per frame (see tunnelConn)
 }
 
 func (c ClientConfig) withDefaults() (ClientConfig, endpoint, error) {
@@ -161,7 +162,7 @@ func (c *client) once(ctx context.Context) (time.Duration, error) {
 
 // serve runs the yamux session on conn until it ends or ctx does.
 func (c *client) serve(ctx context.Context, conn net.Conn) error {
-	sess, err := yamux.Client(conn, yamuxConfig(c.cfg.KeepAliveInterval, c.log))
+	sess, err := yamux.Client(tunnelConn(conn, c.cfg.splitFrames), yamuxConfig(c.cfg.KeepAliveInterval, c.log))
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("start yamux: %w", err)

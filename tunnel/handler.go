@@ -73,7 +73,7 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		http.Error(w, "connection upgrade not supported", http.StatusInternalServerError)
 		return
 	}
-	sess, err := yamux.Server(conn, yamuxConfig(r.cfg.KeepAliveInterval, log))
+	sess, err := yamux.Server(tunnelConn(conn, r.cfg.splitFrames), yamuxConfig(r.cfg.KeepAliveInterval, log))
 	if err != nil {
 		log.Error("agent tunnel: start yamux", "err", err)
 		_ = conn.Close()

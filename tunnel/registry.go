@@ -29,6 +29,9 @@ type RegistryConfig struct {
 	// tell an agent that already came back with a new credential from one
 	// still on the old. Default: no tag.
 	CredentialTag func(token string) string
+
+	// Test knob: yamux's own two writes per frame (see tunnelConn).
+	splitFrames bool
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
