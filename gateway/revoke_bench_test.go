@@ -177,23 +177,28 @@ func (n *benchNode) hold(tb testing.TB, user string, key ssh.Signer, ws acl.Work
 // iteration revokes one user, then (untimed) shares again and reconnects.
 // "two" spreads the sessions over two replicas on one Redis and writes
 // through the first replica's store client only.
-func BenchmarkRevokeDrop(b *testing.B) {
+func BenchmarkRevokeDrop(b *testing.B) { onBenchBackends(b, benchRevoke) }
+
+// onBenchBackends runs bench on one gateway with the file store, one
+// gateway with Redis, and two replicas on one Redis (writer is then the
+// first replica's store client).
+func onBenchBackends(b *testing.B, bench func(b *testing.B, writer acl.Store, replicas []acl.Store)) {
 	b.Run("one-gateway-filestore", func(b *testing.B) {
 		st, err := filestore.New(filestore.Config{Path: filepath.Join(b.TempDir(), "acl.db"), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = st.Close() })
-		benchRevoke(b, st, []acl.Store{st})
+		bench(b, st, []acl.Store{st})
 	})
 	b.Run("one-gateway-redis", func(b *testing.B) {
 		rs := testredis.Start(b)
-		benchRevoke(b, openBenchRedis(b, rs), []acl.Store{openBenchRedis(b, rs)})
+		bench(b, openBenchRedis(b, rs), []acl.Store{openBenchRedis(b, rs)})
 	})
 	b.Run("two-gateways-redis", func(b *testing.B) {
 		rs := testredis.Start(b)
 		writer := openBenchRedis(b, rs)
-		benchRevoke(b, writer, []acl.Store{writer, openBenchRedis(b, rs)})
+		bench(b, writer, []acl.Store{writer, openBenchRedis(b, rs)})
 	})
 }
 
@@ -222,49 +227,22 @@ func benchRevoke(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	var names []string
 	for i := range users {
 		name := fmt.Sprintf("u%03d", i)
-		k, err := ssh.NewSignerFromKey(mustEd25519(b))
-		must(err)
-		keys[name] = k
+		keys[name] = addBenchUser(b, writer, name)
 		names = append(names, name)
-		must(writer.CreateUser(ctx, acl.User{Name: name}))
-		must(writer.AddUserKey(ctx, name, acl.PublicKey{
-			Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
-			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
-		}))
 		must(writer.ApplyGrants(ctx, ws, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: name, Role: acl.RoleUse}}))
 	}
 	var nodes []*benchNode
 	for _, st := range replicas {
 		nodes = append(nodes, startBenchNode(b, st, ws, agentToken))
 	}
-	// connect opens user's sessions, spread over the replicas.
 	connect := func(user string) []*benchSession {
-		out := make([]*benchSession, perUser)
-		var wg sync.WaitGroup
-		for j := range perUser {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				out[j] = nodes[j%len(nodes)].hold(b, user, keys[user], ws)
-			}()
-		}
-		wg.Wait()
-		return out
+		return connectBench(b, nodes, user, keys[user], ws, perUser)
 	}
 	live := map[string][]*benchSession{}
 	for _, u := range names {
 		live[u] = connect(u)
 	}
-	total := func() int {
-		n := 0
-		for _, nd := range nodes {
-			n += nd.live.Len()
-		}
-		return n
-	}
-	for total() != users*perUser {
-		time.Sleep(5 * time.Millisecond) // registration follows the client's channel open
-	}
+	waitLive(b, nodes, users*perUser)
 
 	var samples []time.Duration
 	b.ResetTimer()
@@ -289,13 +267,79 @@ func benchRevoke(b *testing.B, writer acl.Store, replicas []acl.Store) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	slices.Sort(samples)
-	pct := func(p float64) float64 {
-		return float64(samples[int(p*float64(len(samples)-1))]) / float64(time.Millisecond)
+	reportLatencies(b, samples)
+	b.ReportMetric(float64(users*perUser), "live-sessions")
+}
+
+// addBenchUser creates user with one fresh key and returns its signer.
+func addBenchUser(tb testing.TB, st acl.Store, user string) ssh.Signer {
+	tb.Helper()
+	ctx := context.Background()
+	k, err := ssh.NewSignerFromKey(mustEd25519(tb))
+	if err != nil {
+		tb.Fatal(err)
 	}
+	if err := st.CreateUser(ctx, acl.User{Name: user}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.AddUserKey(ctx, user, acl.PublicKey{
+		Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
+		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// connectBench opens n sessions as user at once, spread over the replicas.
+func connectBench(tb testing.TB, nodes []*benchNode, user string, key ssh.Signer, ws acl.WorkspaceID, n int) []*benchSession {
+	out := make([]*benchSession, n)
+	var wg sync.WaitGroup
+	for j := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[j] = nodes[j%len(nodes)].hold(tb, user, key, ws)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// liveBench counts the sessions the replicas track.
+func liveBench(nodes []*benchNode) int {
+	n := 0
+	for _, nd := range nodes {
+		n += nd.live.Len()
+	}
+	return n
+}
+
+// waitLive waits until the replicas track exactly want sessions:
+// registration follows the client's channel open, and removal its close.
+func waitLive(tb testing.TB, nodes []*benchNode, want int) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for liveBench(nodes) != want {
+		if time.Now().After(deadline) {
+			tb.Fatalf("replicas track %d sessions, want %d", liveBench(nodes), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// reportLatencies reports the p50, p99 and max of samples in
+// milliseconds; it sorts samples.
+func reportLatencies(b *testing.B, samples []time.Duration) {
+	if len(samples) == 0 {
+		b.Fatal("no latency samples")
+	}
+	slices.Sort(samples)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	pct := func(p float64) float64 { return ms(samples[int(p*float64(len(samples)-1))]) }
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(users*perUser), "live-sessions")
+	b.ReportMetric(ms(samples[len(samples)-1]), "max-ms")
 }
 
 func mustEd25519(tb testing.TB) ed25519.PrivateKey {
