@@ -1,0 +1,149 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/acl"
+)
+
+// BenchmarkRevokeMass measures a mass revoke: of 1,000 live sessions on
+// alice's workspace, the 500 that rest on the group contractors' grant
+// (50 members, 10 sessions each) end by one write that removes that
+// grant; the other 500 (50 users with direct grants) stay. Each sample
+// is the time from just before the write to a client seeing its channel
+// close; every iteration gives 500. Untimed, each iteration then checks
+// that the other 500 are still open, shares again and reconnects.
+func BenchmarkRevokeMass(b *testing.B) { onBenchBackends(b, benchRevokeMass) }
+
+func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
+	const (
+		groupUsers, directUsers, perUser = 50, 50, 10
+		group                            = "contractors"
+		revoked                          = groupUsers * perUser
+		total                            = (groupUsers + directUsers) * perUser
+	)
+	// Each session holds a client and a server socket in this process
+	// (agent streams share one connection); 3 a session leaves margin.
+	// Go already raises the soft limit to the hard one at start.
+	requireNoFile(b, 3*total)
+	ctx := context.Background()
+	ws := acl.WorkspaceID{Owner: "alice", Name: "ws"}
+	agentToken := acl.NewSecret(acl.AgentTokenPrefix)
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(writer.CreateUser(ctx, acl.User{Name: "alice"}))
+	must(writer.CreateWorkspace(ctx, acl.Workspace{Owner: "alice", Name: "ws", State: acl.StateRunning, AgentTokenHash: acl.HashToken(agentToken)}))
+	must(writer.CreateGroup(ctx, acl.Group{Name: group}))
+	keys := map[string]ssh.Signer{}
+	var members, direct []string
+	for i := range groupUsers {
+		name := fmt.Sprintf("c%02d", i)
+		keys[name] = addBenchUser(b, writer, name)
+		must(writer.AddGroupMember(ctx, group, name))
+		members = append(members, name)
+	}
+	for i := range directUsers {
+		name := fmt.Sprintf("d%02d", i)
+		keys[name] = addBenchUser(b, writer, name)
+		must(writer.ApplyGrants(ctx, ws, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: name, Role: acl.RoleUse}}))
+		direct = append(direct, name)
+	}
+	share := []acl.GrantChange{{Kind: acl.SubjectGroup, Subject: group, Role: acl.RoleUse}}
+	unshare := []acl.GrantChange{{Kind: acl.SubjectGroup, Subject: group, Role: acl.RoleNone}}
+	must(writer.ApplyGrants(ctx, ws, share))
+
+	var nodes []*benchNode
+	for _, st := range replicas {
+		nodes = append(nodes, startBenchNode(b, st, ws, agentToken))
+	}
+	// connect opens users' sessions, a few users at a time so that the
+	// handshakes stay under the front door's unauthenticated limit.
+	connect := func(users []string) []*benchSession {
+		out := make([][]*benchSession, len(users))
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				out[i] = connectBench(b, nodes, u, keys[u], ws, perUser)
+			}()
+		}
+		wg.Wait()
+		var all []*benchSession
+		for _, ss := range out {
+			all = append(all, ss...)
+		}
+		return all
+	}
+	stay := connect(direct)
+	gone := connect(members)
+	waitLive(b, nodes, total)
+	// stayed checks that no session of the direct users has closed.
+	stayed := func() {
+		for _, s := range stay {
+			select {
+			case <-s.closed:
+				b.Fatalf("a session of %s, who has a direct grant, was dropped", s.user)
+			default:
+			}
+		}
+	}
+
+	samples := make([]time.Duration, 0, b.N*revoked)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		must(writer.ApplyGrants(ctx, ws, unshare))
+		deadline := time.NewTimer(10 * time.Second)
+		for _, s := range gone {
+			select {
+			case at := <-s.closed:
+				samples = append(samples, at.Sub(start))
+			case <-deadline.C:
+				b.Fatalf("a session of %s was not dropped", s.user)
+			}
+		}
+		deadline.Stop()
+		b.StopTimer()
+		// The revoked ones leave the registries; the others must stay.
+		waitLive(b, nodes, total-revoked)
+		stayed()
+		must(writer.ApplyGrants(ctx, ws, share))
+		for _, s := range gone {
+			_ = s.client.Close()
+		}
+		gone = connect(members)
+		waitLive(b, nodes, total)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	stayed()
+	reportLatencies(b, samples)
+	b.ReportMetric(float64(total), "live-sessions")
+	b.ReportMetric(float64(revoked), "revoked-sessions")
+}
+
+// requireNoFile fails the benchmark early, with the reason, when the
+// open-file limit cannot hold need descriptors.
+func requireNoFile(tb testing.TB, need uint64) {
+	tb.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		tb.Fatalf("getrlimit: %v", err)
+	}
+	if lim.Cur < need {
+		tb.Fatalf("open-file limit %d is below the %d this benchmark needs; raise it (ulimit -n)", lim.Cur, need)
+	}
+}
