@@ -49,6 +49,7 @@ bench-ssh:
 # Store write to session close, 1,000 live sessions, one gateway and two replicas.
 bench-revoke:
 	$(GO) test -run '^$$' -bench RevokeDrop -benchtime 100x -timeout 15m ./gateway
+	$(GO) test -run '^$$' -bench RevokeMass -benchtime 20x -timeout 20m ./gateway
 
 run: build
 	./$(BIN) dev --data-dir $(DEV_DIR)
