@@ -46,7 +46,7 @@ bench-ssh:
 	@echo "== summary of $(ROUNDS) rounds, WSGATE_BENCH_SIZE=$(WSGATE_BENCH_SIZE) ($(BENCH_SSH_DIR)/results.txt)"
 	@$(GO) run ./e2e/internal/benchsum $(BENCH_SSH_DIR)/results.txt
 
-# Store write to session close, 1,000 live sessions, one gateway and two replicas.
+# Store write to session close among 1,000 live sessions (one user; 500 on one group grant), one gateway and two replicas.
 bench-revoke:
 	$(GO) test -run '^$$' -bench RevokeDrop -benchtime 100x -timeout 15m ./gateway
 	$(GO) test -run '^$$' -bench RevokeMass -benchtime 20x -timeout 20m ./gateway
