@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // Server CPU is measured per cgroup v2: each server process (wsgate dev;
@@ -246,4 +250,57 @@ func (m cpuMeter) report(b *testing.B, size int64) {
 	used := m.g.usage(b) - m.start
 	gib := float64(size) * float64(b.N) / (1 << 30)
 	b.ReportMetric(used.Seconds()/gib, "cpu-s/GiB")
+}
+
+// TestCPUGroupCountsOrphans is sshd's case in small: the server forks a
+// process that forks a busy worker and exits without waiting, so the
+// worker is orphaned and reaped elsewhere. Its CPU must count all the same.
+func TestCPUGroupCountsOrphans(t *testing.T) {
+	requireTool(t, "timeout")
+	server := exec.Command("sh", "-c", `read go; (timeout 0.3 sh -c 'while :; do :; done' &); read done`)
+	stdin, err := server.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		_ = server.Wait()
+	}()
+	g := newCPUGroup(t, "orphan", server.Process.Pid)
+	if g.err != nil {
+		t.Skipf("no cgroup v2 to measure in: %v", g.err)
+	}
+	start := g.usage(t)
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "worker started", func() bool {
+		procs, err := cgroupProcs(g.dir)
+		return err == nil && len(procs) > 1
+	})
+	g.waitIdle(t)
+	used := g.usage(t) - start
+	// Spinning for 0.3 s on a busy machine may get less than 0.3 s of CPU.
+	if used < 100*time.Millisecond {
+		t.Errorf("cgroup counted %v of a worker busy for 0.3 s", used)
+	}
+	// The old meter's figure: the server's own and reaped children's time,
+	// which lacks the orphan (else this test shows nothing).
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", server.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	var ticks int
+	for _, s := range f[11:15] { // utime stime cutime cstime, in 1/100 s
+		n, _ := strconv.Atoi(s)
+		ticks += n
+	}
+	if ticks >= 10 {
+		t.Errorf("the server's own stat counts %d ticks: the worker was not orphaned", ticks)
+	}
+	t.Logf("cgroup: %v; server's utime+stime+cutime+cstime: %v", used, time.Duration(ticks)*10*time.Millisecond)
 }
