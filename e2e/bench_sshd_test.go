@@ -28,7 +28,7 @@ const benchUser = "wsgatebench"
 // benchSSHD is OpenSSH's sshd on a loopback port serving benchUser.
 type benchSSHD struct {
 	port    int
-	pid     int    // the listener: per-connection processes are its children
+	pid     int    // the listener: it forks a process per connection
 	home    string // benchUser's home, holding authorized_keys
 	hostPub string
 }

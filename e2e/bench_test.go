@@ -54,14 +54,19 @@ func BenchmarkSSH(b *testing.B) {
 	d := startDev(b)
 	dTLS := startDev(b, "--tls")
 	sshd.authorize(b, d.key("alice"))
+	// One cgroup per server process, made while it is idle; sshd-J and
+	// sshd-direct share sshd's, measured one after the other.
+	devCPU := newCPUGroup(b, "wsgate", d.proc.cmd.Process.Pid)
+	tlsCPU := newCPUGroup(b, "wsgate-tls", dTLS.proc.cmd.Process.Pid)
+	sshdCPU := newCPUGroup(b, "sshd", sshd.pid)
 
 	for _, c := range benchCiphers {
 		b.Run(c.name, func(b *testing.B) {
 			sides := rotate(benchRound(b), []benchSide{
-				{name: "wsgate", config: devSSHConfig(b, d, c.algo), host: "wsgate", hops: 1, pid: d.proc.cmd.Process.Pid},
-				{name: "wsgate-tls", config: devSSHConfig(b, dTLS, c.algo), host: "wsgate", hops: 1, pid: dTLS.proc.cmd.Process.Pid},
-				{name: "sshd-J", config: sshd.sshConfig(b, d.key("alice"), c.algo), host: "target", hops: 2, pid: sshd.pid},
-				{name: "sshd-direct", config: sshd.sshConfig(b, d.key("alice"), c.algo), host: "direct", hops: 1, pid: sshd.pid},
+				{name: "wsgate", config: devSSHConfig(b, d, c.algo), host: "wsgate", hops: 1, cpu: devCPU},
+				{name: "wsgate-tls", config: devSSHConfig(b, dTLS, c.algo), host: "wsgate", hops: 1, cpu: tlsCPU},
+				{name: "sshd-J", config: sshd.sshConfig(b, d.key("alice"), c.algo), host: "target", hops: 2, cpu: sshdCPU},
+				{name: "sshd-direct", config: sshd.sshConfig(b, d.key("alice"), c.algo), host: "direct", hops: 1, cpu: sshdCPU},
 			})
 			for _, s := range sides {
 				s.checkAlgos(b, c.algo)
@@ -136,8 +141,8 @@ const (
 // benchSide is one way of reaching a shell: an ssh_config and its host.
 type benchSide struct {
 	name, config, host string
-	hops               int // SSH handshakes the client makes
-	pid                int // the server process whose CPU is counted
+	hops               int       // SSH handshakes the client makes
+	cpu                *cpuGroup // the server processes whose CPU is counted
 }
 
 // ssh runs `ssh -F config host command` with stdin and stdout (nil: none)

@@ -80,6 +80,23 @@ var metrics = []metric{
 // cpuUnit is an extra column, shown when present.
 const cpuUnit = "cpu-s/GiB"
 
+// minCPU is the least believable server cpu-s/GiB: an SSH server ciphers
+// every byte at least once, and even AES-GCM with AES-NI at several GB/s
+// on one core costs about 0.2 s/GiB before the copies and syscalls. Below
+// it, the figure is a measurement gone wrong, not an efficient server.
+const minCPU = 0.1
+
+// cpuProblem says why side's CPU figure cannot be put in a ratio, or "".
+func cpuProblem(side string, s stats) string {
+	switch {
+	case s.cpu == 0:
+		return fmt.Sprintf("%s has no %s", side, cpuUnit)
+	case s.cpu < minCPU:
+		return fmt.Sprintf("%s's %s of %s is implausibly low (under %g: less than ciphering each byte once), so not measured right", side, cpuUnit, num(s.cpu), minCPU)
+	}
+	return ""
+}
+
 func (g *group) metric() metric {
 	for _, m := range metrics {
 		for _, s := range g.samples {
@@ -131,7 +148,8 @@ func median(sorted []float64) float64 {
 
 // write prints each group: its sides, then the ratios of pairs whose sides
 // both ran. Ratios are of the metric itself: above 1 is better for a rate,
-// below 1 for time.
+// below 1 for time. A CPU ratio is left out, with a note saying why, when
+// either side's CPU figure is missing or below minCPU.
 func write(w io.Writer, groups []*group, pairs [][2]string) {
 	var buf strings.Builder
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
@@ -148,12 +166,30 @@ func write(w io.Writer, groups []*group, pairs [][2]string) {
 			s := g.stats(side, m)
 			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", side, len(g.samples[side][m.unit]), num(s.best), num(s.median), when(cpu, num(s.cpu)))
 		}
+		// Why CPU ratios were left out, once per side, after the table:
+		// a line without tabs would end tabwriter's column block.
+		var notes []string
 		for _, p := range pairs {
 			a, b := g.stats(p[0], m), g.stats(p[1], m)
 			if a.median == 0 || b.median == 0 {
 				continue
 			}
-			fmt.Fprintf(tw, "  %s/%s\t\t%.2f\t%.2f\t%s\n", p[0], p[1], a.best/b.best, a.median/b.median, when(cpu && b.cpu != 0, fmt.Sprintf("%.2f", a.cpu/b.cpu)))
+			cpuRatio := ""
+			if cpu {
+				cpuRatio = fmt.Sprintf("%.2f", a.cpu/b.cpu)
+				for i, s := range []stats{a, b} {
+					if why := cpuProblem(p[i], s); why != "" {
+						cpuRatio = "-"
+						if !slices.Contains(notes, why) {
+							notes = append(notes, why)
+						}
+					}
+				}
+			}
+			fmt.Fprintf(tw, "  %s/%s\t\t%.2f\t%.2f\t%s\n", p[0], p[1], a.best/b.best, a.median/b.median, cpuRatio)
+		}
+		for _, why := range notes {
+			fmt.Fprintf(tw, "  no %s ratio: %s\n", cpuUnit, why)
 		}
 		fmt.Fprintln(tw)
 	}

@@ -61,3 +61,39 @@ func TestSummary(t *testing.T) {
 		t.Errorf("a ratio with a side that did not run:\n%s", got)
 	}
 }
+
+// A CPU ratio needs both sides' CPU figures, and believable ones: the old
+// listener-only meter read sshd at 0.03 cpu-s/GiB.
+func TestSummaryOmitsImplausibleCPURatio(t *testing.T) {
+	groups, err := parse(strings.NewReader(`
+BenchmarkSSH/aes/download/wsgate-2       	1	 100 ns/op	 300.00 MB/s	 5.0 cpu-s/GiB
+BenchmarkSSH/aes/download/wsgate-tls-2   	1	 100 ns/op	 280.00 MB/s
+BenchmarkSSH/aes/download/sshd-J-2       	1	 100 ns/op	 300.00 MB/s	 2.5 cpu-s/GiB
+BenchmarkSSH/aes/download/sshd-direct-2  	1	 100 ns/op	 600.00 MB/s	 0.03 cpu-s/GiB
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	write(&out, groups, [][2]string{{"wsgate", "sshd-J"}, {"wsgate-tls", "sshd-J"}, {"wsgate", "sshd-direct"}, {"sshd-J", "sshd-direct"}})
+	var lines []string
+	for l := range strings.Lines(out.String()) {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"wsgate/sshd-J 1.00 1.00 2.00\n",   // both measured: 5/2.5
+		"wsgate-tls/sshd-J 0.93 0.93 -\n",  // wsgate-tls has none
+		"wsgate/sshd-direct 0.50 0.50 -\n", // 0.03 is not believable
+		"sshd-J/sshd-direct 0.50 0.50 -\n", // nor here
+		"no cpu-s/GiB ratio: wsgate-tls has no cpu-s/GiB",
+		"no cpu-s/GiB ratio: sshd-direct's cpu-s/GiB of 0.03 is implausibly low",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "sshd-direct's cpu-s/GiB"); n != 1 {
+		t.Errorf("the sshd-direct note %d times, want once:\n%s", n, got)
+	}
+}
