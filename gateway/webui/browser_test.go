@@ -133,8 +133,8 @@ func (g *liveGateway) expiry(t *testing.T, user string) time.Time {
 }
 
 // startBrowser runs headless Chromium with a fresh profile and nothing
-// that reaches for the network on its own.
-func startBrowser(t *testing.T) context.Context {
+// that reaches for the network on its own; extra adds allocator options.
+func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -142,7 +142,7 @@ func startBrowser(t *testing.T) context.Context {
 		}
 		t.Skipf("no %s: %v", chromiumPath, err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -157,7 +157,8 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
-	)
+	}, extra...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)

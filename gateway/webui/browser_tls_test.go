@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"errors"
 	"io"
 	"log"
 	"log/slog"
@@ -115,46 +114,11 @@ func spkiPin(t *testing.T, certFile, keyFile string) string {
 }
 
 // startPinnedBrowser is startBrowser for a browser that trusts, besides
-// the system's roots, only certificates whose key hashes to pin.
+// the system's roots, only certificates whose key hashes to pin (the pin
+// takes effect only with a user data dir, which startBrowser sets).
 func startPinnedBrowser(t *testing.T, pin string) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required under CI: %v", err)
-		}
-		t.Skipf("no %s: %v", chromiumPath, err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		// The pin takes effect only with a user data dir.
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("ignore-certificate-errors-spki-list", pin),
-		chromedp.WindowSize(1100, 700),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-	)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		defer ccancel()
-		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("close browser: %v", err)
-		}
-		cancel()
-		cancelAlloc()
-	})
-	ctx, stop := context.WithTimeout(ctx, 30*time.Second)
-	t.Cleanup(stop)
-	return ctx
+	return startBrowser(t, chromedp.Flag("ignore-certificate-errors-spki-list", pin))
 }
 
 // otherLeafServer serves "other" over HTTPS with another certificate from
