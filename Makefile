@@ -4,7 +4,7 @@ GO       ?= go
 BIN      ?= bin/wsgate
 DEV_DIR  ?= .wsgate-dev
 
-.PHONY: build test lint bench bench-ssh bench-revoke run clean
+.PHONY: build test lint bench bench-ssh bench-revoke bench-idle run clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wsgate
@@ -50,6 +50,16 @@ bench-ssh:
 bench-revoke:
 	$(GO) test -run '^$$' -bench RevokeDrop -benchtime 100x -timeout 15m ./gateway
 	$(GO) test -run '^$$' -bench RevokeMass -benchtime 20x -timeout 20m ./gateway
+
+# Memory, goroutines, OS threads and descriptors per idle SSH session (`sleep 3600`) in `wsgate dev`
+# (gateway and agent in one process), for each count in BENCH_IDLE_SIZES, held by one Go client.
+# Raises RLIMIT_NOFILE for the count (the hard limit only as root) or skips saying why.
+BENCH_IDLE_SIZES ?= 2000 10000
+bench-idle:
+	@for n in $(BENCH_IDLE_SIZES); do \
+	  echo "== $$n idle sessions"; \
+	  WSGATE_BENCH_IDLE=$$n $(GO) test -count=1 -run '^$$' -bench '^BenchmarkIdleSessions$$' -benchtime 1x -v -timeout 30m ./e2e || exit 1; \
+	done
 
 run: build
 	./$(BIN) dev --data-dir $(DEV_DIR)

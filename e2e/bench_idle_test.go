@@ -33,7 +33,9 @@ import (
 //     (/metrics has no go_goroutines: the gateway's registry holds only
 //     wsgate_* metrics), so dev runs with --pprof-addr;
 //   - threads/session and fds/session: /proc/<pid>/status Threads and the
-//     entries of /proc/<pid>/fd;
+//     entries of /proc/<pid>/fd (seen: a thread a session, the agent's
+//     wait for its program blocking one in waitid; Go ends a program at
+//     10,000 threads unless debug.SetMaxThreads says otherwise);
 //   - rss-MiB, goroutines, threads: the totals with N sessions open.
 //
 // Connections are opened idleParallel at a time, below the gateway's cap of
