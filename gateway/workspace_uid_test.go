@@ -123,6 +123,44 @@ func (e *uidEnv) dial(user, login string) *ssh.Client {
 	return c
 }
 
+// refusedAgents counts the agent tunnels the gateway has refused so far.
+func (e *uidEnv) refusedAgents() int {
+	return strings.Count(e.logs.String(), "agent authentication failed")
+}
+
+// waitRefusedAgent waits until an agent was refused after before.
+func (e *uidEnv) waitRefusedAgent(t *testing.T, before int) {
+	t.Helper()
+	testutil.Eventually(t, "an agent refused", func() bool { return e.refusedAgents() > before })
+}
+
+// markerSession opens a live session to target as alice with a key of its
+// own and returns a func that removes the key and waits until that session
+// is dropped. Events are handled one at a time, in order: once the marker
+// is dropped, every event written before the removal has been handled.
+func (e *uidEnv) markerSession(t *testing.T, target string) func() {
+	t.Helper()
+	ctx := context.Background()
+	k := newSigner(t)
+	fp := ssh.FingerprintSHA256(k.PublicKey())
+	must(t, e.st.AddUserKey(ctx, "alice", acl.PublicKey{
+		Fingerprint:   fp,
+		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
+	}))
+	c, err := ssh.Dial("tcp", e.srv.SSHAddr().String(), &ssh.ClientConfig{
+		User: target, Auth: []ssh.AuthMethod{ssh.PublicKeys(k)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
+	})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	live := startLive(t, c)
+	return func() {
+		t.Helper()
+		must(t, e.st.RemoveUserKey(ctx, "alice", fp))
+		live.expectDropped(t, "marker", "your key was removed")
+	}
+}
+
 // TestDeletedWorkspaceAgentUnreachable: deleting a workspace disconnects
 // its agent, and a workspace created again under the same owner/name never
 // reaches the old agent — even while that agent keeps redialling with its
@@ -136,6 +174,7 @@ func TestDeletedWorkspaceAgentUnreachable(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(oldAgent.dir, "secret.txt"), []byte("old workspace\n"), 0o600))
 	live := startLive(t, e.dial("alice", "alice-ws"))
 
+	refusedBefore := e.refusedAgents()
 	must(t, e.st.DeleteWorkspace(ctx, old.ID()))
 	live.expectDropped(t, "alice", "workspace alice/alice-ws was deleted")
 	testutil.Eventually(t, "old agent disconnected", func() bool { return !e.srv.Agents().Connected(old.UID) })
@@ -145,8 +184,8 @@ func TestDeletedWorkspaceAgentUnreachable(t *testing.T) {
 		t.Fatalf("re-created workspace kept UID %s", old.UID)
 	}
 	must(t, e.st.ApplyGrants(ctx, fresh.ID(), []acl.GrantChange{{Kind: acl.SubjectUser, Subject: "mallory", Role: acl.RoleUse}}))
-	// Give the old agent time to redial: its token names no workspace.
-	time.Sleep(200 * time.Millisecond)
+	// The old agent redials with its token, which names no workspace.
+	e.waitRefusedAgent(t, refusedBefore)
 	if e.srv.Agents().Connected(old.UID) || e.srv.Agents().Connected(fresh.UID) {
 		t.Fatal("the old agent got a tunnel back")
 	}
@@ -167,10 +206,12 @@ func TestRenameKeepsSessionsAndTunnel(t *testing.T) {
 	must(t, e.st.ApplyGrants(ctx, w.ID(), []acl.GrantChange{{Kind: acl.SubjectUser, Subject: "mallory", Role: acl.RoleUse}}))
 	alice := startLive(t, e.dial("alice", "alice-ws"))
 	mallory := startLive(t, e.dial("mallory", "alice/alice-ws"))
+	marker := e.markerSession(t, "alice-ws")
 
 	must(t, e.st.RenameWorkspace(ctx, w.ID(), "renamed-ws"))
-	// Re-checks of both sessions run on the event; give them time to act.
-	time.Sleep(300 * time.Millisecond)
+	// Events are handled in order: once the marker's is, the rename's
+	// re-checks have been decided.
+	marker()
 	alice.expectAlive(t, "alice after rename")
 	mallory.expectAlive(t, "mallory after rename")
 	if !e.srv.Agents().Connected(w.UID) {
@@ -194,16 +235,18 @@ func TestRotatedAgentTokenDisconnects(t *testing.T) {
 	e.runAgent(w, tok)
 	newTok := acl.NewSecret(acl.AgentTokenPrefix)
 	must(t, e.st.SetAgentTokenHash(ctx, w.ID(), acl.HashToken(newTok)))
+	refusedBefore := e.refusedAgents()
 	testutil.Eventually(t, "agent with the old token disconnected", func() bool { return !e.srv.Agents().Connected(w.UID) })
-	time.Sleep(200 * time.Millisecond) // the old agent redials and is refused
+	e.waitRefusedAgent(t, refusedBefore) // the old agent redials and is refused
 	if e.srv.Agents().Connected(w.UID) {
 		t.Fatal("the old token opened a tunnel again")
 	}
 	e.runAgent(w, newTok)
+	marker := e.markerSession(t, "alice-ws")
 	// A rotation to the token the connected agent already holds (as a
 	// provisioner's agent may connect before the event arrives) keeps it.
 	must(t, e.st.SetAgentTokenHash(ctx, w.ID(), acl.HashToken(newTok)))
-	time.Sleep(300 * time.Millisecond)
+	marker() // the rotation's event has been handled
 	if !e.srv.Agents().Connected(w.UID) {
 		t.Fatal("the agent holding the current token was disconnected")
 	}
