@@ -38,21 +38,8 @@ type liveGateway struct {
 func startLiveGateway(t *testing.T) *liveGateway {
 	t.Helper()
 	ctx := t.Context()
-	st, err := filestore.Open(filepath.Join(t.TempDir(), "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := openStore(t)
+	must := mustFor(t)
 	now := time.Now().UTC()
 	g := &liveGateway{store: st, tokens: map[string]string{}, expires: now.Add(48 * time.Hour).Truncate(time.Second)}
 	must(st.CreateOrg(ctx, acl.Org{Name: "x", SharingDisabled: true, CreatedAt: now}))
@@ -79,18 +66,53 @@ func startLiveGateway(t *testing.T) *liveGateway {
 	must(st.ApplyGrants(ctx, acl.WorkspaceID{Owner: "bob", Name: "bob-ws"},
 		[]acl.GrantChange{{Kind: acl.SubjectUser, Subject: "alice", Role: acl.RoleUse}}))
 
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	must(err)
-	signer, err := ssh.NewSignerFromKey(key)
-	must(err)
-	srv, err := gateway.Start(gateway.ServerConfig{
-		Store:      st,
-		SSHAddr:    "127.0.0.1:0",
-		HTTPAddr:   "127.0.0.1:0",
-		HostSigner: signer,
-		Logger:     slog.New(slog.DiscardHandler),
+	g.url = "http://" + startGateway(t, gateway.ServerConfig{Store: st}).HTTPAddr().String()
+	return g
+}
+
+// openStore opens a file store in a temporary directory, closed when the
+// test ends.
+func openStore(t *testing.T) *filestore.Store {
+	t.Helper()
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "wsgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
 	})
-	must(err)
+	return st
+}
+
+// mustFor returns a check that fails t on a non-nil error.
+func mustFor(t *testing.T) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// startGateway runs a gateway with cfg on loopback ports, a fresh host key
+// and no logs, until the test ends.
+func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HostSigner, err = ssh.NewSignerFromKey(key); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SSHAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	srv, err := gateway.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -98,8 +120,7 @@ func startLiveGateway(t *testing.T) *liveGateway {
 			t.Errorf("gateway shutdown: %v", err)
 		}
 	})
-	g.url = "http://" + srv.HTTPAddr().String()
-	return g
+	return srv
 }
 
 // grants returns alice-ws's grants as "kind:name=role".

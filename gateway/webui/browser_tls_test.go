@@ -2,15 +2,12 @@ package webui_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"io"
 	"log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,7 +17,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/acl/filestore"
@@ -46,21 +42,8 @@ func startTLSGateway(t *testing.T) *tlsGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := filestore.Open(filepath.Join(t.TempDir(), "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := openStore(t)
+	must := mustFor(t)
 	now := time.Now().UTC()
 	g := &tlsGateway{store: st, tokens: map[string]string{}, certs: files, caDir: caDir}
 	for _, name := range []string{"alice", "bob"} {
@@ -72,27 +55,7 @@ func startTLSGateway(t *testing.T) *tlsGateway {
 	must(st.CreateWorkspace(ctx, acl.Workspace{Owner: "alice", Name: "alice-ws", State: acl.StateStopped,
 		AgentTokenHash: acl.HashToken(acl.NewSecret(acl.AgentTokenPrefix)), CreatedAt: now, UpdatedAt: now}))
 
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	must(err)
-	signer, err := ssh.NewSignerFromKey(key)
-	must(err)
-	srv, err := gateway.Start(gateway.ServerConfig{
-		Store:       st,
-		SSHAddr:     "127.0.0.1:0",
-		HTTPAddr:    "127.0.0.1:0",
-		HostSigner:  signer,
-		TLSCertFile: files.Cert,
-		TLSKeyFile:  files.Key,
-		Logger:      slog.New(slog.DiscardHandler),
-	})
-	must(err)
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			t.Errorf("gateway shutdown: %v", err)
-		}
-	})
+	srv := startGateway(t, gateway.ServerConfig{Store: st, TLSCertFile: files.Cert, TLSKeyFile: files.Key})
 	g.url = "https://" + srv.HTTPAddr().String()
 	return g
 }
