@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -227,7 +226,7 @@ func benchRevoke(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	var names []string
 	for i := range users {
 		name := fmt.Sprintf("u%03d", i)
-		keys[name] = addBenchUser(b, writer, name)
+		keys[name] = addUserWithKey(b, writer, name)
 		names = append(names, name)
 		must(writer.ApplyGrants(ctx, ws, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: name, Role: acl.RoleUse}}))
 	}
@@ -269,26 +268,6 @@ func benchRevoke(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	b.StopTimer()
 	reportLatencies(b, samples)
 	b.ReportMetric(float64(users*perUser), "live-sessions")
-}
-
-// addBenchUser creates user with one fresh key and returns its signer.
-func addBenchUser(tb testing.TB, st acl.Store, user string) ssh.Signer {
-	tb.Helper()
-	ctx := context.Background()
-	k, err := ssh.NewSignerFromKey(mustEd25519(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.CreateUser(ctx, acl.User{Name: user}); err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.AddUserKey(ctx, user, acl.PublicKey{
-		Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
-		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	return k
 }
 
 // connectBench opens n sessions as user at once, spread over the replicas.

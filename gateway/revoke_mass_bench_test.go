@@ -48,13 +48,13 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	var members, direct []string
 	for i := range groupUsers {
 		name := fmt.Sprintf("c%02d", i)
-		keys[name] = addBenchUser(b, writer, name)
+		keys[name] = addUserWithKey(b, writer, name)
 		must(writer.AddGroupMember(ctx, group, name))
 		members = append(members, name)
 	}
 	for i := range directUsers {
 		name := fmt.Sprintf("d%02d", i)
-		keys[name] = addBenchUser(b, writer, name)
+		keys[name] = addUserWithKey(b, writer, name)
 		must(writer.ApplyGrants(ctx, ws, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: name, Role: acl.RoleUse}}))
 		direct = append(direct, name)
 	}

@@ -96,9 +96,12 @@ type ServerConfig struct {
 	Logger   *slog.Logger
 }
 
-func (c ServerConfig) withDefaults() (ServerConfig, error) {
+// withDefaults validates c and fills its defaults; it also returns the
+// parsed trusted proxies.
+func (c ServerConfig) withDefaults() (ServerConfig, edge.Proxies, error) {
+	var none edge.Proxies
 	if c.Store == nil {
-		return c, errors.New("gateway: Store is required")
+		return c, none, errors.New("gateway: Store is required")
 	}
 	if c.SSHAddr == "" {
 		c.SSHAddr = ":2222"
@@ -110,23 +113,23 @@ func (c ServerConfig) withDefaults() (ServerConfig, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return c, errors.New("gateway: TLS needs both a certificate file and a key file")
+		return c, none, errors.New("gateway: TLS needs both a certificate file and a key file")
 	}
 	proxies, err := edge.ParseProxies(c.TrustedProxies)
 	if err != nil {
-		return c, fmt.Errorf("gateway: trusted proxies: %w", err)
+		return c, none, fmt.Errorf("gateway: trusted proxies: %w", err)
 	}
 	if c.SSHProxyProtocol && proxies.String() == "" {
-		return c, errors.New("gateway: the PROXY protocol on the SSH port needs trusted proxies: headers from anyone else are refused")
+		return c, none, errors.New("gateway: the PROXY protocol on the SSH port needs trusted proxies: headers from anyone else are refused")
 	}
 	if c.AccessURL != "" {
 		u, err := checkAccessURL(c.AccessURL)
 		if err != nil {
-			return c, fmt.Errorf("gateway: %w", err)
+			return c, none, fmt.Errorf("gateway: %w", err)
 		}
 		c.AccessURL = u
 	}
-	return c, nil
+	return c, proxies, nil
 }
 
 // Server is a running gateway replica.
@@ -152,11 +155,11 @@ type Server struct {
 // then the front doors and revocation that use them), binds both ports
 // and serves in the background. It returns once both listeners are bound.
 func Start(cfg ServerConfig) (*Server, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, proxies, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{})}
+	s := &Server{cfg: cfg, proxies: proxies, done: make(chan struct{})}
 	if err := s.build(); err != nil {
 		s.closeListeners()
 		return nil, err
@@ -182,7 +185,6 @@ func (s *Server) build() error {
 	cfg := s.cfg
 	log := cfg.Logger
 	metrics := prometheus.NewRegistry()
-	s.proxies, _ = edge.ParseProxies(cfg.TrustedProxies) // checked by withDefaults
 	if cfg.TLSCertFile != "" {
 		cert, err := edge.LoadCertificate(cfg.TLSCertFile, cfg.TLSKeyFile, log.With("part", "tls"))
 		if err != nil {

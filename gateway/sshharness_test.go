@@ -98,13 +98,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Cleanup(func() { _ = st.Close() })
 
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
-		must(t, st.CreateUser(ctx, acl.User{Name: u}))
-		k := newSigner(t)
-		e.keys[u] = k
-		must(t, st.AddUserKey(ctx, u, acl.PublicKey{
-			Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
-			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
-		}))
+		e.keys[u] = addUserWithKey(t, st, u)
 	}
 	must(t, st.SetUserSuspended(ctx, "dave", true))
 	must(t, st.CreateGroup(ctx, acl.Group{Name: "contractor"}))
@@ -338,4 +332,29 @@ func run(t *testing.T, c *ssh.Client, cmd string, stdin io.Reader) result {
 		r.exit = -1
 	}
 	return r
+}
+
+// addUserWithKey creates user in st with a fresh key and returns the key.
+func addUserWithKey(tb testing.TB, st acl.Store, user string) ssh.Signer {
+	tb.Helper()
+	if err := st.CreateUser(context.Background(), acl.User{Name: user}); err != nil {
+		tb.Fatal(err)
+	}
+	return addKey(tb, st, user)
+}
+
+// addKey gives user a fresh key in st and returns it.
+func addKey(tb testing.TB, st acl.Store, user string) ssh.Signer {
+	tb.Helper()
+	k, err := ssh.NewSignerFromKey(mustEd25519(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.AddUserKey(context.Background(), user, acl.PublicKey{
+		Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
+		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return k
 }

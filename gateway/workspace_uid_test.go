@@ -30,7 +30,6 @@ type uidEnv struct {
 
 func newUIDEnv(t *testing.T) *uidEnv {
 	t.Helper()
-	ctx := context.Background()
 	st, err := filestore.New(filestore.Config{Path: filepath.Join(t.TempDir(), "acl.db"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -38,13 +37,7 @@ func newUIDEnv(t *testing.T) *uidEnv {
 	t.Cleanup(func() { _ = st.Close() })
 	e := &uidEnv{t: t, st: st, keys: map[string]ssh.Signer{}, logs: &testutil.Buffer{}}
 	for _, u := range []string{"alice", "mallory"} {
-		must(t, st.CreateUser(ctx, acl.User{Name: u}))
-		k := newSigner(t)
-		e.keys[u] = k
-		must(t, st.AddUserKey(ctx, u, acl.PublicKey{
-			Fingerprint:   ssh.FingerprintSHA256(k.PublicKey()),
-			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
-		}))
+		e.keys[u] = addUserWithKey(t, st, u)
 	}
 	e.srv, err = Start(ServerConfig{
 		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: newSigner(t),
@@ -141,12 +134,8 @@ func (e *uidEnv) waitRefusedAgent(t *testing.T, before int) {
 func (e *uidEnv) markerSession(t *testing.T, target string) func() {
 	t.Helper()
 	ctx := context.Background()
-	k := newSigner(t)
+	k := addKey(t, e.st, "alice")
 	fp := ssh.FingerprintSHA256(k.PublicKey())
-	must(t, e.st.AddUserKey(ctx, "alice", acl.PublicKey{
-		Fingerprint:   fp,
-		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
-	}))
 	c, err := ssh.Dial("tcp", e.srv.SSHAddr().String(), &ssh.ClientConfig{
 		User: target, Auth: []ssh.AuthMethod{ssh.PublicKeys(k)},
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
