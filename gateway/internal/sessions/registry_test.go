@@ -115,22 +115,22 @@ func TestExpiringSignalled(t *testing.T) {
 // message as its cause, once, and waits for the owner's End.
 func TestDropCarriesReason(t *testing.T) {
 	s := New(context.Background(), info("a", "bob", "ws"), 0, time.Time{})
-	ended := make(chan struct{})
+	// ending is set just before End, so Drop cannot have returned
+	// without it (a channel closed after End would race with Drop's return).
+	var ending atomic.Bool
 	go func() {
 		<-s.Context().Done()
 		if msg, ok := DropMessage(s.Context()); !ok || msg != "access to x was revoked" {
 			t.Errorf("drop message %q %v", msg, ok)
 		}
 		time.Sleep(20 * time.Millisecond)
+		ending.Store(true)
 		s.End()
-		close(ended)
 	}()
 	if !s.Drop("access to x was revoked", 5*time.Second) {
 		t.Fatal("first Drop reported false")
 	}
-	select {
-	case <-ended:
-	default:
+	if !ending.Load() {
 		t.Fatal("Drop returned before End")
 	}
 	if s.Drop("again", time.Second) {
