@@ -18,6 +18,12 @@ const (
 	// gateway's and the agent's business, not this package's. An agent
 	// older than this kind refuses the stream (closes it), never the tunnel.
 	KindControl Kind = 3
+	// KindConn is the conn stream of one user SSH connection (chanwire):
+	// hello, global requests, the agent's requests to open channels.
+	KindConn Kind = 4
+	// KindChannel is one SSH channel of the connection named by SessionID
+	// (chanwire frames).
+	KindChannel Kind = 5
 )
 
 // String returns "ssh", "tcp" or "control".
@@ -29,6 +35,10 @@ func (k Kind) String() string {
 		return "tcp"
 	case KindControl:
 		return "control"
+	case KindConn:
+		return "conn"
+	case KindChannel:
+		return "channel"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -74,6 +84,14 @@ func (h Header) Validate() error {
 	case KindControl:
 		if h.Port != 0 {
 			return fmt.Errorf("%w: port set on a control stream", ErrBadHeader)
+		}
+	case KindConn, KindChannel:
+		if h.Port != 0 {
+			return fmt.Errorf("%w: port set on a %v stream", ErrBadHeader, h.Kind)
+		}
+		// The session id ties a channel to its connection.
+		if h.SessionID == "" {
+			return fmt.Errorf("%w: %v stream without a session id", ErrBadHeader, h.Kind)
 		}
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrBadHeader, uint8(h.Kind))

@@ -16,6 +16,8 @@ func TestHeaderRoundTrip(t *testing.T) {
 		{Kind: KindTCP, User: strings.Repeat("u", MaxUserLen), SessionID: strings.Repeat("s", MaxSessionIDLen), Port: 65535},
 		{Kind: KindControl},
 		{Kind: KindControl, User: "dave", SessionID: "req-1"},
+		{Kind: KindConn, User: "erin", SessionID: "c1"},
+		{Kind: KindChannel, User: "erin", SessionID: "c1"},
 	} {
 		var buf bytes.Buffer
 		if err := WriteHeader(&buf, h); err != nil {
@@ -37,7 +39,10 @@ func TestHeaderRoundTrip(t *testing.T) {
 
 func TestHeaderValidate(t *testing.T) {
 	for name, h := range map[string]Header{
-		"unknown kind":     {Kind: 4, User: "alice"},
+		"unknown kind":     {Kind: 9, User: "alice"},
+		"conn no session":  {Kind: KindConn, User: "alice"},
+		"channel port":     {Kind: KindChannel, User: "alice", SessionID: "s", Port: 22},
+		"channel no user":  {Kind: KindChannel, SessionID: "s"},
 		"control port":     {Kind: KindControl, Port: 1},
 		"control bad user": {Kind: KindControl, User: "a b"},
 		"zero kind":        {User: "alice"},
@@ -91,7 +96,7 @@ func TestReadHeaderRejects(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{KindSSH: "ssh", KindTCP: "tcp", KindControl: "control", 7: "Kind(7)"} {
+	for k, want := range map[Kind]string{KindSSH: "ssh", KindTCP: "tcp", KindControl: "control", KindConn: "conn", KindChannel: "channel", 7: "Kind(7)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
 		}

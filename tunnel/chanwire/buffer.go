@@ -1,0 +1,112 @@
+package chanwire
+
+import (
+	"io"
+	"sync"
+)
+
+// maxBuffered bounds what one buffer holds before the stream's reader waits
+// (and yamux's window then stops the peer).
+const maxBuffered = 256 << 10
+
+// buffer queues received data frames for a consumer's Read. It holds pooled
+// payload buffers only while data waits; an idle channel holds none.
+type buffer struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	chunks []chunk
+	size   int
+	err    error // io.EOF after eof or close; set once
+	closed bool  // the consumer side is gone: drop what arrives
+}
+
+type chunk struct {
+	buf *[]byte
+	b   []byte // unread part of *buf
+}
+
+func newBuffer() *buffer {
+	b := &buffer{}
+	b.cond.L = &b.mu
+	return b
+}
+
+// push queues p (a pooled buffer) and waits while the buffer is full. It
+// reports false when the consumer is gone (p was given back).
+func (b *buffer) push(buf *[]byte, n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.size >= maxBuffered && !b.closed {
+		b.cond.Wait()
+	}
+	if b.closed || b.err != nil {
+		dataBufs.Put(buf)
+		return !b.closed
+	}
+	b.chunks = append(b.chunks, chunk{buf: buf, b: (*buf)[:n]})
+	b.size += n
+	b.cond.Broadcast()
+	return true
+}
+
+// Read copies queued data into p, waiting for some; io.EOF after end.
+func (b *buffer) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.chunks) == 0 && b.err == nil && !b.closed {
+		b.cond.Wait()
+	}
+	if len(b.chunks) == 0 {
+		if b.err != nil {
+			return 0, b.err
+		}
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && len(b.chunks) > 0 {
+		c := &b.chunks[0]
+		m := copy(p[n:], c.b)
+		n += m
+		c.b = c.b[m:]
+		if len(c.b) == 0 {
+			dataBufs.Put(c.buf)
+			b.chunks[0] = chunk{}
+			b.chunks = b.chunks[1:]
+		}
+	}
+	if len(b.chunks) == 0 {
+		b.chunks = nil // let an idle channel hold no slice either
+	}
+	b.size -= n
+	b.cond.Broadcast()
+	return n, nil
+}
+
+// end marks the end of data (eof frame, or the stream closed); what is
+// queued can still be read.
+func (b *buffer) end(err error) {
+	b.mu.Lock()
+	if b.err == nil {
+		b.err = err
+	}
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// close drops the queue: the consumer will read no more.
+func (b *buffer) close() {
+	b.mu.Lock()
+	b.closed = true
+	for _, c := range b.chunks {
+		dataBufs.Put(c.buf)
+	}
+	b.chunks, b.size = nil, 0
+	if b.err == nil {
+		b.err = io.EOF
+	}
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}

@@ -1,0 +1,269 @@
+package chanwire
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
+
+// Channel is one SSH channel on its own stream. Its methods are those of
+// x/crypto's ssh.Channel, so the code serving a channel reads the same on
+// both sides of the gateway.
+type Channel struct {
+	s  net.Conn
+	fw frameWriter
+
+	stdout, stderr *buffer
+	reqs           chan *Request
+
+	rq requester
+
+	mu      sync.Mutex
+	eofSent bool
+	closed  bool  // no more writes: closed here or by the peer
+	err     error // why readLoop ended, when not a clean close
+
+	readDone   chan struct{} // closed when readLoop has ended
+	closing    chan struct{} // closed by Close
+	closeOnce  sync.Once
+	finishOnce sync.Once
+	onClose    func() // tells the connection the channel is gone
+}
+
+// ErrChannelClosed is returned by writes and requests on a closed channel.
+var ErrChannelClosed = errors.New("channel closed")
+
+// newChannel starts serving frames from s; r, when not nil, reads s (it may
+// hold bytes already buffered past the first frame).
+func newChannel(s net.Conn, onClose func()) *Channel {
+	ch := &Channel{
+		s:        s,
+		fw:       frameWriter{w: s},
+		stdout:   newBuffer(),
+		stderr:   newBuffer(),
+		reqs:     make(chan *Request, 16),
+		readDone: make(chan struct{}),
+		closing:  make(chan struct{}),
+		onClose:  onClose,
+	}
+	ch.rq.fw = &ch.fw
+	go ch.readLoop()
+	return ch
+}
+
+// Requests are the peer's channel requests; the consumer must drain it.
+// It is closed when the channel closes.
+func (ch *Channel) Requests() <-chan *Request { return ch.reqs }
+
+// Read reads data (not stderr); io.EOF after the peer's eof or close.
+func (ch *Channel) Read(p []byte) (int, error) { return ch.stdout.Read(p) }
+
+// Write sends data; the peer's yamux window is the flow control.
+func (ch *Channel) Write(p []byte) (int, error) {
+	if err := ch.writable(); err != nil {
+		return 0, err
+	}
+	return ch.fw.writeData(frameData, p)
+}
+
+func (ch *Channel) writable() error {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	switch {
+	case ch.closed:
+		return ErrChannelClosed
+	case ch.eofSent:
+		return io.EOF
+	}
+	return nil
+}
+
+// Stderr reads and writes extended data (stderr) of the channel.
+func (ch *Channel) Stderr() io.ReadWriter { return stderrRW{ch} }
+
+type stderrRW struct{ ch *Channel }
+
+func (e stderrRW) Read(p []byte) (int, error) { return e.ch.stderr.Read(p) }
+
+func (e stderrRW) Write(p []byte) (int, error) {
+	if err := e.ch.writable(); err != nil {
+		return 0, err
+	}
+	return e.ch.fw.writeData(frameStderr, p)
+}
+
+// CloseWrite sends eof: no more data from this side; requests still go.
+func (ch *Channel) CloseWrite() error {
+	ch.mu.Lock()
+	if ch.closed || ch.eofSent {
+		ch.mu.Unlock()
+		return nil
+	}
+	ch.eofSent = true
+	ch.mu.Unlock()
+	if err := ch.fw.write(frameEOF); err != nil {
+		return fmt.Errorf("send eof: %w", err)
+	}
+	return nil
+}
+
+// Close ends the channel: the peer reads the close after every frame sent
+// before it; local reads end and what the peer sends later is dropped.
+func (ch *Channel) Close() error {
+	ch.closeOnce.Do(func() {
+		close(ch.closing)
+		ch.finish()
+		ch.stdout.close()
+		ch.stderr.close()
+	})
+	return nil
+}
+
+// finish closes the stream once, whichever side closed first: yamux frees a
+// stream when both sides have.
+func (ch *Channel) finish() {
+	ch.finishOnce.Do(func() {
+		ch.mu.Lock()
+		ch.closed = true
+		ch.mu.Unlock()
+		_ = ch.s.Close()
+		if ch.onClose != nil {
+			ch.onClose()
+		}
+	})
+}
+
+// Done is closed once the peer's side has ended (its close, a broken
+// stream or a bad frame) and every frame before it was handed on.
+func (ch *Channel) Done() <-chan struct{} { return ch.readDone }
+
+// Err is why the channel ended when that was not a close: a bad frame from
+// the peer or a broken stream. Valid after Done.
+func (ch *Channel) Err() error {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.err
+}
+
+// SendRequest sends a channel request; with wantReply it waits for the
+// peer's answer (false, ErrChannelClosed when the channel ends first).
+func (ch *Channel) SendRequest(name string, wantReply bool, payload []byte) (bool, error) {
+	ok, _, err := ch.rq.send(name, wantReply, payload, ch.readDone)
+	return ok, err
+}
+
+// readLoop reads the peer's frames until its close, a read error or a bad
+// frame; then the channel is closed.
+func (ch *Channel) readLoop() {
+	err := ch.readFrames()
+	if err != nil && !ch.isClosing() {
+		ch.mu.Lock()
+		ch.err = err
+		ch.mu.Unlock()
+	}
+	// What was queued stays readable; the owner's Close drops the rest.
+	ch.stdout.end(io.EOF)
+	ch.stderr.end(io.EOF)
+	close(ch.reqs)
+	// A close from the peer is answered with ours; a bad frame or a broken
+	// stream ends the channel the same way.
+	ch.finish()
+	ch.rq.end()
+	close(ch.readDone)
+}
+
+func (ch *Channel) isClosing() bool {
+	select {
+	case <-ch.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+func (ch *Channel) readFrames() error {
+	var hdr [headerLen]byte
+	eof := false
+	for {
+		t, n, err := readHeader(ch.s, &hdr)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		switch t {
+		case frameData, frameStderr:
+			if eof {
+				return badFrame("%v after eof", t)
+			}
+			bp := dataBufs.Get().(*[]byte)
+			if _, err := io.ReadFull(ch.s, (*bp)[:n]); err != nil {
+				dataBufs.Put(bp)
+				return unexpected(err)
+			}
+			dst := ch.stdout
+			if t == frameStderr {
+				dst = ch.stderr
+			}
+			dst.push(bp, n)
+		case frameEOF:
+			if n != 0 {
+				return badFrame("eof with payload")
+			}
+			eof = true
+			ch.stdout.end(io.EOF)
+			ch.stderr.end(io.EOF)
+		case frameRequest:
+			p, err := readPayload(ch.s, n)
+			if err != nil {
+				return err
+			}
+			name, want, payload, err := decodeRequest(p)
+			if err != nil {
+				return err
+			}
+			req := &Request{Type: name, WantReply: want, Payload: payload, fw: &ch.fw}
+			select {
+			case ch.reqs <- req:
+			case <-ch.closing:
+				return nil
+			}
+		case frameReply:
+			p, err := readPayload(ch.s, n)
+			if err != nil {
+				return err
+			}
+			if err := ch.rq.deliver(p); err != nil {
+				return err
+			}
+		default:
+			return badFrame("%v on an open channel", t)
+		}
+	}
+}
+
+// Request is a channel or global request from the peer.
+type Request struct {
+	Type      string
+	WantReply bool
+	Payload   []byte
+
+	fw      *frameWriter
+	replied bool
+}
+
+// Reply answers a request that wants one; it does nothing otherwise. Each
+// request that wants a reply must get exactly one, in order.
+func (r *Request) Reply(ok bool, payload []byte) error {
+	if !r.WantReply || r.replied {
+		return nil
+	}
+	r.replied = true
+	if err := r.fw.write(frameReply, []byte{boolByte(ok)}, payload); err != nil {
+		return fmt.Errorf("send reply: %w", err)
+	}
+	return nil
+}
