@@ -110,3 +110,34 @@ func (b *buffer) close() {
 	b.cond.Broadcast()
 	b.mu.Unlock()
 }
+
+// writeTo hands queued chunks to w until the end; a chunk is given back to
+// the pool once written.
+func (b *buffer) writeTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		b.mu.Lock()
+		for len(b.chunks) == 0 && b.err == nil && !b.closed {
+			b.cond.Wait()
+		}
+		if len(b.chunks) == 0 {
+			b.mu.Unlock()
+			return total, nil
+		}
+		c := b.chunks[0]
+		b.chunks[0] = chunk{}
+		b.chunks = b.chunks[1:]
+		if len(b.chunks) == 0 {
+			b.chunks = nil
+		}
+		b.size -= len(c.b)
+		b.cond.Broadcast()
+		b.mu.Unlock()
+		n, err := w.Write(c.b)
+		dataBufs.Put(c.buf)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
