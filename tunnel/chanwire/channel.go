@@ -35,8 +35,23 @@ type Channel struct {
 // ErrChannelClosed is returned by writes and requests on a closed channel.
 var ErrChannelClosed = errors.New("channel closed")
 
-// newChannel starts serving frames from s; r, when not nil, reads s (it may
-// hold bytes already buffered past the first frame).
+// Handler takes a channel's frames in order on the goroutine that calls
+// Serve, so that what it writes onward keeps their order (data, then the
+// exit status) without buffers or goroutines of the channel's own.
+type Handler interface {
+	// Data and Stderr get a payload valid only during the call; an error
+	// ends the channel.
+	Data(p []byte) error
+	Stderr(p []byte) error
+	// EOF: the peer sends no more data; requests may follow.
+	EOF()
+	// Request must not wait for this channel (its replies come through
+	// the same reader).
+	Request(r *Request)
+}
+
+// newChannel returns a channel on s whose reader is not running yet: call
+// start (buffered reads and Requests) or Serve (a Handler).
 func newChannel(s net.Conn, onClose func()) *Channel {
 	ch := &Channel{
 		s:        s,
@@ -49,8 +64,18 @@ func newChannel(s net.Conn, onClose func()) *Channel {
 		onClose:  onClose,
 	}
 	ch.rq.fw = &ch.fw
-	go ch.readLoop()
 	return ch
+}
+
+func (ch *Channel) start() { go ch.readLoop(nil) }
+
+// Serve runs the channel's reader on the calling goroutine, handing each
+// frame to h, until the channel ends; it returns Err. Only for channels
+// from OpenChannelHandler or AcceptHandler, and only once.
+func (ch *Channel) Serve(h Handler) error {
+	close(ch.reqs) // requests go to h
+	ch.readLoop(h)
+	return ch.Err()
 }
 
 // Requests are the peer's channel requests; the consumer must drain it.
@@ -150,14 +175,20 @@ func (ch *Channel) Err() error {
 // SendRequest sends a channel request; with wantReply it waits for the
 // peer's answer (false, ErrChannelClosed when the channel ends first).
 func (ch *Channel) SendRequest(name string, wantReply bool, payload []byte) (bool, error) {
-	ok, _, err := ch.rq.send(name, wantReply, payload, ch.readDone)
+	ok, _, err := ch.rq.send(name, wantReply, payload)
 	return ok, err
+}
+
+// SendRequestFunc sends a channel request without waiting: with wantReply,
+// done receives the answer on the channel's reader, in request order.
+func (ch *Channel) SendRequestFunc(name string, wantReply bool, payload []byte, done ReplyFunc) error {
+	return ch.rq.sendAsync(name, wantReply, payload, done)
 }
 
 // readLoop reads the peer's frames until its close, a read error or a bad
 // frame; then the channel is closed.
-func (ch *Channel) readLoop() {
-	err := ch.readFrames()
+func (ch *Channel) readLoop(h Handler) {
+	err := ch.readFrames(h)
 	if err != nil && !ch.isClosing() {
 		ch.mu.Lock()
 		ch.err = err
@@ -166,7 +197,9 @@ func (ch *Channel) readLoop() {
 	// What was queued stays readable; the owner's Close drops the rest.
 	ch.stdout.end(io.EOF)
 	ch.stderr.end(io.EOF)
-	close(ch.reqs)
+	if h == nil {
+		close(ch.reqs)
+	}
 	// A close from the peer is answered with ours; a bad frame or a broken
 	// stream ends the channel the same way.
 	ch.finish()
@@ -183,7 +216,7 @@ func (ch *Channel) isClosing() bool {
 	}
 }
 
-func (ch *Channel) readFrames() error {
+func (ch *Channel) readFrames(h Handler) error {
 	var hdr [headerLen]byte
 	eof := false
 	for {
@@ -204,6 +237,19 @@ func (ch *Channel) readFrames() error {
 				dataBufs.Put(bp)
 				return unexpected(err)
 			}
+			if h != nil {
+				var err error
+				if t == frameData {
+					err = h.Data((*bp)[:n])
+				} else {
+					err = h.Stderr((*bp)[:n])
+				}
+				dataBufs.Put(bp)
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			dst := ch.stdout
 			if t == frameStderr {
 				dst = ch.stderr
@@ -214,6 +260,10 @@ func (ch *Channel) readFrames() error {
 				return badFrame("eof with payload")
 			}
 			eof = true
+			if h != nil {
+				h.EOF()
+				continue
+			}
 			ch.stdout.end(io.EOF)
 			ch.stderr.end(io.EOF)
 		case frameRequest:
@@ -226,6 +276,10 @@ func (ch *Channel) readFrames() error {
 				return err
 			}
 			req := &Request{Type: name, WantReply: want, Payload: payload, fw: &ch.fw}
+			if h != nil {
+				h.Request(req)
+				continue
+			}
 			select {
 			case ch.reqs <- req:
 			case <-ch.closing:

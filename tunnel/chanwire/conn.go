@@ -131,7 +131,13 @@ func (c *Conn) Context() context.Context { return c.ctx }
 
 // SendRequest sends a global request (tcpip-forward and the like).
 func (c *Conn) SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error) {
-	return c.rq.send(name, wantReply, payload, c.done)
+	return c.rq.send(name, wantReply, payload)
+}
+
+// SendRequestFunc sends a global request without waiting; with wantReply,
+// done receives the answer, in request order.
+func (c *Conn) SendRequestFunc(name string, wantReply bool, payload []byte, done ReplyFunc) error {
+	return c.rq.sendAsync(name, wantReply, payload, done)
 }
 
 // Close ends the connection and every channel of it.
@@ -169,8 +175,9 @@ func (c *Conn) untrack(ch *Channel) {
 	c.mu.Unlock()
 }
 
-// startChannel serves s as a channel of this connection.
-func (c *Conn) startChannel(s net.Conn) (*Channel, error) {
+// addChannel makes s a channel of this connection, its reader not yet
+// running.
+func (c *Conn) addChannel(s net.Conn) (*Channel, error) {
 	var ch *Channel
 	ch = newChannel(s, func() { c.untrack(ch) })
 	if !c.track(ch) {
@@ -277,6 +284,17 @@ func (c *Conn) readFrames() error {
 // open-request, answered by the gateway with an accepted stream or a
 // failure. A refusal is an *OpenChannelError.
 func (c *Conn) OpenChannel(typ string, extra []byte) (*Channel, <-chan *Request, error) {
+	ch, err := c.OpenChannelHandler(typ, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch.start()
+	return ch, ch.Requests(), nil
+}
+
+// OpenChannelHandler opens a channel as OpenChannel does, but its frames go
+// to the Handler the caller passes to Serve.
+func (c *Conn) OpenChannelHandler(typ string, extra []byte) (*Channel, error) {
 	var (
 		s   net.Conn
 		err error
@@ -287,13 +305,9 @@ func (c *Conn) OpenChannel(typ string, extra []byte) (*Channel, <-chan *Request,
 		s, err = c.requestOpen(typ, extra)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	ch, err := c.startChannel(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ch, ch.Requests(), nil
+	return c.addChannel(s)
 }
 
 // openStream (gateway) dials a channel stream and waits for the answer.

@@ -38,6 +38,7 @@ func FuzzChannelFrames(f *testing.F) {
 	f.Add(frame(frameRequest, 2, 1))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		ch := newChannel(byteConn{r: bytes.NewReader(in)}, nil)
+		ch.start()
 		go func() {
 			for req := range ch.Requests() {
 				_ = req.Reply(false, nil)

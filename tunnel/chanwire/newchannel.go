@@ -60,8 +60,19 @@ func (n *NewChannel) ExtraData() []byte { return n.extra }
 
 // Accept opens the channel.
 func (n *NewChannel) Accept() (*Channel, <-chan *Request, error) {
+	ch, err := n.AcceptHandler()
+	if err != nil {
+		return nil, nil, err
+	}
+	ch.start()
+	return ch, ch.Requests(), nil
+}
+
+// AcceptHandler opens the channel as Accept does, but its frames go to the
+// Handler the caller passes to Serve.
+func (n *NewChannel) AcceptHandler() (*Channel, error) {
 	if n.answered {
-		return nil, nil, fmt.Errorf("channel %s already answered", n.typ)
+		return nil, fmt.Errorf("channel %s already answered", n.typ)
 	}
 	n.answered = true
 	var s net.Conn
@@ -69,26 +80,22 @@ func (n *NewChannel) Accept() (*Channel, <-chan *Request, error) {
 		var err error
 		if s, err = n.c.dial(n.c.ctx); err != nil {
 			_ = n.rejectOnConn(ConnectionFailed, "gateway could not open the stream")
-			return nil, nil, fmt.Errorf("accept %s: %w", n.typ, err)
+			return nil, fmt.Errorf("accept %s: %w", n.typ, err)
 		}
 		fw := frameWriter{w: s}
 		if err := fw.write(frameAccept, uint32Bytes(n.id)); err != nil {
 			_ = s.Close()
-			return nil, nil, fmt.Errorf("accept %s: %w", n.typ, err)
+			return nil, fmt.Errorf("accept %s: %w", n.typ, err)
 		}
 	} else {
 		s = n.s
 		fw := frameWriter{w: s}
 		if err := fw.write(frameOpenConfirm); err != nil {
 			_ = s.Close()
-			return nil, nil, fmt.Errorf("accept %s: %w", n.typ, err)
+			return nil, fmt.Errorf("accept %s: %w", n.typ, err)
 		}
 	}
-	ch, err := n.c.startChannel(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ch, ch.Requests(), nil
+	return n.c.addChannel(s)
 }
 
 // Reject refuses the channel with an SSH reason and a message.

@@ -9,64 +9,67 @@ import (
 // which come in the order of the requests that wanted one.
 type requester struct {
 	fw     *frameWriter
-	sendMu sync.Mutex // keeps frame order equal to slot order
+	sendMu sync.Mutex // keeps frame order equal to pending order
 
 	mu      sync.Mutex
-	pending []chan reply
+	pending []ReplyFunc
 	ended   bool
 }
 
-type reply struct {
-	ok      bool
-	payload []byte
-}
+// ReplyFunc receives the answer to a request: ok and payload from the
+// peer, or ok false and closed true when the stream ended first. It runs on
+// the stream's reader, so it must not wait for that stream.
+type ReplyFunc func(ok bool, payload []byte, closed bool)
 
-// send writes one request frame and, with wantReply, waits for its reply
-// or for done (the stream's reader ended).
-func (r *requester) send(name string, wantReply bool, payload []byte, done <-chan struct{}) (bool, []byte, error) {
+// sendAsync writes one request frame; with wantReply, done is called with
+// the answer later. It never waits for the peer, only for the stream's
+// window, so requests can be pipelined.
+func (r *requester) sendAsync(name string, wantReply bool, payload []byte, done ReplyFunc) error {
 	frame, err := encodeRequest(name, wantReply, payload)
 	if err != nil {
-		return false, nil, err
+		return err
 	}
-	var slot chan reply
 	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
 	r.mu.Lock()
 	if r.ended {
 		r.mu.Unlock()
-		r.sendMu.Unlock()
-		return false, nil, ErrChannelClosed
+		return ErrChannelClosed
 	}
 	if wantReply {
-		slot = make(chan reply, 1)
-		r.pending = append(r.pending, slot)
+		r.pending = append(r.pending, done)
 	}
 	r.mu.Unlock()
 	// Not under mu: a write blocked on the window must not stop the reader
-	// from taking replies.
-	err = r.fw.write(frameRequest, frame)
-	r.sendMu.Unlock()
+	// from delivering replies.
+	if err := r.fw.write(frameRequest, frame); err != nil {
+		return fmt.Errorf("send request %s: %w", name, err)
+	}
+	return nil
+}
+
+// send writes one request and, with wantReply, waits for the answer.
+func (r *requester) send(name string, wantReply bool, payload []byte) (bool, []byte, error) {
+	type answer struct {
+		ok      bool
+		payload []byte
+		closed  bool
+	}
+	got := make(chan answer, 1)
+	err := r.sendAsync(name, wantReply, payload, func(ok bool, p []byte, closed bool) {
+		got <- answer{ok, p, closed}
+	})
 	if err != nil {
-		return false, nil, fmt.Errorf("send request %s: %w", name, err)
+		return false, nil, err
 	}
 	if !wantReply {
 		return true, nil, nil
 	}
-	select {
-	case rep, ok := <-slot:
-		if !ok {
-			return false, nil, ErrChannelClosed
-		}
-		return rep.ok, rep.payload, nil
-	case <-done:
-		select { // the reply may have landed just before the end
-		case rep, ok := <-slot:
-			if ok {
-				return rep.ok, rep.payload, nil
-			}
-		default:
-		}
+	a := <-got
+	if a.closed {
 		return false, nil, ErrChannelClosed
 	}
+	return a.ok, a.payload, nil
 }
 
 // deliver hands a reply frame to the oldest waiting request.
@@ -80,21 +83,22 @@ func (r *requester) deliver(p []byte) error {
 		r.mu.Unlock()
 		return badFrame("reply without a request")
 	}
-	slot := r.pending[0]
+	done := r.pending[0]
 	r.pending[0] = nil
 	r.pending = r.pending[1:]
 	r.mu.Unlock()
-	slot <- reply{ok: ok, payload: payload}
+	done(ok, payload, false)
 	return nil
 }
 
-// end fails every waiting request and refuses new ones.
+// end answers every waiting request as closed and refuses new ones.
 func (r *requester) end() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.ended = true
-	for _, slot := range r.pending {
-		close(slot)
-	}
+	pending := r.pending
 	r.pending = nil
+	r.mu.Unlock()
+	for _, done := range pending {
+		done(false, nil, true)
+	}
 }
