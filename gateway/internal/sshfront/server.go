@@ -304,35 +304,3 @@ func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewC
 	log.Info("ssh proxying to agent")
 	p.run(chans, reqs, agentChans, agentReqs)
 }
-
-// dialAgent opens a stream to the workspace's agent and runs an SSH client
-// handshake on it.
-func (s *Server) dialAgent(p *proxy) (<-chan ssh.NewChannel, <-chan *ssh.Request, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
-	defer cancel()
-	stream, err := s.cfg.Agents.Open(ctx, p.info.WorkspaceUID, tunnel.Header{
-		Kind: tunnel.KindSSH, User: p.id.User, SessionID: p.info.ID,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open agent stream: %w", err)
-	}
-	_ = stream.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	conf := &ssh.ClientConfig{
-		User: p.id.User,
-		// The agent accepts the "none" method: the tunnel it came through
-		// authenticated it with its agent token, and the gateway decided
-		// who may connect. For the same reason its host key is not pinned:
-		// the stream can only reach the agent registered for this
-		// workspace, so the key would add nothing.
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
-		ClientVersion:   serverVersion,
-	}
-	conn, chans, reqs, err := ssh.NewClientConn(&lossConn{Conn: stream, p: p}, p.info.Workspace.String(), conf)
-	if err != nil {
-		_ = stream.Close()
-		return nil, nil, fmt.Errorf("ssh handshake with agent: %w", err)
-	}
-	_ = stream.SetDeadline(time.Time{})
-	p.agent = conn
-	return chans, reqs, nil
-}
