@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,36 @@ func TestAgentInfoOldAndStuckAgents(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("gave up after %v", d)
 	}
+}
+
+// A refused old agent shows in LastRefusal of its workspace only (the
+// registry is keyed by UID), until an agent of this version connects.
+func TestAgentInfoLastRefusal(t *testing.T) {
+	e := newEnv(t)
+	info := agentinfo.New(e.reg, e.sessions)
+	ws := acl.WorkspaceID{Owner: "bob", Name: "bob-ws"}
+	req, err := http.NewRequest(http.MethodPost, e.httpURL+tunnel.ConnectPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.tokens["bob/bob-ws"])
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", tunnel.UpgradeProtocol)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("old agent: %s", resp.Status)
+	}
+	r := info.LastRefusal(e.workspace(ws))
+	if r == nil || r.Message != "tunnel protocol v1; upgrade the agent to v2" || time.Since(r.At) > time.Minute {
+		t.Fatalf("LastRefusal = %+v", r)
+	}
+	if other := info.LastRefusal(e.workspace(acl.WorkspaceID{Owner: "alice", Name: "alice-ws"})); other != nil {
+		t.Fatalf("alice-ws has bob's refusal: %+v", other)
+	}
+	e.startAgent("bob/bob-ws")
+	testutil.Eventually(t, "refusal cleared", func() bool { return info.LastRefusal(e.workspace(ws)) == nil })
 }

@@ -127,6 +127,9 @@ func Run(ctx context.Context, cfg ClientConfig) error {
 		case errors.Is(err, errUnauthorized):
 			c.log.Error("the gateway rejected the agent token (HTTP 401); check the agent's token",
 				"retry_in", wait)
+		case errors.Is(err, ErrVersionMismatch):
+			// Retrying helps only once one side is upgraded (or rolled back).
+			c.log.Error("the gateway speaks another tunnel protocol", "err", err, "retry_in", wait)
 		case uptime > 0:
 			c.log.Warn("tunnel lost; reconnecting", "err", err, "uptime", uptime, "retry_in", wait)
 		default:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,17 +56,39 @@ func dial(ctx context.Context, ep endpoint, token string) (net.Conn, error) {
 		Protocol:  UpgradeProtocol,
 		Token:     token,
 		UserAgent: "wsgate-agent",
+		Header:    http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}},
 		TLS:       ep.tls,
 	})
 	var refused *upgrade.ResponseError
 	switch {
 	case errors.As(err, &refused) && refused.StatusCode == http.StatusUnauthorized:
 		return nil, fmt.Errorf("%w (HTTP 401)", errUnauthorized)
+	case errors.As(err, &refused) && refused.Header.Get(VersionHeader) != "" && !sameVersion(refused.Header):
+		// Only an answer that names a version says so: without one, the
+		// refusal may come from a proxy in front of the gateway.
+		return nil, gatewayMismatch(refused.Header)
 	case errors.As(err, &refused):
 		msg := refused.Body[:min(len(refused.Body), 256)]
 		return nil, fmt.Errorf("gateway answered %s: %q", refused.Status, strings.TrimSpace(string(msg)))
 	case err != nil:
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	// A 101 without a version is a v1 gateway, which would not understand
+	// what this agent says on the tunnel.
+	uc, ok := conn.(*upgrade.Conn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("gateway: upgrade gave a %T, not an *upgrade.Conn", conn)
+	}
+	if !sameVersion(uc.ResponseHeader()) {
+		_ = conn.Close()
+		return nil, gatewayMismatch(uc.ResponseHeader())
+	}
 	return conn, nil
+}
+
+// sameVersion reports whether h says the peer speaks ProtocolVersion.
+func sameVersion(h http.Header) bool {
+	v, ok := peerVersion(h)
+	return ok && v == ProtocolVersion
 }

@@ -57,7 +57,8 @@ func mustEndpoint(t *testing.T, url string) endpoint {
 }
 
 func TestDialKeepsBytesSentRightAfter101(t *testing.T) {
-	url, reqs := rawGateway(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: wsgate-tunnel\r\n\r\nEARLY-BYTES")
+	url, reqs := rawGateway(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: wsgate-tunnel\r\n"+
+		"Wsgate-Tunnel-Version: 2\r\n\r\nEARLY-BYTES")
 	conn, err := dial(context.Background(), mustEndpoint(t, url+"/prefix/"), "tok")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,8 @@ func TestDialKeepsBytesSentRightAfter101(t *testing.T) {
 	if got := req.Header.Get("Authorization"); got != "Bearer tok" {
 		t.Errorf("Authorization %q", got)
 	}
-	if !upgrade.Requested(req, UpgradeProtocol) || req.Header.Get("User-Agent") != "wsgate-agent" {
+	if !upgrade.Requested(req, UpgradeProtocol) || req.Header.Get("User-Agent") != "wsgate-agent" ||
+		req.Header.Get(VersionHeader) != "2" {
 		t.Errorf("upgrade headers %q", req.Header)
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))

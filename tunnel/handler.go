@@ -2,7 +2,9 @@ package tunnel
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/hashicorp/yamux"
 
@@ -13,9 +15,10 @@ import (
 // ("owner/name"). Any error answers 401.
 type Authenticate func(ctx context.Context, token string) (key string, err error)
 
-// Handler serves POST ConnectPath: it authenticates the agent, answers 101
-// and runs the tunnel until it ends. A newer tunnel for the same key
-// replaces and closes the older one.
+// Handler serves POST ConnectPath: it authenticates the agent, checks it
+// speaks ProtocolVersion, answers 101 and runs the tunnel until it ends. A
+// newer tunnel for the same key replaces and closes the older one. Every
+// answer carries VersionHeader.
 func (r *Registry) Handler(auth Authenticate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.handle(w, req, auth)
@@ -23,6 +26,7 @@ func (r *Registry) Handler(auth Authenticate) http.Handler {
 }
 
 func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authenticate) {
+	w.Header().Set(VersionHeader, strconv.Itoa(ProtocolVersion))
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -63,11 +67,18 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 	}
 	log = log.With("workspace", key)
 
+	// Checked only now: a refusal is recorded for the workspace, and only
+	// its own agent may write there.
+	if !sameVersion(req.Header) {
+		r.refuseVersion(w, req, key, log)
+		return
+	}
+
 	// The 101 goes out only after the tunnel is registered: an agent that
 	// saw its tunnel come up must be reachable at once, or a client that
 	// waited for the agent could still be told it is not connected. Until
 	// then Accept holds the 101 in front of any yamux write.
-	conn, err := upgrade.Accept(w, UpgradeProtocol)
+	conn, err := upgrade.AcceptHeader(w, UpgradeProtocol, http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}})
 	if err != nil {
 		log.Error("agent tunnel: cannot take over the connection", "err", err)
 		http.Error(w, "connection upgrade not supported", http.StatusInternalServerError)
@@ -92,6 +103,22 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 	}
 	log.Info("agent tunnel open")
 	r.serve(t, prev)
+}
+
+// refuseVersion answers an authenticated agent of another protocol version
+// before anything is upgraded, so no tunnel exists, and records why for
+// LastRefusal. It logs once per refusalLogEvery and key.
+func (r *Registry) refuseVersion(w http.ResponseWriter, req *http.Request, key string, log *slog.Logger) {
+	agent := versionText(req.Header)
+	reason, body := agentRefusal(agent)
+	if logNow, suppressed := r.refuse(key, reason); logNow {
+		log.Warn("agent refused: it speaks another tunnel protocol; upgrade the agent",
+			"agent_version", agent, "gateway_version", ProtocolVersion, "suppressed", suppressed)
+	}
+	// 426: the client must switch protocols, here to another version of
+	// this one; VersionHeader (set above) says which.
+	w.Header().Set("Upgrade", UpgradeProtocol)
+	http.Error(w, body, http.StatusUpgradeRequired)
 }
 
 func unauthorized(w http.ResponseWriter) {

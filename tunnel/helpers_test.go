@@ -108,16 +108,27 @@ type gateway struct {
 // startGateway serves on addr ("127.0.0.1:0" for a free port).
 func startGateway(t *testing.T, addr string, auth Authenticate) *gateway {
 	t.Helper()
+	return startGatewayWith(t, addr, auth, nil)
+}
+
+// startGatewayWith is startGateway with tweak applied to the registry's
+// config.
+func startGatewayWith(t *testing.T, addr string, auth Authenticate, tweak func(*RegistryConfig)) *gateway {
+	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	g := &gateway{events: &events{}, logs: &logBuffer{}, served: make(chan struct{})}
-	g.reg = NewRegistry(RegistryConfig{
+	cfg := RegistryConfig{
 		Logger:       g.logs.logger(),
 		OnConnect:    func(k string) { g.events.add("connect " + k) },
 		OnDisconnect: func(k string) { g.events.add("disconnect " + k) },
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	g.reg = NewRegistry(cfg)
 	mux := http.NewServeMux()
 	mux.Handle(ConnectPath, g.reg.Handler(auth))
 	g.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

@@ -30,8 +30,10 @@ type RegistryConfig struct {
 	// still on the old. Default: no tag.
 	CredentialTag func(token string) string
 
-	// Test knob: yamux's own two writes per frame (see tunnelConn).
+	// Test knobs: yamux's own two writes per frame (see tunnelConn); the
+	// clock of refusals (default time.Now).
 	splitFrames bool
+	now         func() time.Time
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
@@ -43,6 +45,9 @@ func (c RegistryConfig) withDefaults() RegistryConfig {
 	}
 	if c.CredentialTag == nil {
 		c.CredentialTag = func(string) string { return "" }
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	return c
 }
@@ -58,9 +63,10 @@ type Registry struct {
 	tunnels map[string]*agentTunnel // live: what Open and Connected use
 	// latest is each key's newest tunnel until its OnDisconnect returned,
 	// even if it is no longer live; a newer one waits for it.
-	latest map[string]*agentTunnel
-	closed bool
-	wg     sync.WaitGroup // Handler calls
+	latest   map[string]*agentTunnel
+	refusals map[string]*refusal // see LastRefusal
+	closed   bool
+	wg       sync.WaitGroup // Handler calls
 }
 
 // agentTunnel is one agent connection.
@@ -76,12 +82,13 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registry{
-		cfg:     cfg,
-		log:     cfg.Logger.With("component", "tunnel"),
-		ctx:     ctx,
-		cancel:  cancel,
-		tunnels: make(map[string]*agentTunnel),
-		latest:  make(map[string]*agentTunnel),
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "tunnel"),
+		ctx:      ctx,
+		cancel:   cancel,
+		tunnels:  make(map[string]*agentTunnel),
+		latest:   make(map[string]*agentTunnel),
+		refusals: make(map[string]*refusal),
 	}
 }
 
@@ -107,6 +114,7 @@ func (r *Registry) register(t *agentTunnel) (prev *agentTunnel, ok bool) {
 	prev = r.latest[t.key]
 	r.latest[t.key] = t
 	r.tunnels[t.key] = t
+	delete(r.refusals, t.key) // an agent that speaks our version is here
 	return prev, true
 }
 

@@ -1,8 +1,9 @@
 // Package tunnel is the transport between a workspace agent and a gateway.
 //
 // The agent dials the gateway's HTTP port (POST ConnectPath with a bearer
-// token and an HTTP Upgrade to UpgradeProtocol); after "101 Switching
-// Protocols" both ends run a yamux session over the connection. The gateway
+// token, an HTTP Upgrade to UpgradeProtocol and VersionHeader); after "101
+// Switching Protocols" both ends run a yamux session over the connection.
+// Agent and gateway must speak the same ProtocolVersion (see version.go). The gateway
 // is the yamux server and opens one stream per user connection; every stream
 // starts with a Header that says what it carries. The agent reconnects with
 // jittered exponential backoff.

@@ -112,11 +112,26 @@ func newWorkspacesShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printWorkspaces(cmd.OutOrStdout(), []apitypes.Workspace{ws}, out)
+			if err := printWorkspaces(cmd.OutOrStdout(), []apitypes.Workspace{ws}, out); err != nil {
+				return err
+			}
+			if !out.json() {
+				printAgentRefusal(cmd.OutOrStdout(), ws.AgentRefusal)
+			}
+			return nil
 		},
 	}
 	out = addOutputFlag(cmd)
 	return cmd
+}
+
+// printAgentRefusal says why the gateway refused the workspace's agent, if
+// it did: the agent's own log is often out of the user's sight.
+func printAgentRefusal(w io.Writer, r *apitypes.AgentRefusal) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "agent: refused (%s) at %s\n", r.Message, formatTime(r.At))
 }
 
 func newWorkspacesRenameCmd() *cobra.Command {

@@ -18,6 +18,17 @@ type Workspace struct {
 	Role string `json:"role"`
 	// SharedWith lists the workspace's live grants.
 	SharedWith SharedWith `json:"shared_with"`
+	// AgentRefusal is set while the answering gateway last refused the
+	// workspace's agent (say, for an old tunnel protocol) and no agent has
+	// connected to it since.
+	AgentRefusal *AgentRefusal `json:"agent_refusal,omitempty"`
+}
+
+// AgentRefusal is why and when a gateway last refused a workspace's
+// authenticated agent: "tunnel protocol v1; upgrade the agent to v2".
+type AgentRefusal struct {
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
 }
 
 // ID returns the workspace's owner/name.

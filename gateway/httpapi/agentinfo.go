@@ -30,6 +30,10 @@ type AgentInfo interface {
 	// Connected reports whether the workspace's agent has a tunnel to this
 	// gateway.
 	Connected(ws acl.Workspace) bool
+	// LastRefusal says why and when this gateway last refused the
+	// workspace's authenticated agent, until an agent connects; nil if
+	// it did not.
+	LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the

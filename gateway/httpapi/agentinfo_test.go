@@ -22,6 +22,7 @@ import (
 type fakeAgentInfo struct {
 	mu        sync.Mutex
 	connected map[acl.WorkspaceID]bool
+	refused   map[acl.WorkspaceID]*apitypes.AgentRefusal
 	asked     []string
 }
 
@@ -65,6 +66,12 @@ func (f *fakeAgentInfo) Connections(ws acl.Workspace) []apitypes.Connection {
 }
 
 func (f *fakeAgentInfo) Connected(ws acl.Workspace) bool { return f.up(ws.ID()) == nil }
+
+func (f *fakeAgentInfo) LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refused[ws.ID()]
+}
 
 func (f *fakeAgentInfo) Asked() []string {
 	f.mu.Lock()
@@ -186,5 +193,31 @@ func TestAgentInfoNotConfigured(t *testing.T) {
 	e.workspace("alice", "ws", "")
 	for _, path := range []string{"stats", "logs", "connections"} {
 		e.expect(http.StatusServiceUnavailable, "alice", "GET", "/api/v1/workspaces/alice/ws/"+path, nil)
+	}
+}
+
+// The workspace body, alone and in a listing, says why the gateway refused
+// the agent; a workspace whose agent was not refused has no such field.
+func TestWorkspaceBodyCarriesAgentRefusal(t *testing.T) {
+	want := &apitypes.AgentRefusal{Message: "tunnel protocol v1; upgrade the agent to v2", At: time.Unix(1700000000, 0).UTC()}
+	ws := acl.WorkspaceID{Owner: "alice", Name: "ws"}
+	fake := &fakeAgentInfo{refused: map[acl.WorkspaceID]*apitypes.AgentRefusal{ws: want}}
+	e := newEnv(t, withAgentInfo(fake))
+	e.user("alice")
+	e.workspace("alice", "ws", "")
+	e.workspace("alice", "other", "")
+
+	var one apitypes.Workspace
+	e.expect(http.StatusOK, "alice", "GET", "/api/v1/workspaces/alice/ws", nil).json(t, &one)
+	if !reflect.DeepEqual(one.AgentRefusal, want) {
+		t.Fatalf("agent_refusal %+v, want %+v", one.AgentRefusal, want)
+	}
+	var list []apitypes.Workspace
+	e.expect(http.StatusOK, "alice", "GET", "/api/v1/workspaces", nil).json(t, &list)
+	if len(list) != 2 || list[0].Name != "other" || list[0].AgentRefusal != nil || !reflect.DeepEqual(list[1].AgentRefusal, want) {
+		t.Fatalf("listing %+v", list)
+	}
+	if r := e.expect(http.StatusOK, "alice", "GET", "/api/v1/workspaces/alice/other", nil); strings.Contains(string(r.body), "agent_refusal") {
+		t.Fatalf("a workspace without a refusal: %s", r.body)
 	}
 }

@@ -137,7 +137,9 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 		if !q.matches(ws, gs, userGroups) {
 			continue
 		}
-		out = append(out, workspaceView(ws, d.Role, gs, now))
+		v := workspaceView(ws, d.Role, gs, now)
+		v.AgentRefusal = a.agentRefusal(ws)
+		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Owner != out[j].Owner {

@@ -66,8 +66,18 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, workspaceView(ws, c.role, grants, a.now()))
+	v := workspaceView(ws, c.role, grants, a.now())
+	v.AgentRefusal = a.agentRefusal(ws)
+	writeJSON(w, status, v)
 	return nil
+}
+
+// agentRefusal is why this gateway last refused ws's agent, if it did.
+func (a *api) agentRefusal(ws acl.Workspace) *apitypes.AgentRefusal {
+	if a.cfg.AgentInfo == nil {
+		return nil
+	}
+	return a.cfg.AgentInfo.LastRefusal(ws)
 }
 
 func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request, caller acl.User) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -25,7 +26,13 @@ type Conn struct {
 	wmu       sync.Mutex
 	preamble  []byte // the held 101; nil once written
 	commitErr error
+
+	respHeader http.Header // the 101's header fields, client side
 }
+
+// ResponseHeader returns the header fields of the 101 the server answered
+// (Dial's side; nil on the server's). It is not to be modified.
+func (c *Conn) ResponseHeader() http.Header { return c.respHeader }
 
 var _ net.Conn = (*Conn)(nil)
 

@@ -50,7 +50,8 @@ func (e *ResponseError) Error() string {
 // bytes the server sent right behind the 101 are read first, and CloseWrite
 // half-closes. Any other status is a *ResponseError. ctx bounds the dial,
 // the TLS handshake and the exchange (cancelling it aborts them), not the
-// returned connection. The connection is a *Conn.
+// returned connection. The connection is a *Conn; its ResponseHeader holds
+// the 101's header fields.
 func Dial(ctx context.Context, cfg DialConfig) (net.Conn, error) {
 	if err := validProtocol(cfg.Protocol); err != nil {
 		return nil, err
@@ -157,5 +158,7 @@ func exchange(ctx context.Context, conn net.Conn, u *url.URL, cfg DialConfig) (*
 	if !HeaderHas(resp.Header, "Upgrade", cfg.Protocol) {
 		return nil, fmt.Errorf("server answered 101 with Upgrade %q, want %q", resp.Header.Get("Upgrade"), cfg.Protocol)
 	}
-	return newConn(conn, br, nil), nil
+	c := newConn(conn, br, nil)
+	c.respHeader = resp.Header
+	return c, nil
 }

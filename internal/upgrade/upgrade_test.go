@@ -395,3 +395,42 @@ func TestDialConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// AcceptHeader's fields reach Dial's ResponseHeader; they cannot override
+// the upgrade itself nor add a header line.
+func TestAcceptHeaderReachesResponseHeader(t *testing.T) {
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		w.Header().Set("X-Middleware", "not in a 101")
+		c, err := AcceptHeader(w, proto, http.Header{
+			"X-Version": {"7"},
+			"Upgrade":   {"other"},
+			"X-Evil":    {"a\r\nX-Injected: 1"},
+		})
+		if err != nil {
+			t.Errorf("AcceptHeader: %v", err)
+			return
+		}
+		defer c.Close()
+		if err := c.Commit(); err != nil {
+			t.Errorf("Commit: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, c)
+	}))
+	defer srv.Close()
+	conn, err := Dial(dialCtx(t), DialConfig{URL: srv.URL, Protocol: proto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	h := conn.(*Conn).ResponseHeader()
+	if h.Get("X-Version") != "7" || h.Values("Upgrade")[0] != proto || len(h.Values("Upgrade")) != 1 {
+		t.Errorf("101 header %q", h)
+	}
+	if h.Get("X-Middleware") != "" || h.Get("X-Injected") != "" {
+		t.Errorf("101 header %q has fields it must not", h)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
@@ -18,10 +19,11 @@ import (
 )
 
 // Dialer opens streams to workspaces' agents and tells whether one is
-// connected; *tunnel.Registry satisfies it.
+// connected or was refused; *tunnel.Registry satisfies it.
 type Dialer interface {
 	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
 	Connected(key string) bool
+	LastRefusal(key string) (msg string, at time.Time, ok bool)
 }
 
 // AgentInfo implements httpapi.AgentInfo on this replica.
@@ -76,6 +78,16 @@ func (a *AgentInfo) Logs(ctx context.Context, ws acl.Workspace, n int) ([]string
 
 // Connected reports whether ws's agent has a tunnel to this replica.
 func (a *AgentInfo) Connected(ws acl.Workspace) bool { return a.agents.Connected(ws.UID) }
+
+// LastRefusal says why and when this replica last refused ws's agent,
+// until an agent of ws connects.
+func (a *AgentInfo) LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal {
+	msg, at, ok := a.agents.LastRefusal(ws.UID)
+	if !ok {
+		return nil
+	}
+	return &apitypes.AgentRefusal{Message: msg, At: at}
+}
 
 // Connections lists this replica's live SSH connections to ws, oldest
 // first.
