@@ -22,7 +22,7 @@ func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	if s := a.Stats(); s.Connections != 0 || len(s.Users) != 0 || s.BytesIn != 0 {
 		t.Fatalf("fresh agent: %+v", s)
 	}
-	client := dialSSH(t, a) // bob's ssh stream
+	client := dialConn(t, a) // bob's ssh stream
 	sess := newSession(t, client)
 	stdin, err := sess.StdinPipe()
 	if err != nil {
@@ -119,7 +119,7 @@ func ask(t *testing.T, a *Agent, req string) control.Response {
 
 func TestControlStream(t *testing.T) {
 	a := newTestAgent(t)
-	client := dialSSH(t, a)
+	client := dialConn(t, a)
 	testutil.Eventually(t, "bob connected", func() bool { return a.Stats().Connections == 1 })
 
 	resp := ask(t, a, `{"op":"stats"}`)
