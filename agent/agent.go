@@ -2,14 +2,9 @@ package agent
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-
-	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -19,10 +14,9 @@ var ErrClosed = errors.New("agent closed")
 
 // Agent serves the streams of one workspace.
 type Agent struct {
-	cfg    Config
-	user   osUser
-	log    *slog.Logger
-	signer gossh.Signer
+	cfg  Config
+	user osUser
+	log  *slog.Logger
 
 	// ctx ends when Close starts; everything long-lived selects on it.
 	ctx    context.Context
@@ -30,24 +24,17 @@ type Agent struct {
 
 	streams group // one member per HandleStream call
 
+	conns connTable // live user SSH connections, by the gateway's session id
+
 	stats *statsBook // live streams and traffic, for the control stream
 	logs  *logRing   // recent log lines, for the control stream
 }
 
-// New validates cfg, creates the start directory and generates an
-// ephemeral host key: the gateway does not pin it, the tunnel is the trust.
+// New validates cfg and creates the start directory.
 func New(cfg Config) (*Agent, error) {
 	cfg, u, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate host key: %w", err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		return nil, fmt.Errorf("host key signer: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogRing(logRingLines)
@@ -56,7 +43,6 @@ func New(cfg Config) (*Agent, error) {
 		cfg:    cfg,
 		user:   u,
 		log:    cfg.Logger,
-		signer: signer,
 		ctx:    ctx,
 		cancel: cancel,
 		stats:  newStatsBook(),
@@ -65,9 +51,12 @@ func New(cfg Config) (*Agent, error) {
 }
 
 // HandleStream serves one tunnel stream and returns when it is done:
-// KindSSH → an SSH server connection on conn; KindTCP → a relay to
+// KindConn → one user SSH connection (package chanwire) until it ends,
+// with everything it started; KindChannel → hands a channel stream to its
+// connection (named by h.SessionID) and returns; KindTCP → a relay to
 // 127.0.0.1:<h.Port> with half-close passed through; KindControl → one
-// answer about the agent (see serveControl). It closes conn.
+// answer about the agent (see serveControl). KindSSH, tunnel protocol v1,
+// is refused. It closes conn, or hands it on.
 func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 	if err := h.Validate(); err != nil {
 		a.log.Warn("refusing stream", "err", err)
@@ -83,21 +72,28 @@ func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 	defer stop()
 
 	log := a.log.With("user", h.User, "session", h.SessionID, "kind", h.Kind.String())
-	if h.Kind == tunnel.KindControl {
+	switch h.Kind {
+	case tunnel.KindControl:
 		a.serveControl(conn, log)
+		return
+	case tunnel.KindSSH:
+		log.Warn("tunnel protocol v1 stream refused")
+		abortConn(conn)
 		return
 	}
 	conn, done := a.stats.stream(conn, h)
 	defer done()
 	switch h.Kind {
-	case tunnel.KindSSH:
-		a.serveSSH(conn, h, log)
+	case tunnel.KindConn:
+		a.serveConn(conn, h, log)
+	case tunnel.KindChannel:
+		a.serveChannel(conn, h, log)
 	case tunnel.KindTCP:
 		a.serveTCP(conn, h.Port, log)
 	}
 }
 
-// Close ends every live stream (SSH connections and their processes, TCP
+// Close ends every live stream (user connections and their processes, TCP
 // relays), refuses new ones, and waits until all of it has finished.
 func (a *Agent) Close() error {
 	a.cancel()

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-
-	gossh "golang.org/x/crypto/ssh"
 )
 
 // agentForward is one session's forwarded SSH agent (ssh -A): a unix socket
@@ -25,7 +23,7 @@ type agentForward struct {
 	once sync.Once
 }
 
-func (c *sshConn) startAgentForward(conn *gossh.ServerConn, log *slog.Logger) (*agentForward, error) {
+func (c *userConn) startAgentForward(log *slog.Logger) (*agentForward, error) {
 	dir, err := os.MkdirTemp("", "wsgate-agent-") // mode 0700
 	if err != nil {
 		return nil, fmt.Errorf("agent socket directory: %w", err)
@@ -37,28 +35,30 @@ func (c *sshConn) startAgentForward(conn *gossh.ServerConn, log *slog.Logger) (*
 		return nil, fmt.Errorf("agent socket: %w", err)
 	}
 	f := &agentForward{dir: dir, path: path, ln: ln}
-	if !c.work.goFn(func() { c.acceptAgentConns(conn, ln, log) }) {
+	if !c.work.goFn(func() { c.acceptAgentConns(ln, log) }) {
 		f.stop()
 		return nil, fmt.Errorf("agent socket: connection closing")
 	}
 	return f, nil
 }
 
-func (c *sshConn) acceptAgentConns(conn *gossh.ServerConn, ln net.Listener, log *slog.Logger) {
+func (c *userConn) acceptAgentConns(ln net.Listener, log *slog.Logger) {
 	for {
 		uc, err := ln.Accept()
 		if err != nil {
 			return // stop closed the listener
 		}
-		if !c.work.goFn(func() { c.relayAgentConn(conn, uc.(*net.UnixConn), log) }) {
+		if !c.work.goFn(func() { c.relayAgentConn(uc.(*net.UnixConn), log) }) {
 			_ = uc.Close()
 			return
 		}
 	}
 }
 
-func (c *sshConn) relayAgentConn(conn *gossh.ServerConn, uc *net.UnixConn, log *slog.Logger) {
-	ch, reqs, err := conn.OpenChannel("auth-agent@openssh.com", nil)
+// The gateway opens the channel to the user on the agent's request (only
+// the gateway opens streams).
+func (c *userConn) relayAgentConn(uc *net.UnixConn, log *slog.Logger) {
+	ch, reqs, err := c.cw.OpenChannel("auth-agent@openssh.com", nil)
 	if err != nil {
 		log.Debug("open agent channel", "err", err)
 		_ = uc.Close()

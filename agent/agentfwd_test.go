@@ -14,7 +14,7 @@ import (
 
 func TestAgentForwarding(t *testing.T) {
 	haveCommand(t, "ssh-add")
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -24,11 +24,9 @@ func TestAgentForwarding(t *testing.T) {
 	if err := keyring.Add(agent.AddedKey{PrivateKey: priv, Comment: "bob@laptop"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := agent.ForwardToAgent(client, keyring); err != nil {
-		t.Fatal(err)
-	}
+	client.forwardAgent(keyring)
 	s := newSession(t, client)
-	if err := agent.RequestAgentForwarding(s); err != nil {
+	if err := s.request("auth-agent-req@openssh.com", nil); err != nil {
 		t.Fatal(err)
 	}
 	out, err := s.CombinedOutput(`echo "sock=$SSH_AUTH_SOCK"; ssh-add -l`)

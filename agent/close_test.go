@@ -4,22 +4,23 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel"
+	"github.com/wsgate/wsgate/tunnel/chanwire"
 )
 
 // Close ends a live session and its process, and HandleStream refuses
 // streams afterwards. goleak in TestMain checks nothing is left running.
 func TestCloseEndsLiveSessions(t *testing.T) {
 	a := newTestAgent(t)
-	client := dialSSH(t, a)
+	client := dialConn(t, a)
 	s := newSession(t, client)
 	out, err := s.StdoutPipe()
 	if err != nil {
@@ -55,11 +56,26 @@ func TestCloseEndsLiveSessions(t *testing.T) {
 		t.Fatalf("sleep (pid %d) still exists after Close: %v", pid, err)
 	}
 
-	c := streamPair(t, a, tunnel.Header{Kind: tunnel.KindSSH, User: "carol", SessionID: "s9"})
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	if _, _, _, err := ssh.NewClientConn(c, "ws", &ssh.ClientConfig{User: "g", HostKeyCallback: ssh.InsecureIgnoreHostKey()}); err == nil {
-		t.Fatal("SSH handshake succeeded on a closed agent")
+	c := streamPair(t, a, tunnel.Header{Kind: tunnel.KindConn, User: "carol", SessionID: "s9"})
+	if b := sayHello(t, c); len(b) != 0 {
+		t.Fatalf("a closed agent answered %x to hello", b)
 	}
+}
+
+// helloFrame is chanwire's hello, version 2 (tunnel/chanwire/spec.md).
+var helloFrame = []byte{1, 0, 0, 0, 1, 2}
+
+// sayHello sends hello on a conn stream and returns everything the agent
+// sends until it closes the stream (or a second after the hello).
+func sayHello(t *testing.T, c *net.TCPConn) []byte {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := c.Write(helloFrame); err != nil {
+		return nil // already closed
+	}
+	_ = c.SetReadDeadline(time.Now().Add(time.Second))
+	b, _ := io.ReadAll(c)
+	return b
 }
 
 func TestBadHeaderClosesStream(t *testing.T) {
@@ -72,19 +88,70 @@ func TestBadHeaderClosesStream(t *testing.T) {
 	}
 }
 
-// A stream whose SSH handshake never completes is closed.
-func TestHandshakeTimeout(t *testing.T) {
-	old := handshakeTimeout
-	handshakeTimeout = 100 * time.Millisecond
-	t.Cleanup(func() { handshakeTimeout = old })
+// A conn stream that never says hello is closed.
+func TestHelloTimeout(t *testing.T) {
+	old := chanwire.FirstFrameTimeout
+	chanwire.FirstFrameTimeout = 100 * time.Millisecond
+	t.Cleanup(func() { chanwire.FirstFrameTimeout = old })
 	a := newTestAgent(t)
-	c := streamPair(t, a, bob)
+	c := streamPair(t, a, tunnel.Header{Kind: tunnel.KindConn, User: "bob", SessionID: "s1"})
 	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	b, err := io.ReadAll(c) // the server's version line, then the close
-	if err != nil {
-		t.Fatalf("stream not closed by the agent: %v", err)
+	b, err := io.ReadAll(c)
+	if err != nil || len(b) != 0 {
+		t.Fatalf("silent conn stream: read %q, %v; want it closed", b, err)
 	}
-	if !strings.HasPrefix(string(b), "SSH-2.0-wsgate-agent") {
-		t.Fatalf("read %q", b)
+}
+
+// Tunnel protocol v1 (an SSH connection inside the stream) is refused.
+func TestV1StreamRefused(t *testing.T) {
+	a := newTestAgent(t)
+	c := streamPair(t, a, tunnel.Header{Kind: tunnel.KindSSH, User: "bob", SessionID: "s1"})
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	if b, _ := io.ReadAll(c); len(b) != 0 {
+		t.Fatalf("v1 stream answered %q", b)
+	}
+	testutil.Eventually(t, "refusal logged", func() bool {
+		return strings.Contains(strings.Join(a.Logs(logRingLines), "\n"), "tunnel protocol v1 stream refused")
+	})
+}
+
+// A second connection with a session id in use is refused; the first goes on.
+func TestDuplicateSessionIDRefused(t *testing.T) {
+	a := newTestAgent(t)
+	tt := newTestTunnel(t, a)
+	first := dialConnAs(t, tt, "bob", "dup")
+	second, err := connectVia(tt.open, "bob", "dup")
+	if err == nil {
+		// The hello is answered before the refusal; the close is the refusal.
+		second.t = t
+		select {
+		case <-second.cw.Done():
+		case <-time.After(testTimeout):
+			t.Fatal("duplicate connection was not closed")
+		}
+		second.Close()
+	}
+	if err := newSession(t, first).Run("true"); err != nil {
+		t.Fatalf("first connection after the duplicate: %v", err)
+	}
+}
+
+// A channel stream for an unknown connection, or for another user's, is
+// closed.
+func TestChannelStreamForUnknownConnection(t *testing.T) {
+	a := newTestAgent(t)
+	tt := newTestTunnel(t, a)
+	dialConnAs(t, tt, "bob", "s1")
+	for _, h := range []tunnel.Header{
+		{Kind: tunnel.KindChannel, User: "bob", SessionID: "nope"},
+		{Kind: tunnel.KindChannel, User: "carol", SessionID: "s1"},
+	} {
+		c := streamPair(t, a, h)
+		_ = c.SetDeadline(time.Now().Add(testTimeout))
+		_, _ = c.Write([]byte{2, 0, 0, 0, 8, 7, 's', 'e', 's', 's', 'i', 'o', 'n'}) // open "session"
+		if b, _ := io.ReadAll(c); len(b) != 0 {
+			t.Errorf("%+v: stream answered %x", h, b)
+		}
 	}
 }

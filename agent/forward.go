@@ -7,24 +7,15 @@ import (
 	"strconv"
 	"sync"
 
-	gssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
-)
 
-// discard answers a channel's requests with "no" until it closes. The
-// goroutine belongs to the connection's group when it can; when the
-// connection is already closing it runs alone, ending with the channel.
-func (c *sshConn) discard(reqs <-chan *gossh.Request) {
-	if !c.work.goFn(func() { gossh.DiscardRequests(reqs) }) {
-		go gossh.DiscardRequests(reqs)
-	}
-}
+	"github.com/wsgate/wsgate/tunnel/chanwire"
+)
 
 // handleDirectTCPIP serves ssh -L: dial the target and relay with
 // half-close. Any address the agent host can reach is allowed, as with
-// sshd's AllowTcpForwarding yes. gliderlabs' own handler closes both sides
-// on the first EOF, which cuts off answers to half-closed requests.
-func (c *sshConn) handleDirectTCPIP(_ *gossh.ServerConn, nc gossh.NewChannel) {
+// sshd's AllowTcpForwarding yes.
+func (c *userConn) handleDirectTCPIP(nc *chanwire.NewChannel) {
 	var d struct {
 		DestAddr   string
 		DestPort   uint32
@@ -32,7 +23,7 @@ func (c *sshConn) handleDirectTCPIP(_ *gossh.ServerConn, nc gossh.NewChannel) {
 		OriginPort uint32
 	}
 	if err := gossh.Unmarshal(nc.ExtraData(), &d); err != nil || d.DestPort > 65535 {
-		_ = nc.Reject(gossh.ConnectionFailed, "malformed direct-tcpip request")
+		_ = nc.Reject(chanwire.ConnectionFailed, "malformed direct-tcpip request")
 		return
 	}
 	target := net.JoinHostPort(d.DestAddr, strconv.Itoa(int(d.DestPort)))
@@ -41,7 +32,7 @@ func (c *sshConn) handleDirectTCPIP(_ *gossh.ServerConn, nc gossh.NewChannel) {
 	tc, err := dialer.DialContext(c.ctx, "tcp", target)
 	if err != nil {
 		log.Info("direct-tcpip dial failed", "err", err)
-		_ = nc.Reject(gossh.ConnectionFailed, err.Error())
+		_ = nc.Reject(chanwire.ConnectionFailed, err.Error())
 		return
 	}
 	ch, reqs, err := nc.Accept()
@@ -55,7 +46,7 @@ func (c *sshConn) handleDirectTCPIP(_ *gossh.ServerConn, nc gossh.NewChannel) {
 	log.Debug("direct-tcpip closed")
 }
 
-// forwards are the connection's ssh -R listeners.
+// forwards are the connection's ssh -R listeners, TCP and unix.
 type forwards struct {
 	mu     sync.Mutex
 	closed bool
@@ -63,10 +54,12 @@ type forwards struct {
 }
 
 // fwdKey names a listener the way the client does: the address string it
-// asked for and the port actually bound.
+// asked for and the port actually bound (tcp), or the socket path as it
+// asked for it (unix, port 0).
 type fwdKey struct {
-	addr string
-	port uint32
+	network string
+	addr    string
+	port    uint32
 }
 
 func (f *forwards) add(k fwdKey, ln net.Listener) bool {
@@ -123,13 +116,9 @@ type forwardRequest struct {
 
 // handleTCPIPForward serves ssh -R: listen on the agent host and hand each
 // accepted connection to the client as a forwarded-tcpip channel.
-func (c *sshConn) handleTCPIPForward(ctx gssh.Context, _ *gssh.Server, req *gossh.Request) (bool, []byte) {
+func (c *userConn) handleTCPIPForward(payload []byte) (bool, []byte) {
 	var r forwardRequest
-	if err := gossh.Unmarshal(req.Payload, &r); err != nil || r.Port > 65535 {
-		return false, nil
-	}
-	conn, ok := ctx.Value(gssh.ContextKeyConn).(*gossh.ServerConn)
-	if !ok {
+	if err := gossh.Unmarshal(payload, &r); err != nil || r.Port > 65535 {
 		return false, nil
 	}
 	log := c.log.With("forward", net.JoinHostPort(r.Addr, strconv.Itoa(int(r.Port))))
@@ -140,12 +129,12 @@ func (c *sshConn) handleTCPIPForward(ctx gssh.Context, _ *gssh.Server, req *goss
 		return false, nil
 	}
 	port := uint32(ln.Addr().(*net.TCPAddr).Port)
-	k := fwdKey{addr: r.Addr, port: port}
+	k := fwdKey{network: "tcp", addr: r.Addr, port: port}
 	if !c.fwd.add(k, ln) {
 		_ = ln.Close()
 		return false, nil
 	}
-	if !c.work.goFn(func() { c.acceptForwarded(conn, ln, r.Addr, port, log) }) {
+	if !c.work.goFn(func() { c.acceptForwarded(ln, r.Addr, port, log) }) {
 		c.fwd.remove(k)
 		_ = ln.Close()
 		return false, nil
@@ -157,34 +146,34 @@ func (c *sshConn) handleTCPIPForward(ctx gssh.Context, _ *gssh.Server, req *goss
 	return true, nil
 }
 
-func (c *sshConn) handleCancelTCPIPForward(_ gssh.Context, _ *gssh.Server, req *gossh.Request) (bool, []byte) {
+func (c *userConn) handleCancelTCPIPForward(payload []byte) bool {
 	var r forwardRequest
-	if err := gossh.Unmarshal(req.Payload, &r); err != nil {
-		return false, nil
+	if err := gossh.Unmarshal(payload, &r); err != nil {
+		return false
 	}
-	ln, ok := c.fwd.remove(fwdKey{addr: r.Addr, port: r.Port})
+	ln, ok := c.fwd.remove(fwdKey{network: "tcp", addr: r.Addr, port: r.Port})
 	if !ok {
-		return false, nil
+		return false
 	}
 	_ = ln.Close()
 	c.log.Info("tcpip-forward cancelled", "addr", r.Addr, "port", r.Port)
-	return true, nil
+	return true
 }
 
-func (c *sshConn) acceptForwarded(conn *gossh.ServerConn, ln net.Listener, addr string, port uint32, log *slog.Logger) {
+func (c *userConn) acceptForwarded(ln net.Listener, addr string, port uint32, log *slog.Logger) {
 	for {
 		tc, err := ln.Accept()
 		if err != nil {
 			return // cancelled or connection ended
 		}
-		if !c.work.goFn(func() { c.relayForwarded(conn, tc.(*net.TCPConn), addr, port, log) }) {
+		if !c.work.goFn(func() { c.relayForwarded(tc.(*net.TCPConn), addr, port, log) }) {
 			_ = tc.Close()
 			return
 		}
 	}
 }
 
-func (c *sshConn) relayForwarded(conn *gossh.ServerConn, tc *net.TCPConn, addr string, port uint32, log *slog.Logger) {
+func (c *userConn) relayForwarded(tc *net.TCPConn, addr string, port uint32, log *slog.Logger) {
 	origin := tc.RemoteAddr().(*net.TCPAddr)
 	// The client matches the channel to its forward by the address string
 	// it asked for, so it is echoed unchanged.
@@ -194,7 +183,7 @@ func (c *sshConn) relayForwarded(conn *gossh.ServerConn, tc *net.TCPConn, addr s
 		OriginAddr string
 		OriginPort uint32
 	}{addr, port, origin.IP.String(), uint32(origin.Port)})
-	ch, reqs, err := conn.OpenChannel("forwarded-tcpip", payload)
+	ch, reqs, err := c.cw.OpenChannel("forwarded-tcpip", payload)
 	if err != nil {
 		log.Info("open forwarded-tcpip channel", "err", fmt.Sprint(err))
 		_ = tc.Close()

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/tunnel/chanwire"
 )
 
 // ssh -L: the answer comes back after the client's half-close.
 func TestDirectTCPIPHalfClose(t *testing.T) {
 	addr := halfCloseServer(t)
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	for _, msg := range []string{"hello", ""} {
 		c, err := client.Dial("tcp", addr)
 		if err != nil {
@@ -34,55 +36,85 @@ func TestDirectTCPIPUnreachableRejected(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	_, err = client.Dial("tcp", addr)
-	var oce *ssh.OpenChannelError
-	if !errors.As(err, &oce) || oce.Reason != ssh.ConnectionFailed {
+	var oce *chanwire.OpenChannelError
+	if !errors.As(err, &oce) || oce.Reason != chanwire.ConnectionFailed {
 		t.Fatalf("dial closed port: %v, want a connect-failed rejection", err)
 	}
+}
+
+// listenTCP asks for a tcpip-forward (ssh -R) and returns the port bound.
+func listenTCP(t *testing.T, client *testClient, addr string, port uint32) uint32 {
+	t.Helper()
+	ok, reply, err := client.SendRequest("tcpip-forward", true, ssh.Marshal(forwardRequest{Addr: addr, Port: port}))
+	if err != nil || !ok {
+		t.Fatalf("tcpip-forward: ok=%v err=%v", ok, err)
+	}
+	if port != 0 {
+		return port
+	}
+	var r struct{ Port uint32 }
+	if err := ssh.Unmarshal(reply, &r); err != nil || r.Port == 0 {
+		t.Fatalf("tcpip-forward did not report the chosen port: reply %x: %v", reply, err)
+	}
+	return r.Port
+}
+
+// serveIncoming accepts the next channel the agent opens, reads it to EOF
+// and answers "got:" and what it read, as a server behind ssh -R would.
+func serveIncoming(t *testing.T, nc *chanwire.NewChannel) <-chan error {
+	t.Helper()
+	served := make(chan error, 1)
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		t.Fatalf("accept %s: %v", nc.ChannelType(), err)
+	}
+	go discardRequests(reqs)
+	go func() {
+		defer ch.Close()
+		b, err := io.ReadAll(ch)
+		if err == nil {
+			_, err = ch.Write(append([]byte("got:"), b...))
+		}
+		served <- err
+	}()
+	return served
 }
 
 // ssh -R: a connection to the agent-side listener reaches the client, with
 // half-close both ways; after cancel the port is closed.
 func TestTCPIPForward(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
-	ln, err := client.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("tcpip-forward: %v", err)
-	}
-	addr := ln.Addr().String()
-	if port := ln.Addr().(*net.TCPAddr).Port; port == 0 {
-		t.Fatal("tcpip-forward did not report the chosen port")
-	}
+	client := dialConn(t, newTestAgent(t))
+	port := listenTCP(t, client, "127.0.0.1", 0)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
 
-	served := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.Close()
-		b, err := io.ReadAll(c)
-		if err == nil {
-			_, err = c.Write(append([]byte("got:"), b...))
-		}
-		served <- err
-	}()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("dial forwarded port: %v", err)
 	}
 	defer c.Close()
-	if got := askHalfClosed(t, c, "over -R"); got != "got:over -R" {
+	nc := client.nextIncoming()
+	var p struct {
+		Addr       string
+		Port       uint32
+		OriginAddr string
+		OriginPort uint32
+	}
+	if nc.ChannelType() != "forwarded-tcpip" || ssh.Unmarshal(nc.ExtraData(), &p) != nil || p.Addr != "127.0.0.1" || p.Port != port {
+		t.Fatalf("agent opened %s %+v, want forwarded-tcpip for 127.0.0.1:%d", nc.ChannelType(), p, port)
+	}
+	served := serveIncoming(t, nc)
+	if got := askHalfClosed(t, c.(*net.TCPConn), "over -R"); got != "got:over -R" {
 		t.Errorf("answer %q", got)
 	}
 	if err := <-served; err != nil {
 		t.Fatalf("client side: %v", err)
 	}
 
-	if err := ln.Close(); err != nil { // cancel-tcpip-forward, answered after the listener is closed
-		t.Fatalf("cancel: %v", err)
+	// cancel-tcpip-forward is answered after the listener is closed.
+	if ok, _, err := client.SendRequest("cancel-tcpip-forward", true, ssh.Marshal(forwardRequest{Addr: "127.0.0.1", Port: port})); err != nil || !ok {
+		t.Fatalf("cancel: ok=%v err=%v", ok, err)
 	}
 	if c2, err := net.Dial("tcp", addr); err == nil {
 		c2.Close()
@@ -93,7 +125,7 @@ func TestTCPIPForward(t *testing.T) {
 // An empty bind address means loopback, the reply carries the chosen port,
 // and cancel matches the address as the client sent it.
 func TestTCPIPForwardDefaultLoopbackAndCancel(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	ok, reply, err := client.SendRequest("tcpip-forward", true, ssh.Marshal(forwardRequest{Addr: "", Port: 0}))
 	if err != nil || !ok {
 		t.Fatalf("tcpip-forward: ok=%v err=%v", ok, err)
@@ -123,12 +155,9 @@ func TestTCPIPForwardDefaultLoopbackAndCancel(t *testing.T) {
 
 // Listeners go away with the connection.
 func TestTCPIPForwardClosedWithConnection(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
-	ln, err := client.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
+	client := dialConn(t, newTestAgent(t))
+	port := listenTCP(t, client, "127.0.0.1", 0)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
 	client.Close()
 	deadline := time.Now().Add(testTimeout)
 	for {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -69,7 +68,7 @@ func newTestAgent(t *testing.T) *Agent {
 // streamPair returns the two ends of a real loopback TCP connection: the
 // first is given to HandleStream(h) in a goroutine, the second is returned.
 // A cleanup closes it and waits for HandleStream to return.
-func streamPair(t *testing.T, a *Agent, h tunnel.Header) net.Conn {
+func streamPair(t *testing.T, a *Agent, h tunnel.Header) *net.TCPConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,38 +101,7 @@ func streamPair(t *testing.T, a *Agent, h tunnel.Header) net.Conn {
 			t.Errorf("HandleStream did not return after its stream closed")
 		}
 	})
-	return c
-}
-
-var bob = tunnel.Header{Kind: tunnel.KindSSH, User: "bob", SessionID: "s1"}
-
-// dialSSH connects an x/crypto/ssh client, the way the gateway does, to an
-// agent stream.
-func dialSSH(t *testing.T, a *Agent) *ssh.Client {
-	t.Helper()
-	c := streamPair(t, a, bob)
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	sc, chans, reqs, err := ssh.NewClientConn(c, "alice-ws", &ssh.ClientConfig{
-		User:            "gateway",
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
-	})
-	if err != nil {
-		t.Fatalf("ssh handshake: %v", err)
-	}
-	_ = c.SetDeadline(time.Time{})
-	client := ssh.NewClient(sc, chans, reqs)
-	t.Cleanup(func() { client.Close() })
-	return client
-}
-
-func newSession(t *testing.T, client *ssh.Client) *ssh.Session {
-	t.Helper()
-	s, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return c.(*net.TCPConn)
 }
 
 // halfCloseServer listens on loopback; each connection is read until EOF
@@ -174,25 +142,52 @@ func halfCloseServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// halfCloseConn is a connection that can shut down its write side alone:
+// a TCP connection, a chanwire channel.
+type halfCloseConn interface {
+	io.ReadWriter
+	CloseWrite() error
+}
+
 // askHalfClosed writes msg, half-closes, and returns the whole answer.
-func askHalfClosed(t *testing.T, c net.Conn, msg string) string {
+func askHalfClosed(t *testing.T, c halfCloseConn, msg string) string {
 	t.Helper()
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	if d, ok := c.(interface{ SetDeadline(time.Time) error }); ok {
+		_ = d.SetDeadline(time.Now().Add(testTimeout))
+	}
 	if _, err := io.WriteString(c, msg); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	hc, ok := c.(interface{ CloseWrite() error })
-	if !ok {
-		t.Fatalf("%T cannot half-close", c)
-	}
-	if err := hc.CloseWrite(); err != nil {
+	if err := c.CloseWrite(); err != nil {
 		t.Fatalf("close write: %v", err)
 	}
-	b, err := io.ReadAll(c)
+	b, err := readAllTimeout(t, c)
 	if err != nil {
 		t.Fatalf("read answer: %v", err)
 	}
 	return string(b)
+}
+
+// readAllTimeout is io.ReadAll that fails the test after testTimeout (a
+// channel has no deadlines).
+func readAllTimeout(t *testing.T, r io.Reader) ([]byte, error) {
+	t.Helper()
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		done <- result{b, err}
+	}()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-time.After(testTimeout):
+		t.Fatal("read did not end")
+		return nil, nil
+	}
 }
 
 func haveCommand(t *testing.T, name string) {

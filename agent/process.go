@@ -45,7 +45,7 @@ func (s *session) startCommand(raw string) (func(), error) {
 	var fwd *agentForward
 	if s.agentFwd {
 		var err error
-		if fwd, err = s.c.startAgentForward(s.conn, s.log); err != nil {
+		if fwd, err = s.c.startAgentForward(s.log); err != nil {
 			// Like sshd: the session goes on without a forwarded agent.
 			s.log.Warn("agent forwarding unavailable", "err", err)
 		} else {
@@ -105,21 +105,23 @@ func (s *session) startPipes(cmd *exec.Cmd) (func() exitInfo, error) {
 	s.setProc(cmd.Process)
 
 	return func() exitInfo {
+		// ReadFrom and WriteTo, not io.Copy's buffer: an idle session
+		// holds no 32 KiB buffer per direction.
 		var out sync.WaitGroup
 		out.Add(2)
-		go func() { defer out.Done(); _, _ = io.Copy(s.ch, outR) }()
-		go func() { defer out.Done(); _, _ = io.Copy(s.ch.Stderr(), errR) }()
+		go func() { defer out.Done(); _, _ = s.ch.ReadFrom(outR) }()
+		go func() { defer out.Done(); _, _ = s.ch.Stderr().(io.ReaderFrom).ReadFrom(errR) }()
 		// The stdin relay outlives the program: it ends only when the
 		// client's EOF or close arrives, so the connection's group, not
 		// this runner, waits for it.
 		if !s.c.work.goFn(func() {
-			_, _ = io.Copy(inW, s.ch)
+			_, _ = s.ch.WriteTo(inW)
 			_ = inW.Close() // the client's EOF is the program's EOF
 		}) {
 			_ = inW.Close()
 		}
 
-		state, _ := cmd.Process.Wait()
+		state, _ := waitExit(cmd.Process)
 		s.setExited()
 		_ = inW.Close()
 		// Like sshd, wait for the program's output to reach EOF so every
@@ -186,9 +188,9 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 			s.copyPtyOutput(ptmx, &exited)
 		}()
 		// Ends on the client's EOF or close, or once ptmx is closed.
-		s.c.work.goFn(func() { _, _ = io.Copy(ptmx, s.ch) })
+		s.c.work.goFn(func() { _, _ = s.ch.WriteTo(ptmx) })
 
-		state, _ := cmd.Process.Wait()
+		state, _ := waitExit(cmd.Process)
 		s.setExited()
 		exited.Store(true)
 		_ = ptmx.SetReadDeadline(time.Now().Add(ptyDrainIdle))
@@ -207,21 +209,23 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 
 // copyPtyOutput relays the terminal's output to the channel as is (no
 // newline rewriting: the pty's own line discipline has done that). Once
-// the program has exited, each read may wait at most ptyDrainIdle.
+// the program has exited, each read may wait at most ptyDrainIdle. It ends
+// on EIO, once every holder of the terminal is gone.
 func (s *session) copyPtyOutput(ptmx *os.File, exited *atomic.Bool) {
-	buf := make([]byte, 32*1024)
-	for {
-		if exited.Load() {
-			_ = ptmx.SetReadDeadline(time.Now().Add(ptyDrainIdle))
-		}
-		n, err := ptmx.Read(buf)
-		if n > 0 {
-			if _, werr := s.ch.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return // EIO once every holder of the terminal is gone
-		}
+	_, _ = s.ch.ReadFrom(drainReader{f: ptmx, exited: exited})
+}
+
+// drainReader reads the pty master, each read bounded by ptyDrainIdle
+// once the program has exited. The channel's ReadFrom waits with a small
+// buffer, so an idle terminal holds no 32 KiB one.
+type drainReader struct {
+	f      *os.File
+	exited *atomic.Bool
+}
+
+func (r drainReader) Read(p []byte) (int, error) {
+	if r.exited.Load() {
+		_ = r.f.SetReadDeadline(time.Now().Add(ptyDrainIdle))
 	}
+	return r.f.Read(p)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestPtyTermAndSize(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.RequestPty("xterm-256color", 40, 100, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestPtyTermAndSize(t *testing.T) {
 // The terminal's output is relayed byte for byte: with output processing
 // off, a bare "\n" must not become "\r\n" (gliderlabs' session does that).
 func TestPtyOutputNotRewritten(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ type shellConsole struct {
 // sequences ending in \r before it on the same line.
 var sizeLine = regexp.MustCompile(`(?:^|\r)(\d+ \d+)\r?$`)
 
-func newShellConsole(t *testing.T, s *ssh.Session) *shellConsole {
+func newShellConsole(t *testing.T, s *testSession) *shellConsole {
 	t.Helper()
 	in, err := s.StdinPipe()
 	if err != nil {
@@ -107,7 +107,7 @@ func (c *shellConsole) waitSize(want string) {
 // block the request loop nor be lost: the shell starts with the last size.
 // Later changes resize the running terminal.
 func TestPtyWindowChangeBeforeAndAfterShell(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
@@ -139,13 +139,13 @@ func TestPtyWindowChangeBeforeAndAfterShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := s.Wait()
-	if ee, ok := err.(*ssh.ExitError); !ok || ee.ExitStatus() != 5 {
+	if ee, ok := err.(*exitError); !ok || ee.ExitStatus() != 5 {
 		t.Fatalf("shell exit: %v, want status 5", err)
 	}
 }
 
 func TestPtySignalReachesForegroundShell(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
@@ -161,11 +161,11 @@ func TestPtySignalReachesForegroundShell(t *testing.T) {
 	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "ready") {
 		t.Fatalf("read ready: %q %v", line, err)
 	}
-	if err := s.Signal(ssh.SIGKILL); err != nil {
+	if err := s.Signal("KILL"); err != nil {
 		t.Fatal(err)
 	}
 	err = s.Wait()
-	ee, ok := err.(*ssh.ExitError)
+	ee, ok := err.(*exitError)
 	if !ok || ee.Signal() != "KILL" {
 		t.Fatalf("got %v, want exit-signal KILL", err)
 	}
@@ -173,7 +173,7 @@ func TestPtySignalReachesForegroundShell(t *testing.T) {
 
 // The client's terminal modes are applied to the pty.
 func TestPtyTerminalModes(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	modes := ssh.TerminalModes{ssh.VERASE: 8, ssh.ECHO: 0, ssh.IUTF8: 1}
 	if err := s.RequestPty("xterm", 24, 80, modes); err != nil {
@@ -194,7 +194,7 @@ func TestPtyTerminalModes(t *testing.T) {
 // A pty session's output is complete when the program exits right after
 // writing a lot of it.
 func TestPtyOutputComplete(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)

@@ -3,12 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -90,8 +89,8 @@ func runAgent(t *testing.T, a *Agent, g *gatewayStub) *agentRun {
 	return r
 }
 
-// The whole path the gateway uses: a tunnel stream, an SSH session inside,
-// a -L relay with half-close, and an app stream.
+// The whole path the gateway uses: a conn stream, a session channel on its
+// own stream, a -L relay with half-close, and an app stream.
 func TestRunServesTunnelStreams(t *testing.T) {
 	g := newGatewayStub(t)
 	a := newTestAgent(t)
@@ -99,15 +98,13 @@ func TestRunServesTunnelStreams(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 
-	conn, err := g.reg.Open(ctx, "alice/alice-ws", tunnel.Header{Kind: tunnel.KindSSH, User: "carol", SessionID: "t1"})
+	client, err := connectVia(func(h tunnel.Header) (net.Conn, error) {
+		return g.reg.Open(ctx, "alice/alice-ws", h)
+	}, "carol", "t1")
 	if err != nil {
-		t.Fatalf("open ssh stream: %v", err)
+		t.Fatalf("connection over the tunnel: %v", err)
 	}
-	sc, chans, reqs, err := ssh.NewClientConn(conn, "alice-ws", &ssh.ClientConfig{User: "gateway", HostKeyCallback: ssh.InsecureIgnoreHostKey()})
-	if err != nil {
-		t.Fatalf("ssh over the tunnel: %v", err)
-	}
-	client := ssh.NewClient(sc, chans, reqs)
+	client.t = t
 	defer client.Close()
 	out, err := newSession(t, client).Output("echo $WSGATE_USER")
 	if err != nil || string(out) != "carol\n" {
@@ -128,7 +125,7 @@ func TestRunServesTunnelStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := askHalfClosed(t, app, "app"); got != "got:app" {
+	if got := askHalfClosed(t, app.(halfCloseConn), "app"); got != "got:app" {
 		t.Fatalf("tcp stream over the tunnel: %q", got)
 	}
 	app.Close()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/tunnel/chanwire"
 )
 
 // killGrace is how long a program may take to end after the hang-up that
@@ -21,10 +23,9 @@ const maxClientEnv = 64
 // session is one "session" channel: at most one program (shell, exec or
 // subsystem) with its requests.
 type session struct {
-	c    *sshConn
-	conn *gossh.ServerConn
-	ch   gossh.Channel
-	log  *slog.Logger
+	c   *userConn
+	ch  *chanwire.Channel
+	log *slog.Logger
 
 	// Owned by the request loop; frozen once the program has started.
 	clientEnv [][2]string
@@ -41,7 +42,7 @@ type session struct {
 	exited bool
 }
 
-func (c *sshConn) handleSession(conn *gossh.ServerConn, nc gossh.NewChannel) {
+func (c *userConn) handleSession(nc *chanwire.NewChannel) {
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		c.log.Debug("accept session channel", "err", err)
@@ -49,7 +50,6 @@ func (c *sshConn) handleSession(conn *gossh.ServerConn, nc gossh.NewChannel) {
 	}
 	s := &session{
 		c:    c,
-		conn: conn,
 		ch:   ch,
 		log:  c.chanLog("session"),
 		win:  newWinSlot(),
@@ -63,12 +63,10 @@ func (c *sshConn) handleSession(conn *gossh.ServerConn, nc gossh.NewChannel) {
 // serve is the request loop. Nothing in it blocks on the program or on the
 // client: signals are a syscall, window changes land in a slot, and the
 // program's I/O runs in its own goroutines.
-func (s *session) serve(reqs <-chan *gossh.Request) {
+func (s *session) serve(reqs <-chan *chanwire.Request) {
 	for req := range reqs {
 		ok, after := s.handle(req)
-		if req.WantReply {
-			_ = req.Reply(ok, nil)
-		}
+		_ = req.Reply(ok, nil)
 		if after != nil {
 			go func() {
 				defer close(s.done)
@@ -87,7 +85,7 @@ func (s *session) serve(reqs <-chan *gossh.Request) {
 
 // handle answers one request. after, if set, runs the started program; it
 // is called once the reply is on the wire, so the reply comes before output.
-func (s *session) handle(req *gossh.Request) (ok bool, after func()) {
+func (s *session) handle(req *chanwire.Request) (ok bool, after func()) {
 	switch req.Type {
 	case "pty-req":
 		var p ptyRequest
@@ -257,7 +255,7 @@ func (s *session) finish(e exitInfo) {
 	} else {
 		_, err = s.ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{e.status}))
 	}
-	if err != nil && !errors.Is(err, os.ErrClosed) {
+	if err != nil && !errors.Is(err, chanwire.ErrChannelClosed) {
 		s.log.Debug("send exit status", "err", err)
 	}
 	s.log.Info("program ended", "status", e.status, "signal", e.signal)

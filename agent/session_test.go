@@ -12,13 +12,15 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/wsgate/wsgate/tunnel/chanwire"
 )
 
 func TestExecExitStatus(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 
 	err := newSession(t, client).Run("exit 7")
-	var ee *ssh.ExitError
+	var ee *exitError
 	if !errors.As(err, &ee) || ee.ExitStatus() != 7 {
 		t.Fatalf("exit 7: got %v, want exit status 7", err)
 	}
@@ -28,7 +30,7 @@ func TestExecExitStatus(t *testing.T) {
 }
 
 func TestExecStdinEOFEndsCat(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	s.Stdin = strings.NewReader("hi\n")
 	out, err := s.Output("cat")
@@ -43,12 +45,12 @@ func TestExecStdinEOFEndsCat(t *testing.T) {
 // All of stdout and stderr arrives before exit-status, even when the
 // program writes a lot right before it exits.
 func TestExecOutputBeforeExitStatus(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr = &stdout, &stderr
 	err := s.Run("head -c 1048576 /dev/zero; printf oops >&2; exit 3")
-	var ee *ssh.ExitError
+	var ee *exitError
 	if !errors.As(err, &ee) || ee.ExitStatus() != 3 {
 		t.Fatalf("got %v, want exit status 3", err)
 	}
@@ -63,7 +65,7 @@ func TestExecOutputBeforeExitStatus(t *testing.T) {
 func TestExecEnvironment(t *testing.T) {
 	t.Setenv("WSGATE_AGENT_SECRET", "must-not-leak")
 	a := newTestAgent(t)
-	client := dialSSH(t, a)
+	client := dialConn(t, a)
 	s := newSession(t, client)
 	for _, kv := range [][2]string{{"LANG", "C.UTF-8"}, {"LC_TIME", "C"}, {"TERM", "dumb"}} {
 		if err := s.Setenv(kv[0], kv[1]); err != nil {
@@ -98,23 +100,23 @@ func TestExecEnvironment(t *testing.T) {
 }
 
 func TestSignalBecomesExitSignal(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if err := s.Start("sleep 600"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Signal(ssh.SIGTERM); err != nil {
+	if err := s.Signal("TERM"); err != nil {
 		t.Fatal(err)
 	}
 	err := s.Wait()
-	var ee *ssh.ExitError
+	var ee *exitError
 	if !errors.As(err, &ee) || ee.Signal() != "TERM" {
 		t.Fatalf("got %v, want exit-signal TERM", err)
 	}
 }
 
 func TestUnknownRequestsRefused(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	if ok, err := s.SendRequest("nonsense@example.com", true, nil); err != nil || ok {
 		t.Errorf("unknown session request: ok=%v err=%v, want refused", ok, err)
@@ -129,14 +131,16 @@ func TestUnknownRequestsRefused(t *testing.T) {
 	if err := s.Run("true"); err != nil {
 		t.Fatalf("run after refusals: %v", err)
 	}
-	if _, _, err := client.OpenChannel("x11", nil); err == nil {
-		t.Error("x11 channel was accepted")
+	_, err := client.OpenChannel("x11", nil)
+	var oce *chanwire.OpenChannelError
+	if !errors.As(err, &oce) || oce.Reason != chanwire.UnknownChannelType {
+		t.Errorf("x11 channel: %v, want an unknown-channel-type rejection", err)
 	}
 }
 
 // Closing the session channel hangs up its program.
 func TestSessionCloseHangsUpProgram(t *testing.T) {
-	client := dialSSH(t, newTestAgent(t))
+	client := dialConn(t, newTestAgent(t))
 	s := newSession(t, client)
 	out, err := s.StdoutPipe()
 	if err != nil {

@@ -13,8 +13,11 @@ import (
 
 func TestSFTPRoundTrip(t *testing.T) {
 	a := newTestAgent(t)
-	client := dialSSH(t, a)
-	sc, err := sftp.NewClient(client)
+	s := newSession(t, dialConn(t, a))
+	if err := s.Subsystem("sftp"); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sftp.NewClientPipe(s.ch, s.ch)
 	if err != nil {
 		t.Fatalf("sftp: %v", err)
 	}

@@ -42,9 +42,15 @@ func (b *statsBook) change(user string, f func(*control.UserStats)) {
 	}
 }
 
-// stream counts a live ssh or tcp stream of h.User until the returned
-// func is called, and wraps conn to count its bytes.
+// stream wraps conn to count its bytes and, for a conn (a user SSH
+// connection) or tcp stream, counts it for h.User until the returned func
+// is called. A channel stream counts only its bytes: its connection is
+// counted already, and a session channel by session.
 func (b *statsBook) stream(conn net.Conn, h tunnel.Header) (net.Conn, func()) {
+	counted := &countingConn{Conn: conn, in: &b.in, out: &b.out}
+	if h.Kind == tunnel.KindChannel {
+		return counted, func() {}
+	}
 	delta := func(n int) func(*control.UserStats) {
 		return func(u *control.UserStats) {
 			if h.Kind == tunnel.KindTCP {
@@ -55,7 +61,7 @@ func (b *statsBook) stream(conn net.Conn, h tunnel.Header) (net.Conn, func()) {
 		}
 	}
 	b.change(h.User, delta(1))
-	return &countingConn{Conn: conn, in: &b.in, out: &b.out}, func() { b.change(h.User, delta(-1)) }
+	return counted, func() { b.change(h.User, delta(-1)) }
 }
 
 // session counts a live session channel of user until the returned func is

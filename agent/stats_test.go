@@ -22,7 +22,7 @@ func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	if s := a.Stats(); s.Connections != 0 || len(s.Users) != 0 || s.BytesIn != 0 {
 		t.Fatalf("fresh agent: %+v", s)
 	}
-	client := dialSSH(t, a) // bob's ssh stream
+	client := dialConn(t, a) // bob's connection: a conn stream and a session channel stream
 	sess := newSession(t, client)
 	stdin, err := sess.StdinPipe()
 	if err != nil {
@@ -59,7 +59,7 @@ func TestStatsCountLiveConnectionsSessionsAndBytes(t *testing.T) {
 	if !reflect.DeepEqual(s.Users, want) || s.Connections != 1 || s.Sessions != 1 || s.TCPStreams != 1 {
 		t.Fatalf("live stats: %+v, want users %+v", s, want)
 	}
-	// The 64 KiB went both ways through bob's stream (plus SSH framing).
+	// The 64 KiB went both ways through bob's channel stream (plus framing).
 	if s.BytesIn < uint64(len(payload)) || s.BytesOut < uint64(len(payload)) {
 		t.Fatalf("bytes in %d out %d, want each ≥ %d", s.BytesIn, s.BytesOut, len(payload))
 	}
@@ -119,7 +119,7 @@ func ask(t *testing.T, a *Agent, req string) control.Response {
 
 func TestControlStream(t *testing.T) {
 	a := newTestAgent(t)
-	client := dialSSH(t, a)
+	client := dialConn(t, a)
 	testutil.Eventually(t, "bob connected", func() bool { return a.Stats().Connections == 1 })
 
 	resp := ask(t, a, `{"op":"stats"}`)
