@@ -124,17 +124,23 @@ func (fc *frontConn) waitServerConn(served <-chan struct{}) *ssh.ServerConn {
 	// Authentication succeeded: x/crypto sends its success message and
 	// returns, and gliderlabs stores the connection in its context, within
 	// microseconds. gliderlabs has no hook to say so, so look until then.
-	t := time.NewTimer(0)
+	conn := func() (*ssh.ServerConn, bool) {
+		sc, ok := fc.gctx.Value(gssh.ContextKeyConn).(*ssh.ServerConn)
+		return sc, ok
+	}
+	d := 20 * time.Microsecond
+	t := time.NewTimer(d)
 	defer t.Stop()
-	for d := 20 * time.Microsecond; ; d = min(2*d, 5*time.Millisecond) {
-		if sc, ok := fc.gctx.Value(gssh.ContextKeyConn).(*ssh.ServerConn); ok {
+	for {
+		if sc, ok := conn(); ok {
 			return sc
 		}
 		select {
 		case <-served:
-			sc, _ := fc.gctx.Value(gssh.ContextKeyConn).(*ssh.ServerConn)
+			sc, _ := conn()
 			return sc
 		case <-t.C:
+			d = min(2*d, 5*time.Millisecond)
 			t.Reset(d)
 		}
 	}
