@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"crypto/rand"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/internal/testutil"
@@ -244,4 +247,88 @@ func TestCertClock(t *testing.T) {
 	if err == nil {
 		t.Fatal("a certificate valid for an hour was accepted two days later")
 	}
+}
+
+// offerOnly offers a public key it does not hold: it cannot sign.
+type offerOnly struct{ pub ssh.PublicKey }
+
+func (s offerOnly) PublicKey() ssh.PublicKey { return s.pub }
+func (s offerOnly) Sign(io.Reader, []byte) (*ssh.Signature, error) {
+	return nil, errors.New("no private key")
+}
+
+// impostor offers a public key it does not hold and signs with another.
+type impostor struct {
+	pub   ssh.PublicKey
+	other ssh.Signer
+}
+
+func (s impostor) PublicKey() ssh.PublicKey { return s.pub }
+func (s impostor) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	return s.other.Sign(r, data)
+}
+
+// TestOnlyProvenKeysAuthenticate: "none" is refused (gliderlabs would
+// accept it on its own), a key the client cannot sign for names no one, and
+// a key only offered never becomes the connection's identity.
+func TestOnlyProvenKeysAuthenticate(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	authenticated := func() int { return strings.Count(e.logs.String(), `msg="ssh authenticated"`) }
+
+	t.Run("none", func(t *testing.T) {
+		_, err := e.dialWith("alice-ws")
+		if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+			t.Fatalf("dial without authentication: %v", err)
+		}
+		if n := authenticated(); n != 0 {
+			t.Fatalf("%d connections authenticated", n)
+		}
+	})
+	t.Run("key not held", func(t *testing.T) {
+		_, err := e.dialWith("alice-ws", ssh.PublicKeys(impostor{pub: e.keys["alice"].PublicKey(), other: newSigner(t)}))
+		if err == nil {
+			t.Fatal("authenticated with alice's key signed by another")
+		}
+		if n := authenticated(); n != 0 {
+			t.Fatalf("%d connections authenticated", n)
+		}
+	})
+	t.Run("offered then another", func(t *testing.T) {
+		// Alice's key is offered (and accepted as one that could
+		// authenticate), then bob signs with his own: the connection is
+		// bob's. x/crypto tries each method once unless AuthCallback
+		// picks them.
+		methods := []ssh.AuthMethod{
+			ssh.PublicKeys(offerOnly{pub: e.keys["alice"].PublicKey()}),
+			ssh.PublicKeys(e.keys["bob"]),
+		}
+		c, err := ssh.Dial("tcp", e.addr, &ssh.ClientConfig{
+			User: "alice/alice-ws",
+			AuthCallback: func(*ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+				if len(methods) == 0 {
+					return nil, errors.New("no more methods")
+				}
+				m := methods[0]
+				methods = methods[1:]
+				return m, nil
+			},
+			HostKeyCallback: ssh.FixedHostKey(e.hostKey),
+			Timeout:         5 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if len(methods) != 0 {
+			t.Fatal("bob's key was not tried")
+		}
+		if r := run(t, c, "echo $WSGATE_USER", nil); r.err != nil || r.stdout != "bob\n" {
+			t.Fatalf("got %+v, want bob", r)
+		}
+		if n := authenticated(); n != 1 || !strings.Contains(e.logs.String(), "user=bob") {
+			t.Fatalf("%d connections authenticated, want one of bob's", n)
+		}
+	})
 }

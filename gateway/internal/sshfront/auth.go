@@ -25,7 +25,13 @@ const (
 	extNoPortForward  = "wsgate-no-port-forwarding"
 	extNoAgentForward = "wsgate-no-agent-forwarding"
 	extTokenID        = "wsgate-token-id"
+	// extVerified marks permissions that a verified key (or a bound
+	// identity) produced; only such permissions name the connection's user.
+	extVerified = "wsgate-verified"
 )
+
+// errNoneAuth refuses the "none" authentication method.
+var errNoneAuth = errors.New(`the "none" method is not accepted`)
 
 // Certificate critical options wsgate understands; any other one makes the
 // certificate unusable, as OpenSSH does.
@@ -74,7 +80,26 @@ func (id identity) permissions(criticalOptions map[string]string) *ssh.Permissio
 	return &ssh.Permissions{CriticalOptions: criticalOptions, Extensions: ext}
 }
 
+// verifiedPermissions are id's permissions marked as the connection's
+// identity, for a connection whose user is already known.
+func (id identity) verifiedPermissions() *ssh.Permissions {
+	p := id.permissions(nil)
+	p.Extensions[extVerified] = "1"
+	return p
+}
+
+// identityFrom is the identity of an authenticated connection: that of
+// the permissions verifiedKey (or a bound identity) marked, never that of
+// a key only checked.
 func identityFrom(p *ssh.Permissions) (identity, error) {
+	if p == nil || p.Extensions[extVerified] == "" {
+		return identity{}, errors.New("connection has no verified wsgate identity")
+	}
+	return parseIdentity(p)
+}
+
+// parseIdentity reads the identity in p, verified or not.
+func parseIdentity(p *ssh.Permissions) (identity, error) {
 	if p == nil || p.Extensions[extUser] == "" {
 		return identity{}, errors.New("connection has no wsgate identity")
 	}
@@ -145,8 +170,11 @@ func isTrustedCA(cas []ssh.PublicKey, k ssh.PublicKey) bool {
 	return false
 }
 
-// publicKey is the ssh.ServerConfig.PublicKeyCallback. The login name is
-// the target workspace, not the identity, so it is not used here.
+// publicKey is the ssh.ServerConfig.PublicKeyCallback: it says whether key
+// could authenticate and, if so, whose it is. x/crypto also calls it for
+// keys a client only offers, whether or not it holds them, so what it
+// returns names no one yet: verifiedKey decides. The login name is the
+// target workspace, not the identity, so it is not used here.
 func (a *authenticator) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	if a.failures >= a.maxTries {
 		return nil, errors.New("too many authentication failures")
@@ -156,6 +184,41 @@ func (a *authenticator) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ss
 		a.failures++
 	}
 	return perms, err
+}
+
+// verifiedKey is the ssh.ServerConfig.VerifiedPublicKeyCallback. x/crypto
+// calls it only once the client signed with key, handing over what
+// publicKey returned for that very key; only then does the key's user
+// become the connection's.
+func verifiedKey(_ ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+	if perms == nil {
+		return nil, errors.New("no permissions for the verified key")
+	}
+	if perms.Extensions[extStoreUnavailable] != "" {
+		return perms, nil // names no one; handle refuses it
+	}
+	id, err := parseIdentity(perms)
+	if err != nil {
+		return nil, err
+	}
+	// x/crypto pairs the permissions with the key; checking costs nothing
+	// and keeps a mix-up from ever naming the wrong user.
+	if fp := keyFingerprint(key); id.KeyFingerprint != fp {
+		return nil, fmt.Errorf("verified key %s is not the key checked (%s)", fp, id.KeyFingerprint)
+	}
+	// Returned in place: x/crypto checks the certificate's source-address
+	// again on the final permissions.
+	perms.Extensions[extVerified] = "1"
+	return perms, nil
+}
+
+// keyFingerprint is the fingerprint an identity records for key: that of
+// the certified key for a certificate.
+func keyFingerprint(key ssh.PublicKey) string {
+	if cert, ok := key.(*ssh.Certificate); ok {
+		return ssh.FingerprintSHA256(cert.Key)
+	}
+	return ssh.FingerprintSHA256(key)
 }
 
 func (a *authenticator) check(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	gssh "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
@@ -31,6 +32,7 @@ const serverVersion = "SSH-2.0-wsgate"
 type Server struct {
 	cfg     Config
 	base    *ssh.ServerConfig
+	front   *gssh.Server
 	checker *ssh.CertChecker
 	log     *slog.Logger
 
@@ -68,6 +70,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*connState]struct{}{},
 	}
+	s.front = s.newFront()
 	return s, nil
 }
 
@@ -182,8 +185,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// handshake runs the SSH handshake under the unauthenticated cap and the
-// handshake timeout, then hands the connection on.
+// handshake runs the SSH handshake (gliderlabs' HandleConn) under the
+// unauthenticated cap and the handshake timeout, then hands the connection
+// on.
 func (s *Server) handshake(cs *connState, bound *identity) {
 	remote := cs.RemoteAddr().String()
 	if s.unauth.Add(1) > int64(s.cfg.MaxUnauthenticated) {
@@ -193,34 +197,21 @@ func (s *Server) handshake(cs *connState, bound *identity) {
 	}
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
-	var unavailable atomic.Bool
-	auth := &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
-	conf := *s.base
-	if bound != nil {
-		bindIdentity(&conf, *bound)
-	} else {
-		conf.PublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			perms, err := auth.publicKey(cm, key)
-			if err != nil && unavailable.Load() {
-				// Neither the store nor the cache could say whose key this
-				// is. Let the client in only to be told why it goes no
-				// further: handle refuses such a connection.
-				return &ssh.Permissions{Extensions: map[string]string{extStoreUnavailable: "1"}}, nil
-			}
-			return perms, err
-		}
-	}
-	sc, chans, reqs, err := ssh.NewServerConn(cs, &conf)
+	fc := newFrontConn(cs, bound)
+	fc.auth = &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&fc.unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s.front.HandleConn(fc)
+		fc.closeInputs()
+	}()
+	// Runs last: gliderlabs is done once the connection is closed.
+	defer func() { <-served }()
+	sc := fc.waitServerConn(served)
 	cancel()
 	s.unauth.Add(-1)
-	if err != nil {
-		var authErr *ssh.ServerAuthError
-		if errors.As(err, &authErr) {
-			s.log.Info("ssh authentication failed", "remote", remote, "err", err)
-		} else {
-			s.log.Debug("ssh handshake failed", "remote", remote, "err", err)
-		}
-		return
+	if sc == nil {
+		return // ConnectionFailedCallback logged why
 	}
 	_ = cs.SetDeadline(time.Time{})
 	defer sc.Close()
@@ -236,7 +227,58 @@ func (s *Server) handshake(cs *connState, bound *identity) {
 		defer idle.Wait()
 		defer close(done)
 	}
-	s.handle(cs, sc, chans, reqs)
+	s.handle(cs, sc, fc.chans, fc.reqs)
+}
+
+// handshakeFailed logs a handshake that did not end in an authenticated
+// connection.
+func (s *Server) handshakeFailed(remote string, err error) {
+	var authErr *ssh.ServerAuthError
+	if errors.As(err, &authErr) {
+		s.log.Info("ssh authentication failed", "remote", remote, "err", err)
+	} else {
+		s.log.Debug("ssh handshake failed", "remote", remote, "err", err)
+	}
+}
+
+// serverConfig is the x/crypto configuration of one connection: the
+// gateway's base with fc's authentication callbacks, each of which tells
+// fc when authentication succeeded.
+func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
+	conf := *s.base
+	if fc.bound != nil {
+		bindIdentity(&conf, *fc.bound)
+	} else {
+		conf.NoClientAuthCallback = refuseNoneAuth
+		conf.PublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			perms, err := fc.auth.publicKey(cm, key)
+			if err != nil && fc.unavailable.Load() {
+				// Neither the store nor the cache could say whose key this
+				// is. Let the client in, once it proved it holds the key,
+				// only to be told why it goes no further: handle refuses
+				// such a connection.
+				return &ssh.Permissions{Extensions: map[string]string{extStoreUnavailable: "1"}}, nil
+			}
+			return perms, err
+		}
+		conf.VerifiedPublicKeyCallback = verifiedKey
+	}
+	noneAuth, verified := conf.NoClientAuthCallback, conf.VerifiedPublicKeyCallback
+	conf.NoClientAuthCallback = func(cm ssh.ConnMetadata) (*ssh.Permissions, error) {
+		perms, err := noneAuth(cm)
+		if err == nil {
+			fc.authenticated()
+		}
+		return perms, err
+	}
+	conf.VerifiedPublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, alg string) (*ssh.Permissions, error) {
+		perms, err := verified(cm, key, perms, alg)
+		if err == nil {
+			fc.authenticated()
+		}
+		return perms, err
+	}
+	return &conf
 }
 
 // handle authorizes the target and proxies to the agent, or refuses.

@@ -30,10 +30,13 @@ func (s *Server) ServeConnAs(conn net.Conn, id acl.Identity) {
 func bindIdentity(conf *ssh.ServerConfig, id identity) {
 	conf.NoClientAuth = true
 	conf.NoClientAuthCallback = func(ssh.ConnMetadata) (*ssh.Permissions, error) {
-		return id.permissions(nil), nil
+		return id.verifiedPermissions(), nil
 	}
 	conf.PublicKeyCallback = func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) {
 		return id.permissions(nil), nil
+	}
+	conf.VerifiedPublicKeyCallback = func(ssh.ConnMetadata, ssh.PublicKey, *ssh.Permissions, string) (*ssh.Permissions, error) {
+		return id.verifiedPermissions(), nil
 	}
 }
 
