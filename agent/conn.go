@@ -28,6 +28,9 @@ type userConn struct {
 	fwd      forwards
 }
 
+// errSessionInUse refuses a second conn stream for a live session id.
+var errSessionInUse = errors.New("session id already in use")
+
 // serveConn serves a conn stream: the connection's new channels and global
 // requests until it ends, then tears down everything it started
 // (processes, listeners, relays, forwarded-agent sockets).
@@ -35,20 +38,15 @@ func (a *Agent) serveConn(stream net.Conn, h tunnel.Header, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(a.ctx)
 	defer cancel()
 	c := &userConn{a: a, hdr: h, log: log, ctx: ctx, cancel: cancel}
-	registered := false
-	cw, chans, reqs, err := chanwire.Server(stream, func(cw *chanwire.Conn) {
+	cw, chans, reqs, err := chanwire.Server(stream, func(cw *chanwire.Conn) error {
 		c.cw = cw
-		registered = a.conns.add(c)
+		if !a.conns.add(c) {
+			return errSessionInUse
+		}
+		return nil
 	})
 	if err != nil {
-		log.Info("conn stream refused", "err", err)
-		return
-	}
-	if !registered {
-		// The hello is answered by now; closing is the refusal.
-		log.Warn("conn stream refused: session id already in use")
-		_ = cw.Close()
-		<-cw.Done()
+		log.Warn("conn stream refused", "err", err)
 		return
 	}
 	defer a.conns.remove(c)

@@ -5,10 +5,6 @@ import (
 	"sync"
 )
 
-// maxBuffered bounds what one buffer holds before the stream's reader waits
-// (and yamux's window then stops the peer).
-const maxBuffered = 256 << 10
-
 // buffer queues received data frames for a consumer's Read. It holds pooled
 // payload buffers only while data waits; an idle channel holds none.
 type buffer struct {
@@ -18,6 +14,8 @@ type buffer struct {
 	size   int
 	err    error // io.EOF after eof or close; set once
 	closed bool  // the consumer side is gone: drop what arrives
+	// consumed is told what the consumer took, to grant the peer window.
+	consumed func(n int)
 }
 
 type chunk struct {
@@ -25,28 +23,27 @@ type chunk struct {
 	b   []byte // unread part of *buf
 }
 
-func newBuffer() *buffer {
-	b := &buffer{}
+func newBuffer(consumed func(int)) *buffer {
+	b := &buffer{consumed: consumed}
 	b.cond.L = &b.mu
 	return b
 }
 
-// push queues p (a pooled buffer) and waits while the buffer is full. It
-// reports false when the consumer is gone (p was given back).
-func (b *buffer) push(buf *[]byte, n int) bool {
+// push queues p (a pooled buffer). It never waits: the window bounds what
+// the peer may send. Once the consumer is gone the data is dropped, and
+// its window granted back at once.
+func (b *buffer) push(buf *[]byte, n int) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for b.size >= maxBuffered && !b.closed {
-		b.cond.Wait()
-	}
 	if b.closed || b.err != nil {
+		b.mu.Unlock()
 		dataBufs.Put(buf)
-		return !b.closed
+		b.consumed(n)
+		return
 	}
 	b.chunks = append(b.chunks, chunk{buf: buf, b: (*buf)[:n]})
 	b.size += n
 	b.cond.Broadcast()
-	return true
+	b.mu.Unlock()
 }
 
 // Read copies queued data into p, waiting for some; io.EOF after end.
@@ -81,7 +78,9 @@ func (b *buffer) Read(p []byte) (int, error) {
 		b.chunks = nil // let an idle channel hold no slice either
 	}
 	b.size -= n
-	b.cond.Broadcast()
+	b.mu.Unlock()
+	b.consumed(n)
+	b.mu.Lock()
 	return n, nil
 }
 
@@ -131,10 +130,10 @@ func (b *buffer) writeTo(w io.Writer) (int64, error) {
 			b.chunks = nil
 		}
 		b.size -= len(c.b)
-		b.cond.Broadcast()
 		b.mu.Unlock()
 		n, err := w.Write(c.b)
 		dataBufs.Put(c.buf)
+		b.consumed(len(c.b))
 		total += int64(n)
 		if err != nil {
 			return total, err

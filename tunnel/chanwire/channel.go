@@ -21,6 +21,10 @@ type Channel struct {
 	rq requester
 
 	mu      sync.Mutex
+	wcond   sync.Cond // signalled when sendWin grows or writing ends
+	sendWin int       // what we may still send of data and stderr
+	recvWin int       // what the peer may still send before our next grant
+	unacked int       // consumed here, not yet granted back
 	eofSent bool
 	closed  bool  // no more writes: closed here or by the peer
 	err     error // why readLoop ended, when not a clean close
@@ -56,15 +60,82 @@ func newChannel(s net.Conn, onClose func()) *Channel {
 	ch := &Channel{
 		s:        s,
 		fw:       frameWriter{w: s},
-		stdout:   newBuffer(),
-		stderr:   newBuffer(),
+		sendWin:  Window,
+		recvWin:  Window,
 		reqs:     make(chan *Request, 16),
 		readDone: make(chan struct{}),
 		closing:  make(chan struct{}),
 		onClose:  onClose,
 	}
 	ch.rq.fw = &ch.fw
+	ch.wcond.L = &ch.mu
+	ch.stdout = newBuffer(ch.consumed)
+	ch.stderr = newBuffer(ch.consumed)
 	return ch
+}
+
+// sendData sends p as data or stderr frames, each within the peer's window
+// and MaxData, waiting for window as needed.
+func (ch *Channel) sendData(t frameType, p []byte) (int, error) {
+	sent := 0
+	for len(p) > 0 {
+		n, err := ch.reserve(min(len(p), MaxData))
+		if err != nil {
+			return sent, err
+		}
+		if err := ch.fw.write(t, p[:n]); err != nil {
+			return sent, err
+		}
+		sent += n
+		p = p[n:]
+	}
+	return sent, nil
+}
+
+// reserve takes up to n bytes of the peer's window, waiting for some.
+func (ch *Channel) reserve(n int) (int, error) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	for ch.sendWin == 0 && !ch.closed && !ch.eofSent {
+		ch.wcond.Wait()
+	}
+	switch {
+	case ch.closed:
+		return 0, ErrChannelClosed
+	case ch.eofSent:
+		return 0, io.EOF
+	}
+	n = min(n, ch.sendWin)
+	ch.sendWin -= n
+	return n, nil
+}
+
+// received takes n bytes of data from our window; false when the peer
+// sent more than it was granted.
+func (ch *Channel) received(n int) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if n > ch.recvWin {
+		return false
+	}
+	ch.recvWin -= n
+	return true
+}
+
+// consumed grants n bytes back to the peer once enough has gathered that a
+// window frame is worth its bytes.
+func (ch *Channel) consumed(n int) {
+	ch.mu.Lock()
+	ch.unacked += n
+	if ch.unacked < Window/4 || ch.closed {
+		ch.mu.Unlock()
+		return
+	}
+	grant := ch.unacked
+	ch.unacked = 0
+	ch.recvWin += grant
+	ch.mu.Unlock()
+	_ = ch.fw.write(frameWindow, uint32Bytes(uint32(grant)))
 }
 
 func (ch *Channel) start() { go ch.readLoop(nil) }
@@ -90,7 +161,7 @@ func (ch *Channel) Write(p []byte) (int, error) {
 	if err := ch.writable(); err != nil {
 		return 0, err
 	}
-	return ch.fw.writeData(frameData, p)
+	return ch.sendData(frameData, p)
 }
 
 func (ch *Channel) writable() error {
@@ -116,7 +187,7 @@ func (e stderrRW) Write(p []byte) (int, error) {
 	if err := e.ch.writable(); err != nil {
 		return 0, err
 	}
-	return e.ch.fw.writeData(frameStderr, p)
+	return e.ch.sendData(frameStderr, p)
 }
 
 // CloseWrite sends eof: no more data from this side; requests still go.
@@ -127,6 +198,7 @@ func (ch *Channel) CloseWrite() error {
 		return nil
 	}
 	ch.eofSent = true
+	ch.wcond.Broadcast()
 	ch.mu.Unlock()
 	if err := ch.fw.write(frameEOF); err != nil {
 		return fmt.Errorf("send eof: %w", err)
@@ -152,6 +224,7 @@ func (ch *Channel) finish() {
 	ch.finishOnce.Do(func() {
 		ch.mu.Lock()
 		ch.closed = true
+		ch.wcond.Broadcast()
 		ch.mu.Unlock()
 		_ = ch.s.Close()
 		if ch.onClose != nil {
@@ -207,6 +280,18 @@ func (ch *Channel) readLoop(h Handler) {
 	close(ch.readDone)
 }
 
+// grant adds the peer's window grant; false if it would overflow.
+func (ch *Channel) grant(n int) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if n <= 0 || ch.sendWin+n > 1<<31-1 {
+		return false
+	}
+	ch.sendWin += n
+	ch.wcond.Broadcast()
+	return true
+}
+
 func (ch *Channel) isClosing() bool {
 	select {
 	case <-ch.closing:
@@ -232,6 +317,9 @@ func (ch *Channel) readFrames(h Handler) error {
 			if eof {
 				return badFrame("%v after eof", t)
 			}
+			if !ch.received(n) {
+				return badFrame("%v of %d bytes beyond the window", t, n)
+			}
 			bp := dataBufs.Get().(*[]byte)
 			if _, err := io.ReadFull(ch.s, (*bp)[:n]); err != nil {
 				dataBufs.Put(bp)
@@ -248,6 +336,7 @@ func (ch *Channel) readFrames(h Handler) error {
 				if err != nil {
 					return err
 				}
+				ch.consumed(n)
 				continue
 			}
 			dst := ch.stdout
@@ -284,6 +373,15 @@ func (ch *Channel) readFrames(h Handler) error {
 			case ch.reqs <- req:
 			case <-ch.closing:
 				return nil
+			}
+		case frameWindow:
+			p, err := readPayload(ch.s, n)
+			if err != nil {
+				return err
+			}
+			grant, rest, ok := cutUint32(p)
+			if !ok || len(rest) != 0 || !ch.grant(int(grant)) {
+				return badFrame("bad window grant")
 			}
 		case frameReply:
 			p, err := readPayload(ch.s, n)

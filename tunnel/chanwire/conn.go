@@ -84,8 +84,9 @@ func Client(ctx context.Context, ctrl net.Conn, dial DialFunc) (*Conn, <-chan *N
 
 // Server is the agent's side of a new conn stream: it waits for the
 // gateway's hello, calls ready (where the agent makes the connection
-// findable for its channel streams), then answers hello.
-func Server(ctrl net.Conn, ready func(*Conn)) (*Conn, <-chan *NewChannel, <-chan *Request, error) {
+// findable for its channel streams), then answers hello. An error from
+// ready refuses the connection: the stream closes without a hello.
+func Server(ctrl net.Conn, ready func(*Conn) error) (*Conn, <-chan *NewChannel, <-chan *Request, error) {
 	c := newConn(ctrl, nil)
 	_ = ctrl.SetReadDeadline(time.Now().Add(FirstFrameTimeout))
 	if err := readHello(ctrl); err != nil {
@@ -94,7 +95,10 @@ func Server(ctrl net.Conn, ready func(*Conn)) (*Conn, <-chan *NewChannel, <-chan
 	}
 	_ = ctrl.SetReadDeadline(time.Time{})
 	if ready != nil {
-		ready(c)
+		if err := ready(c); err != nil {
+			_ = ctrl.Close()
+			return nil, nil, nil, fmt.Errorf("chanwire hello: %w", err)
+		}
 	}
 	if err := c.fw.write(frameHello, []byte{Version}); err != nil {
 		_ = ctrl.Close()

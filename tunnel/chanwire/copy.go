@@ -37,10 +37,7 @@ func copyFrames(ch *Channel, t frameType, r io.Reader) (int64, error) {
 		}
 		n, rerr := r.Read(buf)
 		if n > 0 {
-			if err := ch.writable(); err != nil {
-				return total, err
-			}
-			if _, err := ch.fw.writeData(t, buf[:n]); err != nil {
+			if _, err := ch.sendData(t, buf[:n]); err != nil {
 				return total, err
 			}
 			total += int64(n)

@@ -11,6 +11,11 @@ import (
 // Version is the protocol version hello carries (the tunnel's v2).
 const Version = 2
 
+// Window is what each side of a channel may send of data and stderr before
+// the peer grants more with a window frame (spec.md). It bounds what a
+// receiver buffers, and keeps requests from waiting behind unread data.
+const Window = 1 << 20
+
 // Frame size limits (spec.md).
 const (
 	MaxFrame  = 256 << 10 // largest payload a reader accepts
@@ -32,10 +37,11 @@ const (
 	frameEOF         frameType = 9
 	frameRequest     frameType = 10
 	frameReply       frameType = 11
+	frameWindow      frameType = 12
 )
 
 var frameNames = [...]string{"", "hello", "open", "accept", "open-confirm", "open-failure",
-	"open-request", "data", "stderr", "eof", "request", "reply"}
+	"open-request", "data", "stderr", "eof", "request", "reply", "window"}
 
 func (t frameType) String() string {
 	if int(t) < len(frameNames) && t != 0 {
@@ -126,20 +132,6 @@ func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 		frameBufs.Put(bp)
 	}
 	return err
-}
-
-// writeData sends p as data (or stderr) frames of at most MaxData bytes.
-func (fw *frameWriter) writeData(t frameType, p []byte) (int, error) {
-	sent := 0
-	for len(p) > 0 {
-		n := min(len(p), MaxData)
-		if err := fw.write(t, p[:n]); err != nil {
-			return sent, err
-		}
-		sent += n
-		p = p[n:]
-	}
-	return sent, nil
 }
 
 // Payload encoding helpers (spec.md: str8, uint32, flag bytes).
