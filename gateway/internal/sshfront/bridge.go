@@ -14,7 +14,8 @@ import (
 // side opened it. The agent's frames run through the bridge (a
 // chanwire.Handler) on one goroutine, so the user sees them in the agent's
 // order: output, EOF, then the exit status. The user's side takes one
-// goroutine for data and two for requests (read, and forward in order).
+// goroutine for data and one for requests (plus a worker while requests
+// wait to be forwarded).
 type bridge struct {
 	p       *proxy
 	kind    string
@@ -76,7 +77,7 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 	var wg sync.WaitGroup
 	// Up: the user's data, then EOF (half-close kept).
 	upCopied := make(chan struct{})
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		_, _ = io.Copy(b.agent, b.user) // chanwire's ReadFrom: no idle buffer
@@ -86,9 +87,10 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 	// Up: the user's requests. Reading never waits (window-change is
 	// coalesced); forwarding pipelines them, replies come back in order
 	// through the agent's frames.
-	q := newReqQueue()
+	upDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(upDone)
+		q := newWorkQueue(b.forwardUserRequest)
 		for r := range ureqs {
 			if b.handleLocally(r) {
 				continue
@@ -97,12 +99,7 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 			q.push(r)
 		}
 		b.userLeft.Store(true)
-		q.close()
-	}()
-	upForwarded := make(chan struct{})
-	go func() {
-		defer close(upForwarded)
-		b.forwardUserRequests(q)
+		q.closeWait()
 		// The user closed the channel (or left): once what they sent
 		// before is through, close the agent's side so it ends whatever
 		// it runs there.
@@ -121,26 +118,20 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 	}
 	_ = b.user.Close()
 	close(b.final)
-	<-upForwarded
+	<-upDone
 	wg.Wait()
 	_ = b.agent.Close()
 }
 
-// forwardUserRequests sends queued user requests to the agent in order
-// without waiting for replies; each reply is relayed when it comes.
-func (b *bridge) forwardUserRequests(q *reqQueue) {
-	for {
-		r, ok := q.pop()
-		if !ok {
-			return
-		}
-		var done chanwire.ReplyFunc
-		if r.WantReply {
-			done = func(ok bool, _ []byte, closed bool) { _ = r.Reply(ok && !closed, nil) }
-		}
-		if err := b.agent.SendRequestFunc(r.Type, r.WantReply, r.Payload, done); err != nil {
-			replyIfWanted(r, false, nil)
-		}
+// forwardUserRequest sends a user request to the agent without waiting
+// for the reply, which is relayed when it comes (in order).
+func (b *bridge) forwardUserRequest(r *ssh.Request) {
+	var done chanwire.ReplyFunc
+	if r.WantReply {
+		done = func(ok bool, _ []byte, closed bool) { _ = r.Reply(ok && !closed, nil) }
+	}
+	if err := b.agent.SendRequestFunc(r.Type, r.WantReply, r.Payload, done); err != nil {
+		replyIfWanted(r, false, nil)
 	}
 }
 

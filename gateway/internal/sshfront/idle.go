@@ -2,6 +2,7 @@ package sshfront
 
 import (
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -9,24 +10,34 @@ import (
 )
 
 // watchIdle closes the connection once it has had no channel open and no
-// traffic for IdleTimeout.
-func (s *Server) watchIdle(cs *connState, sc ssh.Conn, done <-chan struct{}) {
+// traffic for IdleTimeout. It is a timer, not a goroutine, so an idle
+// connection pays nothing for it; stop ends the watch.
+func (s *Server) watchIdle(cs *connState, sc ssh.Conn) (stop func()) {
 	idle := s.cfg.IdleTimeout
-	t := time.NewTimer(idle)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
+	var (
+		mu      sync.Mutex
+		stopped bool
+		t       *time.Timer
+	)
+	t = time.AfterFunc(idle, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
 			return
-		case <-t.C:
-			quiet := cs.quietFor()
-			if cs.openChannels.Load() == 0 && quiet >= idle {
-				s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
-				_ = sc.Close()
-				return
-			}
-			t.Reset(max(idle-quiet, idle/10, time.Millisecond))
 		}
+		quiet := cs.quietFor()
+		if cs.openChannels.Load() == 0 && quiet >= idle {
+			s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
+			_ = sc.Close()
+			return
+		}
+		t.Reset(max(idle-quiet, idle/10, time.Millisecond))
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
 	}
 }
 

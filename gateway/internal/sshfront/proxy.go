@@ -75,13 +75,11 @@ func (p *proxy) closeAgent() {
 // run serves the connection until either side ends it.
 func (p *proxy) run(userChans <-chan ssh.NewChannel, userReqs <-chan *ssh.Request,
 	agentChans <-chan *chanwire.NewChannel, agentReqs <-chan *chanwire.Request) {
-	p.goFn(func() { p.userChannels(userChans) })
-	p.goFn(func() { p.agentChannels(agentChans) })
-	p.goFn(func() { p.userGlobalRequests(userReqs) })
-	p.goFn(func() { rejectAgentRequests(agentReqs) })
-
+	// The user's channels end when the connection does.
 	userDone := make(chan struct{})
-	p.goFn(func() { _ = p.user.Wait(); close(userDone) })
+	p.goFn(func() { p.userChannels(userChans); close(userDone) })
+	p.goFn(func() { p.agentChannels(agentChans, agentReqs) })
+	p.goFn(func() { p.userGlobalRequests(userReqs) })
 
 	select {
 	case <-userDone:
@@ -148,8 +146,25 @@ func (p *proxy) openOnAgent(nc ssh.NewChannel) {
 
 // agentChannels opens on the user's side the channels the agent opens for
 // remote forwarding and agent forwarding, once the user asked for them.
-func (p *proxy) agentChannels(chans <-chan *chanwire.NewChannel) {
-	for nc := range chans {
+func (p *proxy) agentChannels(chans <-chan *chanwire.NewChannel, reqs <-chan *chanwire.Request) {
+	for chans != nil || reqs != nil {
+		var nc *chanwire.NewChannel
+		select {
+		case r, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				continue
+			}
+			// The agent has no global request to make.
+			_ = r.Reply(false, nil)
+			continue
+		case c, ok := <-chans:
+			if !ok {
+				chans = nil
+				continue
+			}
+			nc = c
+		}
 		var enabled *atomic.Bool
 		switch nc.ChannelType() {
 		case "forwarded-tcpip":
@@ -196,23 +211,11 @@ func (p *proxy) openOnUser(nc *chanwire.NewChannel) {
 // OpenSSH does for requests it does not know. Replies go out in request
 // order, as the protocol requires.
 func (p *proxy) userGlobalRequests(reqs <-chan *ssh.Request) {
-	q := newReqQueue()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			r, ok := q.pop()
-			if !ok {
-				return
-			}
-			p.globalRequest(r)
-		}
-	}()
+	q := newWorkQueue(p.globalRequest)
 	for r := range reqs {
 		q.push(r)
 	}
-	q.close()
-	<-done
+	q.closeWait()
 }
 
 func (p *proxy) globalRequest(r *ssh.Request) {
@@ -252,14 +255,6 @@ func replyIfWanted(r *ssh.Request, ok bool, payload []byte) {
 func rejectRequests(reqs <-chan *ssh.Request) {
 	for r := range reqs {
 		replyIfWanted(r, false, nil)
-	}
-}
-
-// rejectAgentRequests answers every global request from the agent (it
-// has none to make) with a failure until the connection ends.
-func rejectAgentRequests(reqs <-chan *chanwire.Request) {
-	for r := range reqs {
-		_ = r.Reply(false, nil)
 	}
 }
 

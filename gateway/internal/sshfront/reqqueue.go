@@ -21,6 +21,51 @@ type reqQueue struct {
 	cond   *sync.Cond
 	items  []*ssh.Request
 	closed bool
+
+	// With work set (newWorkQueue), requests are handed to work on a
+	// goroutine that runs only while some wait: an idle connection or
+	// channel keeps no goroutine for them.
+	work    func(*ssh.Request)
+	working bool
+}
+
+// newWorkQueue returns a queue whose requests go to work, in order, one at
+// a time; closeWait ends it.
+func newWorkQueue(work func(*ssh.Request)) *reqQueue {
+	q := newReqQueue()
+	q.work = work
+	return q
+}
+
+// drain runs work on queued requests until the queue is empty.
+func (q *reqQueue) drain() {
+	for {
+		q.mu.Lock()
+		if len(q.items) == 0 {
+			q.working = false
+			q.cond.Broadcast()
+			q.mu.Unlock()
+			return
+		}
+		r := q.items[0]
+		q.items[0] = nil
+		q.items = q.items[1:]
+		q.cond.Broadcast()
+		q.mu.Unlock()
+		q.work(r)
+	}
+}
+
+// closeWait closes the queue and waits until its worker handed on every
+// request pushed before.
+func (q *reqQueue) closeWait() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	for q.working {
+		q.cond.Wait()
+	}
+	q.mu.Unlock()
 }
 
 func newReqQueue() *reqQueue {
@@ -47,6 +92,10 @@ func (q *reqQueue) push(r *ssh.Request) {
 	}
 	q.items = append(q.items, r)
 	q.cond.Broadcast()
+	if q.work != nil && !q.working {
+		q.working = true
+		go q.drain()
+	}
 }
 
 // close ends the queue: pop returns what is left, then false.

@@ -217,15 +217,7 @@ func (s *Server) handshake(cs *connState, bound *identity) {
 	defer sc.Close()
 
 	if s.cfg.IdleTimeout > 0 {
-		done := make(chan struct{})
-		var idle sync.WaitGroup
-		idle.Add(1)
-		go func() {
-			defer idle.Done()
-			s.watchIdle(cs, sc, done)
-		}()
-		defer idle.Wait()
-		defer close(done)
+		defer s.watchIdle(cs, sc)()
 	}
 	s.handle(cs, sc, fc.chans, fc.reqs)
 }
