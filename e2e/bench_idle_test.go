@@ -72,7 +72,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 	agentIdleGoroutines := dumpGoroutines(b, idle)
 
 	var gwBefore, gwAfter, agBefore, agAfter procSample
-	var open time.Duration
+	var open, teardown time.Duration
 	for b.Loop() {
 		agent, ag := startAgent()
 		s := settled(b, gw, ag)
@@ -96,12 +96,15 @@ func BenchmarkIdleSessions(b *testing.B) {
 			}
 		}
 		closeIdleSessions(clients)
-		waitSessions(b, metrics, 0)
+		lost := time.Now()
+		waitSessions(b, metrics, 0, 10*time.Minute)
+		teardown = time.Since(lost)
 	}
 	reportIdle(b, n, "gateway", gwBefore, gwAfter)
 	reportIdle(b, n, "agent", agBefore, agAfter)
 	b.ReportMetric(open.Seconds(), "open-s")
-	b.Logf("%d idle sessions, opened in %s", n, open.Round(time.Millisecond))
+	b.Logf("%d idle sessions, opened in %s; after the agent's dump ended it and the clients closed, the gateway took %s to count 0 sessions",
+		n, open.Round(time.Millisecond), teardown.Round(time.Millisecond))
 	b.Logf("gateway (wsgate server): before %s; after %s", gwBefore, gwAfter)
 	b.Logf("agent (wsgate agent): before %s; after %s (goroutines from SIGQUIT dumps, system goroutines included)", agBefore, agAfter)
 }
