@@ -9,28 +9,34 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// devMeter reads a running `wsgate dev` from outside: /proc for memory,
-// threads, descriptors and children, its pprof listener for goroutines and
-// its /metrics for the live session count.
-type devMeter struct {
-	pid     int
-	pprof   string // http://host:port of --pprof-addr
-	metrics string // the gateway's /metrics URL
+// procMeter reads one running wsgate process from outside: /proc for
+// memory, threads, descriptors and children, and, when it serves pprof,
+// its goroutine profile.
+type procMeter struct {
+	name  string // "gateway", "agent", "dev": names its figures
+	pid   int
+	pprof string // http://host:port of --pprof-addr; "" when it has none
 }
 
-// devSample is the dev process at one moment.
-type devSample struct {
+// procSample is one process at one moment; goroutines is -1 when the
+// process has no pprof listener to read them from.
+type procSample struct {
 	rssKiB, goroutines, threads, fds int64
 	children                         int
 }
 
-func (s devSample) String() string {
-	return fmt.Sprintf("rss %.1f MiB, %d goroutines, %d threads, %d fds, %d children",
-		float64(s.rssKiB)/1024, s.goroutines, s.threads, s.fds, s.children)
+func (s procSample) String() string {
+	g := "? goroutines"
+	if s.goroutines >= 0 {
+		g = fmt.Sprintf("%d goroutines", s.goroutines)
+	}
+	return fmt.Sprintf("rss %.1f MiB, %s, %d threads, %d fds, %d children",
+		float64(s.rssKiB)/1024, g, s.threads, s.fds, s.children)
 }
 
 // settleWait, settleTries and settleTolerance: a settled reading comes
@@ -42,22 +48,34 @@ const (
 	settleTolerance = 0.03
 )
 
-// settled waits and reads until two reads in a row agree, and returns the
-// last; figures that never settle are no figures, so that fails b.
-func (m *devMeter) settled(b testing.TB) devSample {
+// settled waits and reads every meter until two reads in a row agree for
+// all of them, and returns the last reads in the order of ms; figures
+// that never settle are no figures, so that fails b.
+func settled(b testing.TB, ms ...*procMeter) []procSample {
 	b.Helper()
 	time.Sleep(settleWait)
-	prev := m.sample(b)
+	read := func() []procSample {
+		s := make([]procSample, len(ms))
+		for i, m := range ms {
+			s[i] = m.sample(b)
+		}
+		return s
+	}
+	prev := read()
 	for range settleTries {
 		time.Sleep(time.Second)
-		cur := m.sample(b)
-		if near(cur.rssKiB, prev.rssKiB) && near(cur.goroutines, prev.goroutines) {
+		cur := read()
+		agree := true
+		for i := range cur {
+			agree = agree && near(cur[i].rssKiB, prev[i].rssKiB) && near(cur[i].goroutines, prev[i].goroutines)
+		}
+		if agree {
 			return cur
 		}
 		prev = cur
 	}
-	b.Fatalf("wsgate dev did not settle in %d reads: last %s", settleTries, prev)
-	return devSample{}
+	b.Fatalf("processes did not settle in %d reads: last %v", settleTries, prev)
+	return nil
 }
 
 func near(a, b int64) bool {
@@ -65,14 +83,17 @@ func near(a, b int64) bool {
 	return d*d <= settleTolerance*settleTolerance*float64(b)*float64(b)
 }
 
-// sample forces a GC in the dev process (the heap profile's gc=1), so
-// garbage not yet collected does not count, and reads it.
-func (m *devMeter) sample(b testing.TB) devSample {
+// sample reads the process. With pprof it first forces a GC there (the
+// heap profile's gc=1), so garbage not yet collected does not count;
+// without, the process's own GC pacing is all there is.
+func (m *procMeter) sample(b testing.TB) procSample {
 	b.Helper()
-	if _, err := httpGet(m.pprof + "/debug/pprof/heap?gc=1"); err != nil {
-		b.Fatal(err)
+	s := procSample{goroutines: -1}
+	if m.pprof != "" {
+		if _, err := httpGet(m.pprof + "/debug/pprof/heap?gc=1"); err != nil {
+			b.Fatal(err)
+		}
 	}
-	var s devSample
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.pid))
 	if err != nil {
 		b.Fatal(err)
@@ -94,9 +115,11 @@ func (m *devMeter) sample(b testing.TB) devSample {
 		b.Fatal(err)
 	}
 	s.fds = int64(len(fds))
-	s.children = m.children(b)
-	if s.goroutines, err = m.goroutines(); err != nil {
-		b.Fatal(err)
+	s.children = len(m.childPIDs(b))
+	if m.pprof != "" {
+		if s.goroutines, err = m.goroutines(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if s.rssKiB == 0 || s.threads == 0 {
 		b.Fatalf("/proc/%d/status has no VmRSS or Threads:\n%s", m.pid, status)
@@ -104,9 +127,9 @@ func (m *devMeter) sample(b testing.TB) devSample {
 	return s
 }
 
-// goroutines is the total in the dev process's goroutine profile, whose
-// first line reads "goroutine profile: total N".
-func (m *devMeter) goroutines() (int64, error) {
+// goroutines is the total in the process's goroutine profile, whose first
+// line reads "goroutine profile: total N".
+func (m *procMeter) goroutines() (int64, error) {
 	body, err := httpGet(m.pprof + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		return 0, err
@@ -120,48 +143,103 @@ func (m *devMeter) goroutines() (int64, error) {
 	return n, nil
 }
 
-// children counts the dev process's child processes (each thread lists
-// the children it started).
-func (m *devMeter) children(b testing.TB) int {
+// childPIDs are the process's child processes (each thread lists the
+// children it started).
+func (m *procMeter) childPIDs(b testing.TB) []int {
 	b.Helper()
 	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", m.pid))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("/proc/%d/task/*/children: %v (no files: kernel without CONFIG_PROC_CHILDREN?)", m.pid, err)
 	}
-	n := 0
+	var pids []int
 	for _, f := range files {
 		// A thread that ended since the glob has no file; it has no children either.
-		if text, err := os.ReadFile(f); err == nil {
-			n += len(strings.Fields(string(text)))
+		text, err := os.ReadFile(f)
+		if err != nil {
+			continue
 		}
+		for _, w := range strings.Fields(string(text)) {
+			pid, err := strconv.Atoi(w)
+			if err != nil {
+				b.Fatalf("%s: %q", f, text)
+			}
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// dumpGoroutines counts the goroutines of a process that serves no pprof
+// (the agent) the only way there is from outside: SIGQUIT makes the Go
+// runtime print every goroutine, system ones included, and exit. So it is
+// the process's last reading, and only a difference between two dumps of
+// like processes is a per-session figure. "goroutine 0" is the signal
+// handler's g0, not a goroutine.
+func dumpGoroutines(b testing.TB, p *proc) int64 {
+	b.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		b.Fatalf("SIGQUIT %v: %v", p.cmd.Args[1:], err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		b.Fatalf("wsgate %v did not exit within a minute of SIGQUIT", p.cmd.Args[1:])
+	}
+	var n int64
+	for line := range strings.Lines(p.out.String()) {
+		if strings.HasPrefix(line, "goroutine ") && !strings.HasPrefix(line, "goroutine 0 ") && strings.HasSuffix(line, "]:\n") {
+			n++
+		}
+	}
+	if n == 0 {
+		b.Fatalf("no goroutine dump after SIGQUIT of wsgate %v:\n%s", p.cmd.Args[1:], p.out.String())
 	}
 	return n
 }
 
-// waitIdle waits until the gateway counts sessions live sessions and the
-// dev process has children child processes.
-func (m *devMeter) waitIdle(b testing.TB, sessions, children int) {
+// waitIdle waits until the gateway at metrics counts sessions live
+// sessions and kids has children child processes.
+func waitIdle(b testing.TB, metrics string, kids *procMeter, sessions, children int) {
 	b.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		active, err := m.activeSessions()
+		active, err := activeSessions(metrics)
 		if err != nil {
 			b.Fatal(err)
 		}
-		kids := m.children(b)
-		if active == sessions && kids == children {
+		n := len(kids.childPIDs(b))
+		if active == sessions && n == children {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("waiting for %d sessions and %d child processes: have %d and %d", sessions, children, active, kids)
+			b.Fatalf("waiting for %d sessions and %d child processes of the %s: have %d and %d", sessions, children, kids.name, active, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitSessions waits until the gateway at metrics counts sessions live
+// sessions, within limit. A gateway ending thousands of sessions at once
+// may not answer /metrics for a while (seen: over 30 s for 2000 after its
+// agent died), so errors are retried until limit too.
+func waitSessions(b testing.TB, metrics string, sessions int, limit time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		active, err := activeSessions(metrics)
+		if err == nil && active == sessions {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("waiting %s for %d sessions: have %d (%v)", limit, sessions, active, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
 // activeSessions is wsgate_sessions_active from the gateway's /metrics.
-func (m *devMeter) activeSessions() (int, error) {
-	body, err := httpGet(m.metrics)
+func activeSessions(metrics string) (int, error) {
+	body, err := httpGet(metrics)
 	if err != nil {
 		return 0, err
 	}
@@ -170,12 +248,12 @@ func (m *devMeter) activeSessions() (int, error) {
 		if v, ok := strings.CutPrefix(sc.Text(), "wsgate_sessions_active "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return 0, fmt.Errorf("%s: wsgate_sessions_active %q: %w", m.metrics, v, err)
+				return 0, fmt.Errorf("%s: wsgate_sessions_active %q: %w", metrics, v, err)
 			}
 			return int(f), nil
 		}
 	}
-	return 0, fmt.Errorf("%s has no wsgate_sessions_active", m.metrics)
+	return 0, fmt.Errorf("%s has no wsgate_sessions_active", metrics)
 }
 
 // meterClient keeps no idle connections, so no goroutine of it outlives a
