@@ -176,6 +176,7 @@ func (c *client) serve(ctx context.Context, conn net.Conn) error {
 	if c.cfg.OnConnect != nil {
 		c.cfg.OnConnect()
 	}
+	live := watchStreams(sess)
 	var wg sync.WaitGroup
 	for {
 		ys, err := sess.AcceptStream()
@@ -185,14 +186,14 @@ func (c *client) serve(ctx context.Context, conn net.Conn) error {
 			return fmt.Errorf("tunnel: %w", err)
 		}
 		wg.Add(1)
-		go c.stream(ys, &wg)
+		go c.stream(ys, live, &wg)
 	}
 }
 
 // stream reads the header of one stream and hands it to the Handler. wg
 // covers the header read only: the Handler is not waited for.
-func (c *client) stream(ys *yamux.Stream, wg *sync.WaitGroup) {
-	s := newStream(ys)
+func (c *client) stream(ys *yamux.Stream, live *liveStreams, wg *sync.WaitGroup) {
+	s := newStream(ys, live)
 	h, err := readHeaderTimeout(s, c.cfg.headerTimeout)
 	if err != nil {
 		// A bad stream never takes the tunnel down.

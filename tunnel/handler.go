@@ -90,7 +90,7 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		_ = conn.Close()
 		return
 	}
-	t := &agentTunnel{key: key, tag: r.cfg.CredentialTag(token), sess: sess, done: make(chan struct{})}
+	t := &agentTunnel{key: key, tag: r.cfg.CredentialTag(token), sess: sess, streams: watchStreams(sess), done: make(chan struct{})}
 	prev, ok := r.register(t)
 	if !ok {
 		_ = sess.Close()

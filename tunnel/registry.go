@@ -74,6 +74,8 @@ type agentTunnel struct {
 	key  string
 	tag  string // CredentialTag of the token it was opened with
 	sess *yamux.Session
+	// streams are the session's live streams, woken when it ends.
+	streams *liveStreams
 	done chan struct{} // closed once its OnDisconnect has returned
 }
 
@@ -196,7 +198,7 @@ func (r *Registry) Open(ctx context.Context, key string, h Header) (net.Conn, er
 	if err != nil {
 		return nil, fmt.Errorf("open stream to %s: %w", key, err)
 	}
-	s := newStream(ys)
+	s := newStream(ys, t.streams)
 	// The header fits the initial window, so this write waits only for the
 	// tunnel connection, which yamux bounds by connectionWriteTimeout.
 	if _, err := s.Write(hdr); err != nil {

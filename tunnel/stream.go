@@ -31,6 +31,7 @@ func CloseWrite(c io.Closer) error {
 // also end local reads.
 type stream struct {
 	*yamux.Stream
+	live      *liveStreams // nil in tests that make streams by hand
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -41,7 +42,19 @@ var (
 	_ HalfCloser = (*stream)(nil)
 )
 
-func newStream(s *yamux.Stream) *stream { return &stream{Stream: s} }
+func newStream(s *yamux.Stream, live *liveStreams) *stream {
+	st := &stream{Stream: s, live: live}
+	if live != nil {
+		live.add(st)
+	}
+	return st
+}
+
+// wake ends blocked and future reads and writes: the session is gone.
+func (s *stream) wake() {
+	_ = s.Stream.SetReadDeadline(pastDeadline)
+	_ = s.Stream.SetWriteDeadline(pastDeadline)
+}
 
 // pastDeadline wakes blocked reads at once.
 var pastDeadline = time.Unix(1, 0)
@@ -76,6 +89,9 @@ func (s *stream) Close() error {
 		s.closed.Store(true)
 		s.closeErr = s.Stream.Close()
 		_ = s.Stream.SetReadDeadline(pastDeadline)
+		if s.live != nil {
+			s.live.remove(s)
+		}
 	})
 	return s.closeErr
 }
