@@ -76,7 +76,7 @@ type agentTunnel struct {
 	sess *yamux.Session
 	// streams are the session's live streams, woken when it ends.
 	streams *liveStreams
-	done chan struct{} // closed once its OnDisconnect has returned
+	done    chan struct{} // closed once its OnDisconnect has returned
 }
 
 // NewRegistry returns an empty Registry; serve its Handler on ConnectPath.
