@@ -165,23 +165,24 @@ func (c *client) once(ctx context.Context) (time.Duration, error) {
 
 // serve runs the yamux session on conn until it ends or ctx does.
 func (c *client) serve(ctx context.Context, conn net.Conn) error {
-	sess, err := yamux.Client(tunnelConn(conn, c.cfg.splitFrames), yamuxConfig(c.cfg.KeepAliveInterval, c.log))
+	live := newLiveStreams()
+	sess, err := yamux.Client(endConn{tunnelConn(conn, c.cfg.splitFrames), live}, yamuxConfig(c.cfg.KeepAliveInterval, c.log))
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("start yamux: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = sess.Close() })
+	live.watch(sess)
+	stop := context.AfterFunc(ctx, func() { closeSession(sess, live) })
 	defer stop()
 	c.log.Info("tunnel up")
 	if c.cfg.OnConnect != nil {
 		c.cfg.OnConnect()
 	}
-	live := watchStreams(sess)
 	var wg sync.WaitGroup
 	for {
 		ys, err := sess.AcceptStream()
 		if err != nil {
-			_ = sess.Close()
+			closeSession(sess, live)
 			wg.Wait()
 			return fmt.Errorf("tunnel: %w", err)
 		}

@@ -84,13 +84,15 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		http.Error(w, "connection upgrade not supported", http.StatusInternalServerError)
 		return
 	}
-	sess, err := yamux.Server(tunnelConn(conn, r.cfg.splitFrames), yamuxConfig(r.cfg.KeepAliveInterval, log))
+	live := newLiveStreams()
+	sess, err := yamux.Server(endConn{tunnelConn(conn, r.cfg.splitFrames), live}, yamuxConfig(r.cfg.KeepAliveInterval, log))
 	if err != nil {
 		log.Error("agent tunnel: start yamux", "err", err)
 		_ = conn.Close()
 		return
 	}
-	t := &agentTunnel{key: key, tag: r.cfg.CredentialTag(token), sess: sess, streams: watchStreams(sess), done: make(chan struct{})}
+	live.watch(sess)
+	t := &agentTunnel{key: key, tag: r.cfg.CredentialTag(token), sess: sess, streams: live, done: make(chan struct{})}
 	prev, ok := r.register(t)
 	if !ok {
 		_ = sess.Close()

@@ -27,7 +27,7 @@ func TestLiveStreamsWake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	live := &liveStreams{m: make(map[*stream]struct{})}
+	live := newLiveStreams()
 	const n = 20
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -62,14 +62,16 @@ func TestLiveStreamsWake(t *testing.T) {
 	}
 }
 
-// TestWatchStreamsEndsWithSession: the set ends when its session does.
+// TestWatchStreamsEndsWithSession: the set ends when its session does,
+// even when nothing of this package closed it.
 func TestWatchStreamsEndsWithSession(t *testing.T) {
 	cc, _ := tcpPair(t)
 	client, err := yamux.Client(cc, yamuxConfig(defaultKeepAlive, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := watchStreams(client)
+	live := newLiveStreams()
+	live.watch(client)
 	_ = client.Close()
 	testutil.Eventually(t, "live streams ended with the session", func() bool {
 		live.mu.Lock()

@@ -152,7 +152,7 @@ func (r *Registry) serve(t *agentTunnel, prev *agentTunnel) {
 		if !prev.sess.IsClosed() {
 			r.log.Info("agent tunnel replaced by a newer one", "workspace", t.key)
 		}
-		_ = prev.sess.Close()
+		closeSession(prev.sess, prev.streams)
 		<-prev.done // keep OnConnect/OnDisconnect alternating for the key
 	}
 	defer r.finished(t)
@@ -227,7 +227,7 @@ func (r *Registry) Disconnect(key string) {
 	r.mu.Unlock()
 	if t != nil {
 		r.log.Info("disconnecting agent", "workspace", key)
-		_ = t.sess.Close()
+		closeSession(t.sess, t.streams)
 	}
 }
 
@@ -245,7 +245,7 @@ func (r *Registry) DisconnectUnless(key, tag string) {
 	r.mu.Unlock()
 	if t != nil {
 		r.log.Info("disconnecting agent: its credential was replaced", "workspace", key)
-		_ = t.sess.Close()
+		closeSession(t.sess, t.streams)
 	}
 }
 
@@ -262,7 +262,7 @@ func (r *Registry) Close() error {
 	r.mu.Unlock()
 	r.cancel()
 	for _, t := range live {
-		_ = t.sess.Close()
+		closeSession(t.sess, t.streams)
 	}
 	r.wg.Wait()
 	return nil

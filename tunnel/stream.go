@@ -87,8 +87,11 @@ func (s *stream) CloseWrite() error {
 func (s *stream) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.closeErr = s.Stream.Close()
+		// Wake local readers first: yamux's Close waits for room in the
+		// session's send queue, up to its write timeout when the peer has
+		// stopped reading.
 		_ = s.Stream.SetReadDeadline(pastDeadline)
+		s.closeErr = s.Stream.Close()
 		if s.live != nil {
 			s.live.remove(s)
 		}
