@@ -72,28 +72,59 @@ func (p *proxy) closeAgent() {
 	_ = p.agent.Close()
 }
 
-// run serves the connection until either side ends it.
+// run serves the connection until the user's side ends: one loop takes the
+// user's new channels and global requests and the agent's, so an idle
+// connection holds no goroutine per source; work that waits (opening a
+// channel, a global request's reply) runs elsewhere.
 func (p *proxy) run(userChans <-chan ssh.NewChannel, userReqs <-chan *ssh.Request,
 	agentChans <-chan *chanwire.NewChannel, agentReqs <-chan *chanwire.Request) {
-	// The user's channels end when the connection does.
-	userDone := make(chan struct{})
-	p.goFn(func() { p.userChannels(userChans); close(userDone) })
-	p.goFn(func() { p.agentChannels(agentChans, agentReqs) })
-	p.goFn(func() { p.userGlobalRequests(userReqs) })
-
-	select {
-	case <-userDone:
-		p.closeAgent()
-	case <-p.agent.Done():
-		if !p.closingAgent.Load() {
+	// Global requests are answered in order, by a worker that exists only
+	// while some wait.
+	globals := newWorkQueue(p.globalRequest)
+	agentDone := p.agent.Done()
+	for userChans != nil || userReqs != nil {
+		select {
+		case nc, ok := <-userChans:
+			if !ok {
+				userChans = nil
+				continue
+			}
+			p.userChannel(nc)
+		case r, ok := <-userReqs:
+			if !ok {
+				userReqs = nil
+				continue
+			}
+			globals.push(r)
+		case nc, ok := <-agentChans:
+			if !ok {
+				agentChans = nil
+				continue
+			}
+			p.agentChannel(nc)
+		case r, ok := <-agentReqs:
+			if !ok {
+				agentReqs = nil
+				continue
+			}
+			// The agent has no global request to make.
+			_ = r.Reply(false, nil)
+		case <-agentDone:
+			agentDone = nil
+			if p.closingAgent.Load() {
+				continue
+			}
 			p.log.Warn("ssh agent connection lost", "err", p.agent.Wait())
+			// Give every session the time to copy the agent's last output
+			// and show why it ends, then end the user's connection.
+			p.goFn(func() {
+				p.waitBridgesFinal(lostFlushTimeout)
+				_ = p.user.Close()
+			})
 		}
-		// Give every session the time to copy the agent's last output and
-		// show why it ends, then end the user's connection.
-		p.waitBridgesFinal(lostFlushTimeout)
-		_ = p.user.Close()
 	}
-	<-userDone
+	p.closeAgent()
+	globals.closeWait()
 	<-p.agent.Done()
 	p.wg.Wait()
 }
@@ -106,23 +137,21 @@ func (p *proxy) goFn(f func()) {
 	}()
 }
 
-// userChannels opens each channel the user asks for on the agent.
-func (p *proxy) userChannels(chans <-chan ssh.NewChannel) {
-	for nc := range chans {
-		switch nc.ChannelType() {
-		case "session":
-		case "direct-tcpip", "direct-streamlocal@openssh.com":
-			if p.id.NoPortForward {
-				_ = nc.Reject(ssh.Prohibited, "port forwarding is not permitted")
-				continue
-			}
-		default:
-			_ = nc.Reject(ssh.UnknownChannelType, fmt.Sprintf("channel type %q is not supported", nc.ChannelType()))
-			continue
+// userChannel opens a channel the user asks for on the agent, or refuses it.
+func (p *proxy) userChannel(nc ssh.NewChannel) {
+	switch nc.ChannelType() {
+	case "session":
+	case "direct-tcpip", "direct-streamlocal@openssh.com":
+		if p.id.NoPortForward {
+			_ = nc.Reject(ssh.Prohibited, "port forwarding is not permitted")
+			return
 		}
-		// Opening waits for the agent; never hold up the user's other channels.
-		p.goFn(func() { p.openOnAgent(nc) })
+	default:
+		_ = nc.Reject(ssh.UnknownChannelType, fmt.Sprintf("channel type %q is not supported", nc.ChannelType()))
+		return
 	}
+	// Opening waits for the agent; never hold up the user's other channels.
+	p.goFn(func() { p.openOnAgent(nc) })
 }
 
 func (p *proxy) openOnAgent(nc ssh.NewChannel) {
@@ -144,45 +173,26 @@ func (p *proxy) openOnAgent(nc ssh.NewChannel) {
 	p.bridge(nc.ChannelType(), uch, ureqs, ach)
 }
 
-// agentChannels opens on the user's side the channels the agent opens for
-// remote forwarding and agent forwarding, once the user asked for them.
-func (p *proxy) agentChannels(chans <-chan *chanwire.NewChannel, reqs <-chan *chanwire.Request) {
-	for chans != nil || reqs != nil {
-		var nc *chanwire.NewChannel
-		select {
-		case r, ok := <-reqs:
-			if !ok {
-				reqs = nil
-				continue
-			}
-			// The agent has no global request to make.
-			_ = r.Reply(false, nil)
-			continue
-		case c, ok := <-chans:
-			if !ok {
-				chans = nil
-				continue
-			}
-			nc = c
-		}
-		var enabled *atomic.Bool
-		switch nc.ChannelType() {
-		case "forwarded-tcpip":
-			enabled = &p.remoteForwardOK
-		case "forwarded-streamlocal@openssh.com":
-			enabled = &p.streamlocalForwardOK
-		case "auth-agent@openssh.com":
-			enabled = &p.agentForwardOK
-		default:
-			_ = nc.Reject(chanwire.UnknownChannelType, fmt.Sprintf("channel type %q is not supported", nc.ChannelType()))
-			continue
-		}
-		if !enabled.Load() {
-			_ = nc.Reject(chanwire.Prohibited, "the user did not ask for "+nc.ChannelType())
-			continue
-		}
-		p.goFn(func() { p.openOnUser(nc) })
+// agentChannel opens on the user's side a channel the agent asks for
+// (remote forwarding, agent forwarding), once the user asked for it.
+func (p *proxy) agentChannel(nc *chanwire.NewChannel) {
+	var enabled *atomic.Bool
+	switch nc.ChannelType() {
+	case "forwarded-tcpip":
+		enabled = &p.remoteForwardOK
+	case "forwarded-streamlocal@openssh.com":
+		enabled = &p.streamlocalForwardOK
+	case "auth-agent@openssh.com":
+		enabled = &p.agentForwardOK
+	default:
+		_ = nc.Reject(chanwire.UnknownChannelType, fmt.Sprintf("channel type %q is not supported", nc.ChannelType()))
+		return
 	}
+	if !enabled.Load() {
+		_ = nc.Reject(chanwire.Prohibited, "the user did not ask for "+nc.ChannelType())
+		return
+	}
+	p.goFn(func() { p.openOnUser(nc) })
 }
 
 func (p *proxy) openOnUser(nc *chanwire.NewChannel) {
@@ -205,19 +215,11 @@ func (p *proxy) openOnUser(nc *chanwire.NewChannel) {
 	p.bridge(nc.ChannelType(), uch, ureqs, ach)
 }
 
-// userGlobalRequests forwards remote-forwarding requests to the agent, with
-// the reply (and its payload: the chosen port) relayed back, and answers
+// globalRequest forwards remote-forwarding requests to the agent, with the
+// reply (and its payload: the chosen port) relayed back, and answers
 // everything else (keepalive@openssh.com included) with a failure, as
-// OpenSSH does for requests it does not know. Replies go out in request
-// order, as the protocol requires.
-func (p *proxy) userGlobalRequests(reqs <-chan *ssh.Request) {
-	q := newWorkQueue(p.globalRequest)
-	for r := range reqs {
-		q.push(r)
-	}
-	q.closeWait()
-}
-
+// OpenSSH does for requests it does not know. The work queue that calls it
+// keeps replies in request order, as the protocol requires.
 func (p *proxy) globalRequest(r *ssh.Request) {
 	switch r.Type {
 	case "tcpip-forward", "cancel-tcpip-forward",
