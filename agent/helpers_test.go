@@ -113,6 +113,13 @@ func halfCloseServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveHalfClose(t, ln)
+	return ln.Addr().String()
+}
+
+// serveHalfClose answers every connection on ln as halfCloseServer says,
+// until the test ends.
+func serveHalfClose(t *testing.T, ln net.Listener) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -139,7 +146,6 @@ func halfCloseServer(t *testing.T) string {
 		ln.Close()
 		wg.Wait()
 	})
-	return ln.Addr().String()
 }
 
 // halfCloseConn is a connection that can shut down its write side alone:

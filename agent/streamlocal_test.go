@@ -2,11 +2,9 @@ package agent
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,32 +20,7 @@ func halfCloseUnixServer(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(testTimeout))
-				b, err := io.ReadAll(c)
-				if err != nil {
-					return
-				}
-				_, _ = c.Write(append([]byte("got:"), b...))
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
+	serveHalfClose(t, ln)
 }
 
 // ssh -L PORT:SOCKET: the answer comes back after the client's half-close,

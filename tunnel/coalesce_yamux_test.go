@@ -16,32 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
-
-// tcpPair returns both ends of a real loopback TCP connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
-	return client, server
-}
 
 // throwawayCert is a self-signed certificate for 127.0.0.1.
 func throwawayCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
@@ -126,7 +102,7 @@ func TestFrameConnUnderYamuxTCP(t *testing.T) {
 		{"split", true, 2 * writes}, // yamux alone: header, then body
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, s := tcpPair(t)
+			c, s := testutil.TCPPair(t)
 			rec := &recordingConn{Conn: c}
 			w, r := yamuxPair(t, rec, s, tc.split)
 			mark := rec.count()
@@ -159,7 +135,7 @@ func TestFrameConnUnderYamuxTLS(t *testing.T) {
 		{"split", true, 2}, // the header in a record of its own
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, s := tcpPair(t)
+			c, s := testutil.TCPPair(t)
 			rec := &recordingConn{Conn: c}
 			tc1 := tls.Client(rec, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13})
 			ts := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{cert}})

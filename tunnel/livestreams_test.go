@@ -15,7 +15,7 @@ import (
 // streams with the deadline (yamux's ErrTimeout) — the way out of yamux's
 // shutdown spin — and a stream added after the end is woken at once.
 func TestLiveStreamsWake(t *testing.T) {
-	cc, sc := tcpPair(t)
+	cc, sc := testutil.TCPPair(t)
 	cfg := yamuxConfig(defaultKeepAlive, slog.New(slog.DiscardHandler))
 	client, err := yamux.Client(cc, cfg)
 	if err != nil {
@@ -65,7 +65,7 @@ func TestLiveStreamsWake(t *testing.T) {
 // TestWatchStreamsEndsWithSession: the set ends when its session does,
 // even when nothing of this package closed it.
 func TestWatchStreamsEndsWithSession(t *testing.T) {
-	cc, _ := tcpPair(t)
+	cc, _ := testutil.TCPPair(t)
 	client, err := yamux.Client(cc, yamuxConfig(defaultKeepAlive, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)

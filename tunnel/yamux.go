@@ -23,6 +23,11 @@ const (
 	// peer that never closes can pin, and also how long a half-closed stream
 	// may keep carrying data the other way.
 	streamCloseTimeout = 5 * time.Minute
+	// streamWindow is what a stream may have in flight: at 256 KiB (yamux's
+	// default) a download waits for window updates on loopback; a stream's
+	// receive buffer only grows this far while data arrives faster than it
+	// is read.
+	streamWindow = 1 << 20
 	// headerTimeout bounds reading and writing a stream header.
 	headerTimeout = 10 * time.Second
 )
@@ -34,6 +39,7 @@ func yamuxConfig(keepAlive time.Duration, log *slog.Logger) *yamux.Config {
 	c.ConnectionWriteTimeout = connectionWriteTimeout
 	c.StreamOpenTimeout = streamOpenTimeout
 	c.StreamCloseTimeout = streamCloseTimeout
+	c.MaxStreamWindowSize = streamWindow
 	c.LogOutput = nil
 	c.Logger = yamuxLogger{log: log}
 	return c

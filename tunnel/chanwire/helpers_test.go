@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/yamux"
+	"github.com/wsgate/wsgate/internal/testutil"
 	"go.uber.org/goleak"
 )
 
@@ -30,28 +31,7 @@ type pair struct {
 
 func newPair(t *testing.T) *pair {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	cc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := <-accepted
-	if sc == nil {
-		t.Fatal("accept failed")
-	}
+	cc, sc := testutil.TCPPair(t)
 	cfg := yamux.DefaultConfig()
 	cfg.LogOutput = nil
 	cfg.Logger = discardLogger{}

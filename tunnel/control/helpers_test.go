@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 const testTimeout = 15 * time.Second
@@ -13,31 +15,7 @@ const testTimeout = 15 * time.Second
 // carry a deadline so that a broken test fails instead of hanging.
 func tcpPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	accepted := make(chan result, 1)
-	go func() {
-		c, err := ln.Accept()
-		accepted <- result{c, err}
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := <-accepted
-	if r.err != nil {
-		client.Close()
-		t.Fatal(r.err)
-	}
-	server = r.c
-	t.Cleanup(func() { client.Close(); server.Close() })
+	client, server = testutil.TCPPair(t)
 	deadline := time.Now().Add(testTimeout)
 	_ = client.SetDeadline(deadline)
 	_ = server.SetDeadline(deadline)
