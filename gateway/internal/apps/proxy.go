@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -260,6 +261,9 @@ func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id ac
 		// visitors in as someone else for every app.
 		ModifyResponse: func(resp *http.Response) error {
 			stripSetCookie(resp.Header, SessionCookie)
+			if resp.StatusCode != http.StatusSwitchingProtocols { // an upgrade's body is the connection
+				resp.Body = &cutBody{ReadCloser: resp.Body, ctx: ctx}
+			}
 			return nil
 		},
 		Transport: tr,
@@ -270,6 +274,26 @@ func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id ac
 	}
 	log.Debug("app request", "method", r.Method, "path", t.path)
 	rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// cutBody is an app's response body that cannot end cleanly once its
+// session was dropped: the app may finish its answer while the revocation
+// closes the stream (it sees its client go and returns), and a response cut
+// by a revocation must reach the browser cut, never as complete.
+type cutBody struct {
+	io.ReadCloser
+	ctx context.Context
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, context.Cause(b.ctx)
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && b.ctx.Err() != nil {
+		return n, context.Cause(b.ctx)
+	}
+	return n, err
 }
 
 // proxyError answers a request the app did not answer.
