@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/tunnel/chanwire"
 )
 
@@ -234,25 +235,8 @@ func (s *testSession) Output(cmd string) ([]byte, error) {
 
 // CombinedOutput is stdout and stderr in one buffer.
 func (s *testSession) CombinedOutput(cmd string) ([]byte, error) {
-	var b syncBuffer
+	var b testutil.Buffer // stdout and stderr are copied concurrently
 	s.Stdout, s.Stderr = &b, &b
 	err := s.Run(cmd)
-	return b.Bytes(), err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Bytes()
+	return []byte(b.String()), err
 }
