@@ -90,7 +90,12 @@ type frontConn struct {
 	stop  chan struct{} // closed when gliderlabs is done with the connection
 	inMu  sync.RWMutex  // held to send on chans and reqs, taken to close them
 	inEnd bool
+
+	out *asyncWriter // the SSH transport's writes, sent on another goroutine
 }
+
+func (fc *frontConn) Write(p []byte) (int, error) { return fc.out.Write(p) }
+func (fc *frontConn) Close() error                { return fc.out.Close() }
 
 func newFrontConn(cs *connState, bound *identity) *frontConn {
 	return &frontConn{
@@ -100,6 +105,7 @@ func newFrontConn(cs *connState, bound *identity) *frontConn {
 		chans:     make(chan ssh.NewChannel),
 		reqs:      make(chan *ssh.Request),
 		stop:      make(chan struct{}),
+		out:       newAsyncWriter(cs),
 	}
 }
 

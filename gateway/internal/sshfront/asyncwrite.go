@@ -1,0 +1,96 @@
+package sshfront
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// maxQueuedWrite bounds what asyncWriter holds for the socket; a writer
+// past it waits, which is the backpressure x/crypto expects of a conn.
+const maxQueuedWrite = 256 << 10
+
+// closeFlushTimeout bounds how long Close waits for queued bytes (the last
+// thing written is often why the connection closes: a drop's message).
+const closeFlushTimeout = 2 * time.Second
+
+// asyncWriter hands the SSH transport's writes to a goroutine that exists
+// only while bytes wait, so that encrypting the next packet (x/crypto does
+// it on the writing goroutine, under its lock) overlaps the system call
+// sending the last one. A write error is returned by the next Write.
+type asyncWriter struct {
+	net.Conn
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	queue   [][]byte
+	queued  int
+	writing bool
+	err     error
+}
+
+func newAsyncWriter(c net.Conn) *asyncWriter {
+	w := &asyncWriter{Conn: c}
+	w.cond.L = &w.mu
+	return w
+}
+
+var writeBufs = sync.Pool{New: func() any { return []byte(nil) }}
+
+func (w *asyncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.queued >= maxQueuedWrite && w.err == nil {
+		w.cond.Wait()
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	b := append(writeBufs.Get().([]byte)[:0], p...)
+	w.queue = append(w.queue, b)
+	w.queued += len(b)
+	if !w.writing {
+		w.writing = true
+		go w.drain()
+	}
+	return len(p), nil
+}
+
+// drain writes the queue in order, then ends.
+func (w *asyncWriter) drain() {
+	w.mu.Lock()
+	for len(w.queue) > 0 && w.err == nil {
+		b := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		_, err := w.Conn.Write(b)
+		w.mu.Lock()
+		w.queued -= len(b)
+		if cap(b) <= 64<<10 {
+			writeBufs.Put(b[:0]) //nolint:staticcheck // a slice header is fine here
+		}
+		if err != nil {
+			w.err = err
+		}
+		w.cond.Broadcast()
+	}
+	w.queue, w.queued = nil, 0
+	w.writing = false
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// Close sends what is queued (at most closeFlushTimeout) and closes.
+func (w *asyncWriter) Close() error {
+	_ = w.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+	w.mu.Lock()
+	for w.writing {
+		w.cond.Wait()
+	}
+	if w.err == nil {
+		w.err = net.ErrClosed
+	}
+	w.mu.Unlock()
+	return w.Conn.Close()
+}
