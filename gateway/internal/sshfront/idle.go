@@ -19,19 +19,24 @@ func (s *Server) watchIdle(cs *connState, sc ssh.Conn) (stop func()) {
 		stopped bool
 		t       *time.Timer
 	)
+	// t is written under mu: the callback reads it under mu.
+	mu.Lock()
+	defer mu.Unlock()
 	t = time.AfterFunc(idle, func() {
 		mu.Lock()
-		defer mu.Unlock()
 		if stopped {
+			mu.Unlock()
 			return
 		}
 		quiet := cs.quietFor()
-		if cs.openChannels.Load() == 0 && quiet >= idle {
-			s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
-			_ = sc.Close()
+		if cs.openChannels.Load() != 0 || quiet < idle {
+			t.Reset(max(idle-quiet, idle/10, time.Millisecond))
+			mu.Unlock()
 			return
 		}
-		t.Reset(max(idle-quiet, idle/10, time.Millisecond))
+		mu.Unlock()
+		s.log.Info("ssh connection idle; closing", "remote", cs.RemoteAddr().String(), "idle", quiet.Round(time.Second))
+		_ = sc.Close()
 	})
 	return func() {
 		mu.Lock()
