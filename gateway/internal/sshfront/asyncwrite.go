@@ -23,7 +23,7 @@ type asyncWriter struct {
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	queue   [][]byte
+	queue   []*[]byte
 	queued  int
 	writing bool
 	err     error
@@ -35,7 +35,9 @@ func newAsyncWriter(c net.Conn) *asyncWriter {
 	return w
 }
 
-var writeBufs = sync.Pool{New: func() any { return []byte(nil) }}
+// writeBufs holds the copies of queued writes (pointers, so that putting one
+// back allocates nothing).
+var writeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 func (w *asyncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -46,9 +48,10 @@ func (w *asyncWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	b := append(writeBufs.Get().([]byte)[:0], p...)
+	b := writeBufs.Get().(*[]byte)
+	*b = append((*b)[:0], p...)
 	w.queue = append(w.queue, b)
-	w.queued += len(b)
+	w.queued += len(*b)
 	if !w.writing {
 		w.writing = true
 		go w.drain()
@@ -64,11 +67,11 @@ func (w *asyncWriter) drain() {
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		_, err := w.Conn.Write(b)
+		_, err := w.Conn.Write(*b)
 		w.mu.Lock()
-		w.queued -= len(b)
-		if cap(b) <= 64<<10 {
-			writeBufs.Put(b[:0]) //nolint:staticcheck // a slice header is fine here
+		w.queued -= len(*b)
+		if cap(*b) <= 64<<10 { // keep only buffers of the usual size
+			writeBufs.Put(b)
 		}
 		if err != nil {
 			w.err = err
