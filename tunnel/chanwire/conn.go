@@ -109,20 +109,15 @@ func Server(ctrl net.Conn, ready func(*Conn) error) (*Conn, <-chan *NewChannel, 
 }
 
 func readHello(r io.Reader) error {
-	var hdr [headerLen]byte
-	t, n, err := readHeader(r, &hdr)
+	t, p, err := readFrame(r)
 	if err != nil {
 		return unexpected(err)
 	}
-	if t != frameHello || n != 1 {
+	if t != frameHello || len(p) != 1 {
 		return badFrame("%v where hello was expected", t)
 	}
-	var v [1]byte
-	if _, err := io.ReadFull(r, v[:]); err != nil {
-		return unexpected(err)
-	}
-	if v[0] != Version {
-		return fmt.Errorf("%w: peer speaks chanwire v%d, this side v%d", ErrVersion, v[0], Version)
+	if p[0] != Version {
+		return fmt.Errorf("%w: peer speaks chanwire v%d, this side v%d", ErrVersion, p[0], Version)
 	}
 	return nil
 }
@@ -130,18 +125,9 @@ func readHello(r io.Reader) error {
 // ErrVersion is returned when the peer speaks another protocol version.
 var ErrVersion = errors.New("protocol version mismatch")
 
-// Context ends when the connection does.
-func (c *Conn) Context() context.Context { return c.ctx }
-
 // SendRequest sends a global request (tcpip-forward and the like).
 func (c *Conn) SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error) {
 	return c.rq.send(name, wantReply, payload)
-}
-
-// SendRequestFunc sends a global request without waiting; with wantReply,
-// done receives the answer, in request order.
-func (c *Conn) SendRequestFunc(name string, wantReply bool, payload []byte, done ReplyFunc) error {
-	return c.rq.sendAsync(name, wantReply, payload, done)
 }
 
 // Close ends the connection and every channel of it.
@@ -220,16 +206,11 @@ func (c *Conn) readLoop() {
 }
 
 func (c *Conn) readFrames() error {
-	var hdr [headerLen]byte
 	for {
-		t, n, err := readHeader(c.ctrl, &hdr)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
+		t, p, err := readFrame(c.ctrl)
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		p, err := readPayload(c.ctrl, n)
 		if err != nil {
 			return err
 		}
@@ -333,12 +314,7 @@ func (c *Conn) openStream(typ string, extra []byte) (net.Conn, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("open %s: %w", typ, err)
 	}
-	var hdr [headerLen]byte
-	t, n, err := readHeader(s, &hdr)
-	var p []byte
-	if err == nil {
-		p, err = readPayload(s, n)
-	}
+	t, p, err := readFrame(s)
 	if err != nil {
 		_ = s.Close()
 		if c.ctx.Err() != nil {
@@ -402,12 +378,7 @@ func (c *Conn) requestOpen(typ string, extra []byte) (net.Conn, error) {
 // It returns once the stream is handed on.
 func (c *Conn) HandleStream(s net.Conn) error {
 	_ = s.SetReadDeadline(time.Now().Add(FirstFrameTimeout))
-	var hdr [headerLen]byte
-	t, n, err := readHeader(s, &hdr)
-	var p []byte
-	if err == nil {
-		p, err = readPayload(s, n)
-	}
+	t, p, err := readFrame(s)
 	_ = s.SetReadDeadline(time.Time{})
 	if err != nil {
 		_ = s.Close()

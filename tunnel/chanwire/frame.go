@@ -84,6 +84,19 @@ func readHeader(r io.Reader, hdr *[headerLen]byte) (frameType, int, error) {
 	return t, int(n), nil
 }
 
+// readFrame reads one whole frame, its payload into a fresh slice (for
+// frames other than a channel's data, which has a path of its own). A clean
+// end before the frame is io.EOF; an end inside it, io.ErrUnexpectedEOF.
+func readFrame(r io.Reader) (frameType, []byte, error) {
+	var hdr [headerLen]byte
+	t, n, err := readHeader(r, &hdr)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := readPayload(r, n)
+	return t, p, err
+}
+
 // readPayload reads a non-data payload into a fresh slice.
 func readPayload(r io.Reader, n int) ([]byte, error) {
 	b := make([]byte, n)

@@ -61,15 +61,6 @@ func (p *pair) dial(context.Context) (net.Conn, error) {
 	return fullClose{s}, nil
 }
 
-func (p *pair) accept(t *testing.T) net.Conn {
-	t.Helper()
-	s, err := p.ag.AcceptStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fullClose{s}
-}
-
 // conns sets up a chanwire connection on p: the gateway's Conn and the
 // agent's, whose channel streams are served by a background accept loop.
 type conns struct {
