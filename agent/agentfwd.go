@@ -58,14 +58,7 @@ func (c *userConn) acceptAgentConns(ln net.Listener, log *slog.Logger) {
 // The gateway opens the channel to the user on the agent's request (only
 // the gateway opens streams).
 func (c *userConn) relayAgentConn(uc *net.UnixConn, log *slog.Logger) {
-	ch, reqs, err := c.cw.OpenChannel("auth-agent@openssh.com", nil)
-	if err != nil {
-		log.Debug("open agent channel", "err", err)
-		_ = uc.Close()
-		return
-	}
-	c.discard(reqs)
-	join(c.ctx, ch, uc)
+	c.openAndJoin("auth-agent@openssh.com", nil, uc, log)
 }
 
 // stop closes the socket and removes its directory; connections already

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -27,23 +26,7 @@ func (c *userConn) handleDirectTCPIP(nc *chanwire.NewChannel) {
 		return
 	}
 	target := net.JoinHostPort(d.DestAddr, strconv.Itoa(int(d.DestPort)))
-	log := c.chanLog("direct-tcpip").With("target", target)
-	dialer := net.Dialer{Timeout: dialTimeout}
-	tc, err := dialer.DialContext(c.ctx, "tcp", target)
-	if err != nil {
-		log.Info("direct-tcpip dial failed", "err", err)
-		_ = nc.Reject(chanwire.ConnectionFailed, err.Error())
-		return
-	}
-	ch, reqs, err := nc.Accept()
-	if err != nil {
-		_ = tc.Close()
-		return
-	}
-	c.discard(reqs)
-	log.Debug("direct-tcpip open")
-	join(c.ctx, ch, tc.(*net.TCPConn))
-	log.Debug("direct-tcpip closed")
+	c.dialAndJoin(nc, "tcp", target, c.chanLog("direct-tcpip").With("target", target))
 }
 
 // forwards are the connection's ssh -R listeners, TCP and unix.
@@ -183,12 +166,41 @@ func (c *userConn) relayForwarded(tc *net.TCPConn, addr string, port uint32, log
 		OriginAddr string
 		OriginPort uint32
 	}{addr, port, origin.IP.String(), uint32(origin.Port)})
-	ch, reqs, err := c.cw.OpenChannel("forwarded-tcpip", payload)
+	c.openAndJoin("forwarded-tcpip", payload, tc, log)
+}
+
+// openAndJoin asks the gateway to open a channel of typ toward the user
+// (only the gateway opens streams) and relays local, a connection accepted
+// for it, through it; local is closed if the channel cannot open.
+func (c *userConn) openAndJoin(typ string, payload []byte, local halfCloser, log *slog.Logger) {
+	ch, reqs, err := c.cw.OpenChannel(typ, payload)
 	if err != nil {
-		log.Info("open forwarded-tcpip channel", "err", fmt.Sprint(err))
-		_ = tc.Close()
+		log.Info("open channel toward the user", "type", typ, "err", err)
+		_ = local.Close()
 		return
 	}
 	c.discard(reqs)
-	join(c.ctx, ch, tc)
+	join(c.ctx, ch, local)
+}
+
+// dialAndJoin serves a channel the user opened toward network address
+// addr (direct-tcpip, direct-streamlocal): dial it, answer the channel
+// (refused with the dial error), and relay the two.
+func (c *userConn) dialAndJoin(nc *chanwire.NewChannel, network, addr string, log *slog.Logger) {
+	dialer := net.Dialer{Timeout: dialTimeout}
+	conn, err := dialer.DialContext(c.ctx, network, addr)
+	if err != nil {
+		log.Info(nc.ChannelType()+" dial failed", "err", err)
+		_ = nc.Reject(chanwire.ConnectionFailed, err.Error())
+		return
+	}
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		_ = conn.Close()
+		return
+	}
+	c.discard(reqs)
+	log.Debug(nc.ChannelType() + " open")
+	join(c.ctx, ch, asHalfCloser(conn))
+	log.Debug(nc.ChannelType() + " closed")
 }

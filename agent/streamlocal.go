@@ -36,23 +36,7 @@ func (c *userConn) handleDirectStreamlocal(nc *chanwire.NewChannel) {
 		return
 	}
 	path := c.socketPath(d.SocketPath)
-	log := c.chanLog("direct-streamlocal").With("socket", path)
-	dialer := net.Dialer{Timeout: dialTimeout}
-	uc, err := dialer.DialContext(c.ctx, "unix", path)
-	if err != nil {
-		log.Info("direct-streamlocal dial failed", "err", err)
-		_ = nc.Reject(chanwire.ConnectionFailed, err.Error())
-		return
-	}
-	ch, reqs, err := nc.Accept()
-	if err != nil {
-		_ = uc.Close()
-		return
-	}
-	c.discard(reqs)
-	log.Debug("direct-streamlocal open")
-	join(c.ctx, ch, uc.(*net.UnixConn))
-	log.Debug("direct-streamlocal closed")
+	c.dialAndJoin(nc, "unix", path, c.chanLog("direct-streamlocal").With("socket", path))
 }
 
 type streamlocalRequest struct {
@@ -129,12 +113,5 @@ func (c *userConn) relayStreamlocal(uc *net.UnixConn, path string, log *slog.Log
 		SocketPath string
 		Reserved   string
 	}{path, ""})
-	ch, reqs, err := c.cw.OpenChannel("forwarded-streamlocal@openssh.com", payload)
-	if err != nil {
-		log.Info("open forwarded-streamlocal channel", "err", err)
-		_ = uc.Close()
-		return
-	}
-	c.discard(reqs)
-	join(c.ctx, ch, uc)
+	c.openAndJoin("forwarded-streamlocal@openssh.com", payload, uc, log)
 }
