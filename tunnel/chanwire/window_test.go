@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"io"
 	"testing"
-	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // TestRequestPassesUnreadData: a request sent after more data than the
@@ -19,8 +20,12 @@ func TestRequestPassesUnreadData(t *testing.T) {
 		_, err := gw.Write(data)
 		wrote <- err
 	}()
-	// Let the writer fill the window before the request goes.
-	time.Sleep(50 * time.Millisecond)
+	// The request goes only once the writer has used up the window.
+	testutil.Eventually(t, "the window used up", func() bool {
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		return gw.sendWin == 0
+	})
 	if _, err := gw.SendRequest("exec", false, []byte("cmd")); err != nil {
 		t.Fatal(err)
 	}
