@@ -16,6 +16,7 @@ const (
 	ActionShareUse                     // add or remove use grants
 	ActionShareAdmin                   // add or remove admin grants
 	ActionDelete                       // delete the workspace
+	ActionManageAgent                  // rotate the agent's credential
 	numActions
 )
 
@@ -30,6 +31,7 @@ var actionNames = [numActions]string{
 	ActionShareUse:       "share-use",
 	ActionShareAdmin:     "share-admin",
 	ActionDelete:         "delete",
+	ActionManageAgent:    "manage-agent",
 }
 
 // String names the action in logs and metrics.
@@ -63,6 +65,9 @@ var minRole = [numActions]Role{
 	ActionShareUse:       RoleAdmin,
 	ActionShareAdmin:     RoleOwner,
 	ActionDelete:         RoleOwner,
+	// Whoever holds the agent's credential can put their own agent in the
+	// workspace's place; an admin grantee must not be able to mint one.
+	ActionManageAgent: RoleOwner,
 }
 
 // MinRole returns the least role allowed to do a. Unknown actions need more

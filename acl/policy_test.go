@@ -61,6 +61,7 @@ var roleTable = map[Action]map[Role]bool{
 	ActionShareUse:       {RoleOwner: true, RoleAdmin: true, RoleUse: false, RoleNone: false},
 	ActionShareAdmin:     {RoleOwner: true, RoleAdmin: false, RoleUse: false, RoleNone: false},
 	ActionDelete:         {RoleOwner: true, RoleAdmin: false, RoleUse: false, RoleNone: false},
+	ActionManageAgent:    {RoleOwner: true, RoleAdmin: false, RoleUse: false, RoleNone: false},
 }
 
 func TestRoleTableCoversEveryAction(t *testing.T) {

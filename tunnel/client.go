@@ -166,7 +166,7 @@ func (c *client) once(ctx context.Context) (time.Duration, error) {
 // serve runs the yamux session on conn until it ends or ctx does.
 func (c *client) serve(ctx context.Context, conn net.Conn) error {
 	live := newLiveStreams()
-	sess, err := yamux.Client(endConn{tunnelConn(conn, c.cfg.splitFrames), live}, yamuxConfig(c.cfg.KeepAliveInterval, c.log))
+	sess, err := yamux.Client(endConn{tunnelConn(conn, c.cfg.splitFrames), live, nil}, yamuxConfig(c.cfg.KeepAliveInterval, c.log))
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("start yamux: %w", err)

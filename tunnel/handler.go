@@ -2,6 +2,8 @@ package tunnel
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -74,6 +76,12 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		return
 	}
 
+	replace, err := r.admit(key)
+	if err != nil {
+		r.refuseBusy(w, req, key, log)
+		return
+	}
+
 	// The 101 goes out only after the tunnel is registered: an agent that
 	// saw its tunnel come up must be reachable at once, or a client that
 	// waited for the agent could still be told it is not connected. Until
@@ -85,18 +93,30 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		return
 	}
 	live := newLiveStreams()
-	sess, err := yamux.Server(endConn{tunnelConn(conn, r.cfg.splitFrames), live}, yamuxConfig(r.cfg.KeepAliveInterval, log))
+	heard := newHeardClock()
+	sess, err := yamux.Server(endConn{tunnelConn(conn, r.cfg.splitFrames), live, heard}, yamuxConfig(r.cfg.KeepAliveInterval, log))
 	if err != nil {
 		log.Error("agent tunnel: start yamux", "err", err)
 		_ = conn.Close()
 		return
 	}
 	live.watch(sess)
-	t := &agentTunnel{key: key, tag: r.cfg.CredentialTag(token), sess: sess, streams: live, done: make(chan struct{})}
-	prev, ok := r.register(t)
-	if !ok {
+	t := &agentTunnel{
+		key: key, tag: r.cfg.CredentialTag(token), remote: req.RemoteAddr,
+		sess: sess, streams: live, heard: heard, done: make(chan struct{}),
+	}
+	prev, err := r.register(t, replace)
+	if err != nil {
+		// Too late for an answer: the 101 was never sent, so the agent sees
+		// its upgrade fail and tries again later.
+		if errors.Is(err, errTunnelBusy) {
+			log.Warn("second agent refused: another got in first", "connected", r.remoteOf(key))
+		}
 		_ = sess.Close()
 		return
+	}
+	if replace != nil {
+		r.tookOver(t, replace)
 	}
 	if err := conn.Commit(); err != nil {
 		// serve sees the closed session and unregisters it.
@@ -121,6 +141,19 @@ func (r *Registry) refuseVersion(w http.ResponseWriter, req *http.Request, key s
 	// this one; VersionHeader (set above) says which.
 	w.Header().Set("Upgrade", UpgradeProtocol)
 	http.Error(w, body, http.StatusUpgradeRequired)
+}
+
+// refuseBusy answers a second agent of key while the first one's tunnel
+// is alive, and records it for LastRefusal with both agents' addresses.
+func (r *Registry) refuseBusy(w http.ResponseWriter, req *http.Request, key string, log *slog.Logger) {
+	connected := r.remoteOf(key)
+	msg := fmt.Sprintf("a second agent from %s while the agent from %s is connected", req.RemoteAddr, connected)
+	if logNow, suppressed := r.refuse(key, msg); logNow {
+		log.Warn("second agent refused: the workspace's tunnel is alive", "connected", connected, "suppressed", suppressed)
+	}
+	// Retry-After: the earliest a silent tunnel could be replaced.
+	w.Header().Set("Retry-After", strconv.Itoa(int(r.cfg.TakeoverAfter.Seconds())))
+	http.Error(w, errTunnelBusy.Error()+"; it may take over only once that agent stops answering", http.StatusConflict)
 }
 
 func unauthorized(w http.ResponseWriter) {

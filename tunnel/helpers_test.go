@@ -249,3 +249,18 @@ func readLine(t *testing.T, r io.Reader) string {
 		sb.WriteByte(b[0])
 	}
 }
+
+// dialSilentAgent upgrades a tunnel with token and then never reads or
+// writes: an agent whose machine died without closing the connection.
+func dialSilentAgent(t *testing.T, url, token string) net.Conn {
+	t.Helper()
+	ep, err := parseEndpoint(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := dial(context.Background(), ep, token)
+	if err != nil {
+		t.Fatalf("silent agent: %v", err)
+	}
+	return conn
+}

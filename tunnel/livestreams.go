@@ -44,10 +44,16 @@ func closeSession(sess *yamux.Session, ls *liveStreams) {
 type endConn struct {
 	net.Conn
 	ls *liveStreams
+	// heard, when set, is stamped with the time of each read that got
+	// bytes: when the agent was last heard from (see takeover.go).
+	heard *heardClock
 }
 
 func (c endConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 && c.heard != nil {
+		c.heard.stamp()
+	}
 	if err != nil {
 		c.ls.end()
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -29,11 +30,17 @@ type RegistryConfig struct {
 	// tell an agent that already came back with a new credential from one
 	// still on the old. Default: no tag.
 	CredentialTag func(token string) string
+	// TakeoverAfter is how long a live tunnel's agent must have been
+	// silent (and then miss a ping) before another agent of the same key
+	// may replace it; until then a second agent is refused. Default 15s.
+	TakeoverAfter time.Duration
 
 	// Test knobs: yamux's own two writes per frame (see tunnelConn); the
-	// clock of refusals (default time.Now).
-	splitFrames bool
-	now         func() time.Time
+	// clock of refusals (default time.Now); how long a silent tunnel's
+	// agent has to answer a ping (default defaultTakeoverPing).
+	splitFrames  bool
+	now          func() time.Time
+	takeoverPing time.Duration
 }
 
 func (c RegistryConfig) withDefaults() RegistryConfig {
@@ -48,6 +55,12 @@ func (c RegistryConfig) withDefaults() RegistryConfig {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.TakeoverAfter <= 0 {
+		c.TakeoverAfter = defaultTakeoverAfter
+	}
+	if c.takeoverPing <= 0 {
+		c.takeoverPing = defaultTakeoverPing
 	}
 	return c
 }
@@ -64,16 +77,22 @@ type Registry struct {
 	// latest is each key's newest tunnel until its OnDisconnect returned,
 	// even if it is no longer live; a newer one waits for it.
 	latest   map[string]*agentTunnel
-	refusals map[string]*refusal // see LastRefusal
+	refusals  map[string]*refusal // see LastRefusal
+	takeovers map[string]notice   // see LastTakeover
 	closed   bool
 	wg       sync.WaitGroup // Handler calls
 }
 
 // agentTunnel is one agent connection.
 type agentTunnel struct {
-	key  string
-	tag  string // CredentialTag of the token it was opened with
-	sess *yamux.Session
+	key    string
+	tag    string // CredentialTag of the token it was opened with
+	remote string // the agent's address, for logs
+	sess   *yamux.Session
+	// heard is when the agent last sent anything; probing is set while a
+	// ping is out (see takeover.go).
+	heard   *heardClock
+	probing atomic.Bool
 	// streams are the session's live streams, woken when it ends.
 	streams *liveStreams
 	done    chan struct{} // closed once its OnDisconnect has returned
@@ -90,7 +109,8 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 		cancel:   cancel,
 		tunnels:  make(map[string]*agentTunnel),
 		latest:   make(map[string]*agentTunnel),
-		refusals: make(map[string]*refusal),
+		refusals:  make(map[string]*refusal),
+		takeovers: make(map[string]notice),
 	}
 }
 
@@ -106,18 +126,23 @@ func (r *Registry) enter() bool {
 }
 
 // register makes t key's tunnel. It returns the previous tunnel of key whose
-// OnDisconnect may not have run yet, if any.
-func (r *Registry) register(t *agentTunnel) (prev *agentTunnel, ok bool) {
+// OnDisconnect may not have run yet, if any. It fails with errTunnelBusy
+// when key has a live tunnel other than replace (see admit): another agent
+// got in since admit looked.
+func (r *Registry) register(t, replace *agentTunnel) (prev *agentTunnel, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, false
+		return nil, errRegistryClosed
+	}
+	if live := r.tunnels[t.key]; live != nil && live != replace && !live.sess.IsClosed() {
+		return nil, errTunnelBusy
 	}
 	prev = r.latest[t.key]
 	r.latest[t.key] = t
 	r.tunnels[t.key] = t
 	delete(r.refusals, t.key) // an agent that speaks our version is here
-	return prev, true
+	return prev, nil
 }
 
 // unregister removes t from the live tunnels unless a newer tunnel already
@@ -138,6 +163,14 @@ func (r *Registry) finished(t *agentTunnel) {
 	}
 	r.mu.Unlock()
 	close(t.done)
+}
+
+// remoteOf is the address of key's live agent, for logs.
+func (r *Registry) remoteOf(key string) string {
+	if t := r.lookup(key); t != nil {
+		return t.remote
+	}
+	return ""
 }
 
 func (r *Registry) lookup(key string) *agentTunnel {
@@ -247,6 +280,13 @@ func (r *Registry) DisconnectUnless(key, tag string) {
 		r.log.Info("disconnecting agent: its credential was replaced", "workspace", key)
 		closeSession(t.sess, t.streams)
 	}
+}
+
+// ConnectedWith reports whether key has a live tunnel opened with the
+// credential whose tag is tag.
+func (r *Registry) ConnectedWith(key, tag string) bool {
+	t := r.lookup(key)
+	return t != nil && !t.sess.IsClosed() && t.tag == tag
 }
 
 // Close refuses new tunnels, closes all live ones and waits until every

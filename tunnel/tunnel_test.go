@@ -159,52 +159,78 @@ func TestAgentReconnectsWhenGatewayComesBack(t *testing.T) {
 	}
 }
 
-func TestNewerTunnelReplacesOlder(t *testing.T) {
+// A second agent of a workspace whose tunnel is alive is refused, and the
+// first keeps serving: a copied token must not take the workspace over.
+// Once the first agent is gone, the second gets in.
+func TestSecondAgentRefusedWhileFirstAlive(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
-	// The old agent waits long after losing its tunnel, so the two do not
-	// keep replacing each other.
-	old := startAgent(t, g.url, "tok", func(c *ClientConfig) { c.MinBackoff, c.MaxBackoff = time.Hour, time.Hour })
-	old.waitConnect(t)
-	testutil.Eventually(t, "old tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+	first := startAgent(t, g.url, "tok", nil)
+	first.waitConnect(t)
+	testutil.Eventually(t, "first tunnel registered", func() bool { return g.reg.Connected(wsKey) })
 
-	newer := startAgent(t, g.url, "tok", nil)
-	newer.waitConnect(t)
-	want := []string{"connect " + wsKey, "disconnect " + wsKey, "connect " + wsKey}
-	testutil.Eventually(t, "replacement events", func() bool { return len(g.events.list()) >= 3 })
-	if got := g.events.list(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("events = %q, want %q", got, want)
-	}
-	testutil.Eventually(t, "old agent sees its tunnel end", func() bool {
-		return strings.Contains(old.logs.String(), "tunnel lost")
+	second := startAgent(t, g.url, "tok", nil)
+	testutil.Eventually(t, "second agent told why", func() bool {
+		return strings.Contains(second.logs.String(), "409 Conflict") &&
+			strings.Contains(second.logs.String(), "another agent is connected for this workspace")
 	})
-	// The old tunnel's end must not have unregistered the newer one.
-	if !g.reg.Connected(wsKey) {
-		t.Fatal("newer tunnel not connected after the old one ended")
+	msg, _, ok := g.reg.LastRefusal(wsKey)
+	if !ok || !strings.Contains(msg, "a second agent from 127.0.0.1:") || !strings.Contains(msg, "while the agent from 127.0.0.1:") {
+		t.Fatalf("LastRefusal = %q, %v; want both agents' addresses", msg, ok)
 	}
-	if err := roundTrip(t, g.reg, Header{Kind: KindSSH, User: "bob", SessionID: "to-newer"}, 2048); err != nil {
+	if !strings.Contains(g.logs.String(), "second agent refused") {
+		t.Fatalf("gateway did not log the refusal:\n%s", g.logs.String())
+	}
+	if err := roundTrip(t, g.reg, Header{Kind: KindSSH, User: "bob", SessionID: "to-first"}, 2048); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case h := <-newer.streams:
-		if h.SessionID != "to-newer" {
-			t.Fatalf("newer agent got %+v", h)
+	case h := <-first.streams:
+		if h.SessionID != "to-first" {
+			t.Fatalf("first agent got %+v", h)
 		}
 	default:
-		t.Fatal("stream did not reach the newer agent")
+		t.Fatal("stream did not reach the first agent")
 	}
-	if len(old.streams) != 0 {
-		t.Fatal("stream reached the replaced agent")
+	if len(second.streams) != 0 || len(second.connects) != 0 {
+		t.Fatal("the second agent got a tunnel")
+	}
+	if got := g.events.list(); fmt.Sprint(got) != fmt.Sprint([]string{"connect " + wsKey}) {
+		t.Fatalf("events = %q, want only the first connect", got)
 	}
 
-	newer.stop(t)
-	testutil.Eventually(t, "disconnect of the newer tunnel", func() bool { return len(g.events.list()) == 4 })
-	if g.reg.Connected(wsKey) {
-		t.Fatal("still connected after the newer agent stopped")
+	first.stop(t)
+	second.waitConnect(t)
+	want := []string{"connect " + wsKey, "disconnect " + wsKey, "connect " + wsKey}
+	testutil.Eventually(t, "second agent in", func() bool { return fmt.Sprint(g.events.list()) == fmt.Sprint(want) })
+	if _, _, ok := g.reg.LastTakeover(wsKey); ok {
+		t.Fatal("an orderly handover recorded as a takeover")
 	}
-	_, err := g.reg.Open(context.Background(), wsKey, Header{Kind: KindSSH, User: "bob"})
-	if !errors.Is(err, ErrAgentNotConnected) {
-		t.Fatalf("Open = %v, want ErrAgentNotConnected", err)
+}
+
+// A tunnel whose agent went silent (its machine died without closing the
+// connection) is replaced by the next agent once it was silent for
+// TakeoverAfter and missed a ping, and the owner can see that it happened.
+func TestSilentTunnelTakenOver(t *testing.T) {
+	g := startGatewayWith(t, "127.0.0.1:0", newTokens("tok", wsKey).auth, func(c *RegistryConfig) {
+		c.TakeoverAfter = 300 * time.Millisecond
+		c.takeoverPing = 100 * time.Millisecond
+		c.KeepAliveInterval = time.Hour // nothing but the takeover notices the silence
+	})
+	dead := dialSilentAgent(t, g.url, "tok")
+	defer dead.Close()
+	testutil.Eventually(t, "silent tunnel registered", func() bool { return g.reg.Connected(wsKey) })
+
+	newer := startAgent(t, g.url, "tok", nil)
+	newer.waitConnect(t)
+	if err := roundTrip(t, g.reg, Header{Kind: KindSSH, User: "bob", SessionID: "to-newer"}, 2048); err != nil {
+		t.Fatal(err)
 	}
+	msg, _, ok := g.reg.LastTakeover(wsKey)
+	if !ok || !strings.Contains(msg, "was silent for") || !strings.Contains(msg, "replaced by an agent from 127.0.0.1:") {
+		t.Fatalf("LastTakeover = %q, %v", msg, ok)
+	}
+	want := []string{"connect " + wsKey, "disconnect " + wsKey, "connect " + wsKey}
+	testutil.Eventually(t, "replacement events", func() bool { return fmt.Sprint(g.events.list()) == fmt.Sprint(want) })
 }
 
 func TestDisconnectThenClose(t *testing.T) {

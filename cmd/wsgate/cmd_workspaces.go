@@ -117,6 +117,9 @@ func newWorkspacesShowCmd() *cobra.Command {
 			}
 			if !out.json() {
 				printAgentRefusal(cmd.OutOrStdout(), ws.AgentRefusal)
+				if t := ws.AgentTakeover; t != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "agent: taken over (%s) at %s\n", t.Message, formatTime(t.At))
+				}
 			}
 			return nil
 		},

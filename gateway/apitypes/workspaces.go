@@ -22,10 +22,16 @@ type Workspace struct {
 	// workspace's agent (say, for an old tunnel protocol) and no agent has
 	// connected to it since.
 	AgentRefusal *AgentRefusal `json:"agent_refusal,omitempty"`
+	// AgentTakeover is set when the answering gateway let an agent replace
+	// the workspace's tunnel whose agent had gone silent (GET of one
+	// workspace only).
+	AgentTakeover *AgentRefusal `json:"agent_takeover,omitempty"`
 }
 
 // AgentRefusal is why and when a gateway last refused a workspace's
-// authenticated agent: "tunnel protocol v1; upgrade the agent to v2".
+// authenticated agent ("tunnel protocol v1; upgrade the agent to v2", "a
+// second agent from ... while the agent from ... is connected"), or let one
+// take over.
 type AgentRefusal struct {
 	Message string    `json:"message"`
 	At      time.Time `json:"at"`

@@ -34,6 +34,9 @@ type AgentInfo interface {
 	// workspace's authenticated agent, until an agent connects; nil if
 	// it did not.
 	LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal
+	// LastTakeover says when and from where this gateway last let an
+	// agent replace the workspace's silent tunnel; nil if it never did.
+	LastTakeover(ws acl.Workspace) *apitypes.AgentRefusal
 }
 
 // ErrAgentNotConnected is returned (wrapped) by AgentInfo when the

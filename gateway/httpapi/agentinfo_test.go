@@ -67,6 +67,8 @@ func (f *fakeAgentInfo) Connections(ws acl.Workspace) []apitypes.Connection {
 
 func (f *fakeAgentInfo) Connected(ws acl.Workspace) bool { return f.up(ws.ID()) == nil }
 
+func (f *fakeAgentInfo) LastTakeover(acl.Workspace) *apitypes.AgentRefusal { return nil }
+
 func (f *fakeAgentInfo) LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal {
 	f.mu.Lock()
 	defer f.mu.Unlock()

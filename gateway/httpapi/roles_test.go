@@ -24,6 +24,7 @@ var roleTable = map[acl.Action]map[acl.Role]bool{
 	acl.ActionShareUse:       {acl.RoleOwner: true, acl.RoleAdmin: true},
 	acl.ActionShareAdmin:     {acl.RoleOwner: true},
 	acl.ActionDelete:         {acl.RoleOwner: true},
+	acl.ActionManageAgent:    {acl.RoleOwner: true},
 }
 
 // recordingProvisioner records calls; required says whether the workspace
@@ -215,6 +216,17 @@ var actionCases = map[acl.Action]actionCase{
 			}
 		},
 	},
+	acl.ActionManageAgent: {
+		method: http.MethodPost, path: "/api/v1/workspaces/alice/ws/agent-token", ok: http.StatusOK,
+		prepare: func(e *env, _ *recordingProvisioner) {
+			e.must(e.store.SetAgentTokenHash(e.ctx(), wsID, "before"))
+		},
+		effect: func(t *testing.T, e *env, _ *recordingProvisioner) {
+			if e.ws(wsID).AgentTokenHash == "before" {
+				t.Error("agent token not rotated")
+			}
+		},
+	},
 }
 
 func wantState(t *testing.T, e *env, want acl.WorkspaceState) {
@@ -250,7 +262,7 @@ func fingerprint(e *env) string {
 	ws, err := e.store.ListWorkspaces(e.ctx())
 	e.must(err)
 	for _, w := range ws {
-		fmt.Fprintf(&b, "%s %s %s;", w.ID(), w.State, w.UpdatedAt)
+		fmt.Fprintf(&b, "%s %s %s %s;", w.ID(), w.State, w.UpdatedAt, w.AgentTokenHash)
 		for _, g := range e.grants(w.ID()) {
 			fmt.Fprintf(&b, "%s:%s:%s;", g.Kind, g.Subject, g.Role)
 		}

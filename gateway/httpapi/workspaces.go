@@ -68,6 +68,9 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := workspaceView(ws, c.role, grants, a.now())
 	v.AgentRefusal = a.agentRefusal(ws)
+	if a.cfg.AgentInfo != nil {
+		v.AgentTakeover = a.cfg.AgentInfo.LastTakeover(ws)
+	}
 	writeJSON(w, status, v)
 	return nil
 }
@@ -199,9 +202,11 @@ func (a *api) deleteWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 }
 
 // rotateAgentToken replaces the agent token; the old one stops working at
-// once. It needs the admin role, like update.
+// once, and the revoker disconnects the agent still on it. Only the owner
+// (or a site admin) may: the answer is a credential that lets its holder
+// run the workspace's agent.
 func (a *api) rotateAgentToken(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	c, err := a.loadAccess(r, caller, acl.ActionUpdate)
+	c, err := a.loadAccess(r, caller, acl.ActionManageAgent)
 	if err != nil {
 		return err
 	}

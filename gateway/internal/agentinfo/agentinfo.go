@@ -24,6 +24,7 @@ type Dialer interface {
 	Open(ctx context.Context, key string, h tunnel.Header) (net.Conn, error)
 	Connected(key string) bool
 	LastRefusal(key string) (msg string, at time.Time, ok bool)
+	LastTakeover(key string) (msg string, at time.Time, ok bool)
 }
 
 // AgentInfo implements httpapi.AgentInfo on this replica.
@@ -83,6 +84,16 @@ func (a *AgentInfo) Connected(ws acl.Workspace) bool { return a.agents.Connected
 // until an agent of ws connects.
 func (a *AgentInfo) LastRefusal(ws acl.Workspace) *apitypes.AgentRefusal {
 	msg, at, ok := a.agents.LastRefusal(ws.UID)
+	if !ok {
+		return nil
+	}
+	return &apitypes.AgentRefusal{Message: msg, At: at}
+}
+
+// LastTakeover says when and how this replica last let an agent replace
+// ws's silent tunnel.
+func (a *AgentInfo) LastTakeover(ws acl.Workspace) *apitypes.AgentRefusal {
+	msg, at, ok := a.agents.LastTakeover(ws.UID)
 	if !ok {
 		return nil
 	}

@@ -125,7 +125,6 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 		}
 	case acl.EventAgentTokenRotated:
 		r.agentTokenRotated(ctx, ev)
-		r.recheck(ctx, ev, r.touched(ctx, ev))
 	default:
 		r.recheck(ctx, ev, r.touched(ctx, ev))
 	}

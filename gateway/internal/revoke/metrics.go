@@ -19,6 +19,7 @@ const (
 	reasonUserDeleted      = "user_deleted"
 	reasonSharingDisabled  = "sharing_disabled"
 	reasonStoreUnreachable = "store_unreachable"
+	reasonAgentRotated     = "agent_token_rotated"
 )
 
 // metrics count revocations and how long they took.

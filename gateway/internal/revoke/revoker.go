@@ -54,6 +54,9 @@ type Tunnels interface {
 	// DisconnectUnless closes it unless it was opened with the credential
 	// whose tag (its hash) is tag.
 	DisconnectUnless(key, tag string)
+	// ConnectedWith reports whether the workspace's tunnel is live and was
+	// opened with the credential whose tag is tag.
+	ConnectedWith(key, tag string) bool
 }
 
 // Config configures a Revoker.

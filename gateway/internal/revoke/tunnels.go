@@ -3,6 +3,7 @@ package revoke
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
@@ -29,8 +30,9 @@ func (r *Revoker) afterEnded(live []*sessions.Session, f func()) {
 	}()
 }
 
-// agentTokenRotated closes the workspace's tunnel unless its agent already
-// came back with the new token.
+// agentTokenRotated ends the workspace's sessions, saying why, and then
+// closes its tunnel, unless its agent already came back with the new token:
+// everyone on the old agent is told, not just cut off.
 func (r *Revoker) agentTokenRotated(ctx context.Context, ev acl.Event) {
 	if r.cfg.Agents == nil || ev.WorkspaceUID == "" {
 		return
@@ -39,12 +41,25 @@ func (r *Revoker) agentTokenRotated(ctx context.Context, ev acl.Event) {
 	w, err := r.store.GetWorkspaceByUID(gctx, ev.WorkspaceUID)
 	cancel()
 	switch {
-	case err == nil:
-		r.cfg.Agents.DisconnectUnless(ev.WorkspaceUID, w.AgentTokenHash)
 	case errors.Is(err, acl.ErrNotFound):
+		// Deleted since: its own event drops the sessions.
 		r.cfg.Agents.Disconnect(ev.WorkspaceUID)
-	default:
+		return
+	case err != nil:
 		// The tunnel stays; the old token no longer opens a new one.
 		r.log.Warn("cannot read the rotated agent token; the agent's tunnel stays", "workspace", ev.Workspace.String(), "err", err)
+		return
+	case r.cfg.Agents.ConnectedWith(ev.WorkspaceUID, w.AgentTokenHash):
+		return
 	}
+	msg := fmt.Sprintf("the agent of %s was given a new token", w.ID())
+	if ev.Actor != "" {
+		msg += " by " + ev.Actor
+	}
+	msg += "; reconnect once the agent is back"
+	live := r.onWorkspace(ev)
+	for _, ls := range live {
+		r.dropAsync(ls, reasonAgentRotated, msg, ev.At)
+	}
+	r.afterEnded(live, func() { r.cfg.Agents.DisconnectUnless(ev.WorkspaceUID, w.AgentTokenHash) })
 }
