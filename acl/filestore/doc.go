@@ -28,5 +28,6 @@
 //
 // Open migrates data written before workspaces had UIDs: in the same
 // transaction that creates missing buckets it gives every workspace without
-// a UID a fresh one and indexes it (see migrate.go).
+// a UID a fresh one and indexes it (see migrate.go), and makes the key
+// index agree with the users' records (see migratekeys.go).
 package filestore

@@ -71,7 +71,10 @@ func New(cfg Config) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
-		return migrateUIDs(tx)
+		if err := migrateUIDs(tx); err != nil {
+			return err
+		}
+		return migrateKeys(tx, cfg.Logger)
 	})
 	if err != nil {
 		_ = db.Close()
