@@ -22,10 +22,12 @@
 //	grant_expiry   expiry (12 bytes: unix seconds, nanoseconds) grants key → empty
 //	tokens         token hash                    → token (hash included)
 //	user_tokens    user \x00 token id            → token hash
+//	secrets        name                          → 32 random bytes (raw)
 //
 // Names never hold "\x00" or "/" (acl.ValidateName), so keys cannot collide.
 //
 // Open migrates data written before workspaces had UIDs: in the same
 // transaction that creates missing buckets it gives every workspace without
-// a UID a fresh one and indexes it (see migrate.go).
+// a UID a fresh one and indexes it (see migrate.go), and makes the key
+// index agree with the users' records (see migratekeys.go).
 package filestore

@@ -14,7 +14,8 @@ const migrateRounds = 5
 
 // Migrate brings data written before workspaces had UIDs up to date: every
 // workspace without a UID gets a fresh one, and every UID is indexed, in
-// one script, so atomically. It is idempotent and safe when several
+// one script, so atomically. Then it makes the key index agree with the
+// users' keys (migrate_keys.lua), logging any key it found on two users. It is idempotent and safe when several
 // replicas run it at once; run it once after Ping, before serving.
 func (s *Store) Migrate(ctx context.Context) error {
 	for range migrateRounds {
@@ -41,8 +42,25 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return errReply("migrate", res)
 		}
 		if missing == 0 {
-			return nil
+			return s.migrateKeys(ctx)
 		}
 	}
 	return fmt.Errorf("redisstore: migrate: workspaces without uid kept appearing after %d rounds", migrateRounds)
+}
+
+// migrateKeys runs migrate_keys.lua and logs each key it took from a user
+// because another held it.
+func (s *Store) migrateKeys(ctx context.Context) error {
+	res, err := s.run(ctx, "migrate_keys", s.newOp())
+	if err != nil {
+		return fmt.Errorf("redisstore: migrate keys: %w", err)
+	}
+	if len(res)%3 != 0 {
+		return errReply("migrate_keys", res)
+	}
+	for i := 0; i < len(res); i += 3 {
+		s.cfg.Logger.Warn("redisstore: a key was on two users; it stays with one and was removed from the other",
+			"fingerprint", res[i], "kept_by", res[i+1], "removed_from", res[i+2])
+	}
+	return nil
 }

@@ -226,11 +226,17 @@ func newUsersKeysCmd() *cobra.Command {
 		},
 	}
 	out = addOutputFlag(list)
+	var proof keyProofFlags
 	add := &cobra.Command{
-		Use:     "add [USER] KEY|@FILE",
-		Short:   "Add an SSH public key",
-		Example: "  wsgate users keys add @$HOME/.ssh/id_ed25519.pub",
-		Args:    cobra.RangeArgs(1, 2),
+		Use:   "add [USER] KEY|@FILE",
+		Short: "Add an SSH public key",
+		Long: `Add an SSH public key. To your own account, you prove you hold its
+private key: wsgate signs a challenge from the gateway with the key in your
+ssh-agent, or with the private key file beside FILE.pub. Site admins add
+keys to other accounts without proof.`,
+		Example: "  wsgate users keys add @$HOME/.ssh/id_ed25519.pub\n" +
+			"  wsgate users keys add @key.pub --signature challenge.txt.sig   # signed by hand, see 'keys challenge'",
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			user, keyArg := userAndArg(args)
 			line, err := readKey(keyArg)
@@ -241,11 +247,50 @@ func newUsersKeysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, err := c.AddKey(cmd.Context(), user, line)
+			req, err := addKeyRequest(cmd.Context(), c, user, keyArg, line, proof)
+			if err != nil {
+				return err
+			}
+			k, err := c.AddKeyWithProof(cmd.Context(), user, req)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Added key %s.\n", k.Fingerprint)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&proof.signature, "signature", "", "signature made by hand with ssh-keygen -Y sign over the output of 'keys challenge'")
+	add.Flags().StringVar(&proof.challenge, "challenge", "", "the signed challenge file (default: the --signature file without .sig)")
+	challenge := &cobra.Command{
+		Use:   "challenge [USER] KEY|@FILE",
+		Short: "Print a challenge to sign by hand, proving you hold a key's private key",
+		Long: `Print a challenge (valid for 5 minutes) for adding KEY to your account.
+Sign it with the key and add the key with the signature:
+
+  wsgate users keys challenge @key.pub > challenge.txt
+  ssh-keygen -Y sign -n ` + apitypes.KeyProofNamespace + ` -f key challenge.txt
+  wsgate users keys add @key.pub --signature challenge.txt.sig
+
+'wsgate users keys add' does this by itself when the key is in ssh-agent
+or its private key file is beside the .pub.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			user, keyArg := userAndArg(args)
+			line, err := readKey(keyArg)
+			if err != nil {
+				return err
+			}
+			c, err := newAPIClient()
+			if err != nil {
+				return err
+			}
+			ch, err := c.KeyChallenge(cmd.Context(), user, line)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), ch.Challenge)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Sign it before %s with: ssh-keygen -Y sign -n %s -f KEY FILE\n",
+				ch.ExpiresAt.Local().Format("15:04:05"), ch.Namespace)
 			return nil
 		},
 	}
@@ -266,6 +311,6 @@ func newUsersKeysCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, add, remove)
+	cmd.AddCommand(list, add, challenge, remove)
 	return cmd
 }

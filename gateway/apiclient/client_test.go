@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hiddeco/sshsig"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 
@@ -90,18 +91,29 @@ func TestKeyFingerprintsWithSlashes(t *testing.T) {
 	// path.
 	for _, want := range []string{"/", "+"} {
 		for {
-			pub, _, err := ed25519.GenerateKey(rand.Reader)
+			_, priv, err := ed25519.GenerateKey(rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sp, err := ssh.NewPublicKey(pub)
+			signer, err := ssh.NewSignerFromKey(priv)
 			if err != nil {
 				t.Fatal(err)
 			}
+			sp := signer.PublicKey()
 			if !strings.Contains(ssh.FingerprintSHA256(sp), want) {
 				continue
 			}
-			k, err := c.AddKey(t.Context(), "me", string(ssh.MarshalAuthorizedKey(sp)))
+			line := string(ssh.MarshalAuthorizedKey(sp))
+			ch, err := c.KeyChallenge(t.Context(), "me", line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig, err := sshsig.Sign(strings.NewReader(ch.Challenge), signer, sshsig.HashSHA512, ch.Namespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := c.AddKeyWithProof(t.Context(), "me", apitypes.AddKeyRequest{
+				AuthorizedKey: line, Challenge: ch.Challenge, Signature: string(sshsig.Armor(sig))})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,6 +66,22 @@ func (c *Client) AddKey(ctx context.Context, user, authorizedKey string) (apityp
 	return k, err
 }
 
+// KeyChallenge asks for a challenge to prove holding the private key of
+// authorizedKey, for adding it to user's account.
+func (c *Client) KeyChallenge(ctx context.Context, user, authorizedKey string) (apitypes.KeyChallenge, error) {
+	var ch apitypes.KeyChallenge
+	err := c.do(ctx, http.MethodPost, path("users", user, "keys", "challenge"), nil, apitypes.KeyChallengeRequest{AuthorizedKey: authorizedKey}, &ch)
+	return ch, err
+}
+
+// AddKeyWithProof adds a key with a signed challenge (see KeyChallenge),
+// as adding a key to one's own account requires.
+func (c *Client) AddKeyWithProof(ctx context.Context, user string, req apitypes.AddKeyRequest) (apitypes.PublicKey, error) {
+	var k apitypes.PublicKey
+	err := c.do(ctx, http.MethodPost, path("users", user, "keys"), nil, req, &k)
+	return k, err
+}
+
 // RemoveKey removes a key by its SHA256 fingerprint.
 func (c *Client) RemoveKey(ctx context.Context, user, fingerprint string) error {
 	return c.do(ctx, http.MethodDelete, path("users", user, "keys", fingerprint), nil, nil, nil)

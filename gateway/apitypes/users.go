@@ -26,4 +26,10 @@ type UpdateUserRequest struct {
 // AddKeyRequest is the body of POST /api/v1/users/{name}/keys.
 type AddKeyRequest struct {
 	AuthorizedKey string `json:"authorized_key"`
+	// Challenge and Signature prove the caller holds the key's private key;
+	// required when adding to one's own account (see KeyChallenge).
+	Challenge string `json:"challenge,omitempty"`
+	// Signature is an armored SSH signature (ssh-keygen -Y sign, namespace
+	// KeyProofNamespace) over Challenge.
+	Signature string `json:"signature,omitempty"`
 }

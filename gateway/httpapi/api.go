@@ -19,6 +19,8 @@ type api struct {
 	// locks serializes lifecycle transitions of one workspace on this
 	// replica.
 	locks keyedMutex
+	// proofs issues and checks key-proof challenges (keyproof.go).
+	proofs *keyProofs
 }
 
 // handlerFunc is an authenticated handler; a returned error becomes the
@@ -33,6 +35,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	a := &api{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	a.proofs = &keyProofs{store: cfg.Store, now: cfg.Now}
 	a.routes()
 	return a, nil
 }
@@ -48,6 +51,7 @@ func (a *api) routes() {
 	a.handle("POST /api/v1/users/{user}/unsuspend", a.suspendUser(false))
 	a.handle("GET /api/v1/users/{user}/keys", a.listKeys)
 	a.handle("POST /api/v1/users/{user}/keys", a.addKey)
+	a.handle("POST /api/v1/users/{user}/keys/challenge", a.keyChallenge)
 	// Fingerprints ("SHA256:ab/c+d") may hold slashes.
 	a.handle("DELETE /api/v1/users/{user}/keys/{fingerprint...}", a.removeKey)
 	a.handle("GET /api/v1/users/{user}/tokens", a.listTokens)

@@ -193,6 +193,11 @@ func (a *api) addKey(w http.ResponseWriter, r *http.Request, caller acl.User) er
 	if err != nil {
 		return invalidField("authorized_key", "%v", err)
 	}
+	if proofRequired(caller, name) {
+		if err := a.checkKeyProof(r.Context(), name, pk, req); err != nil {
+			return err
+		}
+	}
 	pk.AddedAt = a.now()
 	if err := a.store.AddUserKey(r.Context(), name, pk); err != nil {
 		return err

@@ -91,17 +91,17 @@ func TestUsers(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	e := basicEnv(t)
-	key, fp := newAuthorizedKey(t, "")
+	signer, key, fp := newSignerKey(t)
 	// Users manage their own keys; others may not, site admins may.
 	e.expect(http.StatusForbidden, "bob", "POST", "/api/v1/users/alice/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
-	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
+	r := e.expect(http.StatusCreated, "alice", "POST", "/api/v1/users/me/keys", e.proveKey("alice", "me", key, signer))
 	var k apitypes.PublicKey
 	r.json(t, &k)
 	if k.Fingerprint != fp {
 		t.Errorf("fingerprint %q, want %q", k.Fingerprint, fp)
 	}
-	// The same key cannot belong to two users.
-	e.expect(http.StatusConflict, "bob", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
+	// The same key cannot belong to two users (see also TestKeyInUse).
+	e.expect(http.StatusConflict, "root", "POST", "/api/v1/users/bob/keys", apitypes.AddKeyRequest{AuthorizedKey: key})
 	e.expect(http.StatusBadRequest, "alice", "POST", "/api/v1/users/me/keys", apitypes.AddKeyRequest{AuthorizedKey: "nonsense"})
 	r = e.expect(http.StatusOK, "root", "GET", "/api/v1/users/alice/keys", nil)
 	var ks []apitypes.PublicKey
