@@ -10,6 +10,6 @@ func warnSharedUser(log *slog.Logger, u osUser) {
 	log.Warn("sessions run as the agent's own OS user: every collaborator runs as "+u.name+
 		" and can read everything the agent can read, including its token file and key; "+
 		"rotating the agent credential when access is revoked is what protects it. "+
-		"To separate them, run the agent as root with --run-as USER (see Trust model in the README)",
+		"To separate them, run the agent as root with --run-as another user (see the README)",
 		"os_user", u.name)
 }
