@@ -39,6 +39,9 @@ func New(cfg Config) (*Agent, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogRing(logRingLines)
 	cfg.Logger = logs.teeLogger(cfg.Logger)
+	if !u.separate() {
+		warnSharedUser(cfg.Logger, u)
+	}
 	return &Agent{
 		cfg:    cfg,
 		user:   u,

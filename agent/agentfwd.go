@@ -24,15 +24,29 @@ type agentForward struct {
 }
 
 func (c *userConn) startAgentForward(log *slog.Logger) (*agentForward, error) {
-	dir, err := os.MkdirTemp("", "wsgate-agent-") // mode 0700
+	var dir, path string
+	var ln net.Listener
+	// As the session user: the directory (0700) and the socket (0600) are
+	// theirs, so neither root's permissions nor another user reach them.
+	err := asUser(c.a.user, func() error {
+		var err error
+		if dir, err = os.MkdirTemp("", "wsgate-agent-"); err != nil {
+			return fmt.Errorf("agent socket directory: %w", err)
+		}
+		path = filepath.Join(dir, "agent.sock")
+		if ln, err = net.Listen("unix", path); err != nil {
+			_ = os.RemoveAll(dir)
+			return fmt.Errorf("agent socket: %w", err)
+		}
+		if err = os.Chmod(path, 0o600); err != nil {
+			_ = ln.Close()
+			_ = os.RemoveAll(dir)
+			return fmt.Errorf("agent socket: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("agent socket directory: %w", err)
-	}
-	path := filepath.Join(dir, "agent.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("agent socket: %w", err)
+		return nil, err
 	}
 	f := &agentForward{dir: dir, path: path, ln: ln}
 	if !c.work.goFn(func() { c.acceptAgentConns(ln, log) }) {

@@ -6,21 +6,27 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/user"
 )
 
 // Config configures an Agent.
 type Config struct {
 	Workspace string // "owner/name", exported to sessions as WSGATE_WORKSPACE (not set when empty)
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
-	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh
+	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh (with RunAs: that user's login shell)
 	Logger    *slog.Logger
-}
 
-// osUser is the identity every session runs as: the agent's own.
-type osUser struct {
-	name string
-	home string
+	// RunAs is the OS user that sessions, SFTP, Unix-socket dials, -R
+	// listeners and the forwarded-agent socket run as; "" is the agent's
+	// own user. Another user than the agent's needs the agent to run as
+	// root. TCP dials (-L, the app proxy) stay in the agent: they touch no
+	// file system permission.
+	RunAs string
+	// SFTPCommand is the argv of a program that serves SFTP on its stdin
+	// and stdout in its working directory (`wsgate agent sftp-server`, see
+	// ServeSFTP); it runs like a session's command, as RunAs. Empty: SFTP
+	// is served inside the agent, which is refused when RunAs is another
+	// user (it would run as the agent's user).
+	SFTPCommand []string
 }
 
 // withDefaults fills unset fields and validates the result. It creates Dir.
@@ -28,14 +34,22 @@ func (c Config) withDefaults() (Config, osUser, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := currentUser()
+	u, err := lookupOSUser(c.RunAs)
+	if err != nil {
+		return c, u, fmt.Errorf("agent config: %w", err)
+	}
+	if u.separate() && len(c.SFTPCommand) == 0 {
+		return c, u, errors.New("agent config: sessions as another user need SFTPCommand (SFTP must not run as the agent's user)")
+	}
 	if c.Dir == "" {
 		c.Dir = u.home
 	}
 	if c.Dir == "" {
 		return c, u, errors.New("agent config: no start directory and no home directory")
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	// Created as the session user: it is theirs, and root creates nothing
+	// where they could not.
+	if err := asUser(u, func() error { return os.MkdirAll(c.Dir, 0o755) }); err != nil {
 		return c, u, fmt.Errorf("agent config: create start directory: %w", err)
 	}
 	if c.Shell != "" {
@@ -44,12 +58,18 @@ func (c Config) withDefaults() (Config, osUser, error) {
 		}
 		return c, u, nil
 	}
-	c.Shell = defaultShell()
+	c.Shell = defaultShell(u)
 	return c, u, nil
 }
 
-func defaultShell() string {
-	if s := os.Getenv("SHELL"); s != "" && executable(s) {
+// defaultShell is the agent's $SHELL for its own sessions, the login shell
+// of the run-as user for theirs (the agent's $SHELL is root's then).
+func defaultShell(u osUser) string {
+	s := os.Getenv("SHELL")
+	if u.separate() {
+		s = u.shell
+	}
+	if s != "" && executable(s) {
 		return s
 	}
 	if executable("/bin/bash") {
@@ -65,15 +85,4 @@ func executable(path string) bool {
 	}
 	_, err = exec.LookPath(path)
 	return err == nil
-}
-
-func currentUser() osUser {
-	u := osUser{name: os.Getenv("USER"), home: os.Getenv("HOME")}
-	if cur, err := user.Current(); err == nil {
-		u.name = cur.Username
-		if cur.HomeDir != "" {
-			u.home = cur.HomeDir
-		}
-	}
-	return u
 }

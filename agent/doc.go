@@ -6,9 +6,11 @@
 // and a plain TCP relay to a loopback port for tcp streams.
 //
 // The streams are already authenticated by the tunnel; the connecting
-// wsgate user comes from the stream header. Every command runs as the
-// agent's own OS user: the owner and the collaborators share files, tmux
-// sockets and forwarded agent sockets.
+// wsgate user comes from the stream header. Every command runs as one OS
+// user — Config.RunAs (a root agent switching to the developer), else the
+// agent's own: the owner and the collaborators share files, tmux sockets
+// and forwarded agent sockets. With RunAs, SFTP, Unix-socket dials and
+// every listener run as that user too (see asUser).
 //
 // Port forwarding follows sshd's "AllowTcpForwarding yes" and
 // "AllowStreamLocalForwarding yes": direct-tcpip (ssh -L) may reach any

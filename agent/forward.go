@@ -105,8 +105,7 @@ func (c *userConn) handleTCPIPForward(payload []byte) (bool, []byte) {
 		return false, nil
 	}
 	log := c.log.With("forward", net.JoinHostPort(r.Addr, strconv.Itoa(int(r.Port))))
-	var lc net.ListenConfig
-	ln, err := lc.Listen(c.ctx, "tcp", net.JoinHostPort(bindHost(r.Addr), strconv.Itoa(int(r.Port))))
+	ln, err := c.listenAsUser("tcp", net.JoinHostPort(bindHost(r.Addr), strconv.Itoa(int(r.Port))))
 	if err != nil {
 		log.Info("tcpip-forward listen failed", "err", err)
 		return false, nil
@@ -187,8 +186,7 @@ func (c *userConn) openAndJoin(typ string, payload []byte, local halfCloser, log
 // addr (direct-tcpip, direct-streamlocal): dial it, answer the channel
 // (refused with the dial error), and relay the two.
 func (c *userConn) dialAndJoin(nc *chanwire.NewChannel, network, addr string, log *slog.Logger) {
-	dialer := net.Dialer{Timeout: dialTimeout}
-	conn, err := dialer.DialContext(c.ctx, network, addr)
+	conn, err := c.dial(c.ctx, network, addr)
 	if err != nil {
 		log.Info(nc.ChannelType()+" dial failed", "err", err)
 		_ = nc.Reject(chanwire.ConnectionFailed, err.Error())

@@ -18,6 +18,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The run-as tests use this binary as Config.SFTPCommand.
+	if len(os.Args) > 1 && os.Args[1] == testSFTPServerArg {
+		serveTestSFTP()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

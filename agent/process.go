@@ -32,13 +32,7 @@ func (s *session) command(raw string, env []string) *exec.Cmd {
 // startCommand starts the session's shell or exec command and returns the
 // function that relays its I/O until it ends and reports its exit.
 func (s *session) startCommand(raw string) (func(), error) {
-	env := sessionEnv{
-		user:      s.c.a.user,
-		shell:     s.c.a.cfg.Shell,
-		wsUser:    s.c.hdr.User,
-		workspace: s.c.a.cfg.Workspace,
-		client:    s.clientEnv,
-	}
+	env := s.env()
 	if s.pty != nil {
 		env.term = s.pty.Term
 	}
@@ -71,6 +65,18 @@ func (s *session) startCommand(raw string) (func(), error) {
 	}, nil
 }
 
+// env is the session's environment before the terminal and the forwarded
+// agent are added.
+func (s *session) env() sessionEnv {
+	return sessionEnv{
+		user:      s.c.a.user,
+		shell:     s.c.a.cfg.Shell,
+		wsUser:    s.c.hdr.User,
+		workspace: s.c.a.cfg.Workspace,
+		client:    s.clientEnv,
+	}
+}
+
 // startPipes runs cmd with stdin, stdout and stderr on pipes, in its own
 // process group so a signal reaches what it started.
 func (s *session) startPipes(cmd *exec.Cmd) (func() exitInfo, error) {
@@ -95,6 +101,7 @@ func (s *session) startPipes(cmd *exec.Cmd) (func() exitInfo, error) {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.c.a.user.setCredential(cmd)
 	if err := cmd.Start(); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
@@ -155,8 +162,14 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 		// Like sshd: a terminal with default modes is still usable.
 		s.log.Debug("terminal modes", "err", err)
 	}
+	if err := s.c.a.user.ownTerminal(tty); err != nil {
+		_ = ptmx.Close()
+		_ = tty.Close()
+		return nil, err
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	s.c.a.user.setCredential(cmd)
 	err = cmd.Start()
 	_ = tty.Close()
 	if err != nil {

@@ -147,9 +147,17 @@ func (s *session) handle(req *chanwire.Request) (ok bool, after func()) {
 			s.log.Debug("subsystem refused", "name", p.Name)
 			return false, nil
 		}
+		run := s.runSFTP
+		if len(s.c.a.cfg.SFTPCommand) > 0 {
+			var err error
+			if run, err = s.startSFTPCommand(); err != nil {
+				s.log.Warn("start failed", "type", req.Type, "err", err)
+				return false, nil
+			}
+		}
 		s.started = true
 		s.log.Info("subsystem started", "name", p.Name)
-		return true, s.runSFTP
+		return true, run
 	default:
 		if req.WantReply {
 			s.log.Debug("request refused", "type", req.Type)

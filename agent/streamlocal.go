@@ -54,8 +54,7 @@ func (c *userConn) handleStreamlocalForward(payload []byte) bool {
 	}
 	path := c.socketPath(r.SocketPath)
 	log := c.log.With("forward", path)
-	var lc net.ListenConfig
-	ln, err := lc.Listen(c.ctx, "unix", path)
+	ln, err := c.listenAsUser("unix", path)
 	if err != nil {
 		log.Info("streamlocal-forward listen failed", "err", err)
 		return false

@@ -58,7 +58,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 	addr := net.JoinHostPort(d.sshHost, d.sshPort)
 	startAgent := func() (*proc, *procMeter) {
 		p := startProc(b, []string{"WSGATE_AGENT_TOKEN=" + token},
-			"agent", "--url", d.url, "--dir", filepath.Join(dir, "ws"), "--workspace", aliceWS.String())
+			"agent", "--url", d.url, "--dir", filepath.Join(dir, "ws"), "--workspace", aliceWS.String(), "--run-as", selfUser(b))
 		m := &procMeter{name: "agent", pid: p.cmd.Process.Pid}
 		waitIdleReady(b, addr, cfg)
 		waitIdle(b, metrics, m, 0, 0)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -244,4 +245,15 @@ func mustContain(t testing.TB, what, got, want string) {
 	if !strings.Contains(got, want) {
 		t.Fatalf("%s: %q does not contain %q", what, got, want)
 	}
+}
+
+// selfUser is the OS user running the tests, for `wsgate agent --run-as`:
+// an agent running as root refuses to run sessions as root unless told.
+func selfUser(t testing.TB) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
 }

@@ -28,7 +28,7 @@ stop() { if [ -f "$state/pid" ]; then kill "$(cat "$state/pid")" 2>/dev/null || 
 case $verb in
 start|update)
   stop
-  %[2]s agent --url "$WSGATE_AGENT_URL" --dir "$state/home" --workspace "$ws" >"$state/agent.log" 2>&1 </dev/null &
+  %[2]s agent --url "$WSGATE_AGENT_URL" --dir "$state/home" --workspace "$ws" --run-as "$(id -un)" >"$state/agent.log" 2>&1 </dev/null &
   echo $! >"$state/pid"
   echo "started agent $!" ;;
 stop) stop; echo stopped ;;

@@ -65,7 +65,7 @@ func seedRevokeStore(t testing.TB, st acl.Store, dir string, extra ...acl.Worksp
 func startWorkspaceAgent(t testing.TB, url, token string, ws acl.WorkspaceID, dir string) *proc {
 	t.Helper()
 	return startProc(t, []string{"WSGATE_AGENT_TOKEN=" + token},
-		"agent", "--url", url, "--dir", dir, "--workspace", ws.String())
+		"agent", "--url", url, "--dir", dir, "--workspace", ws.String(), "--run-as", selfUser(t))
 }
 
 // waitAgent waits until user can run a command in target through d.

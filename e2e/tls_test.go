@@ -104,7 +104,7 @@ func TestHTTPSGateway(t *testing.T) {
 		for _, caArgs := range [][]string{{"--ca-file", wrong.CA}, nil} {
 			start := time.Now()
 			args := append([]string{"agent", "--url", e.url, "--token", agentToken,
-				"--dir", t.TempDir(), "--workspace", "alice/alice-ws"}, caArgs...)
+				"--dir", t.TempDir(), "--workspace", "alice/alice-ws", "--run-as", selfUser(t)}, caArgs...)
 			r := runWith(t, 20*time.Second, append(os.Environ(), "WSGATE_CA_FILE="), nil, wsgateBin, args...)
 			untrusted("agent "+strings.Join(caArgs, " "), r)
 			if d := time.Since(start); d > 10*time.Second {
@@ -116,7 +116,7 @@ func TestHTTPSGateway(t *testing.T) {
 	// The agent with the right CA: OpenSSH on the SSH port reaches the
 	// workspace through its tunnel.
 	startProc(t, []string{"WSGATE_AGENT_TOKEN=" + agentToken},
-		"agent", "--url", e.url, "--ca-file", ca.CA, "--dir", filepath.Join(tmp, "ws"), "--workspace", "alice/alice-ws")
+		"agent", "--url", e.url, "--ca-file", ca.CA, "--dir", filepath.Join(tmp, "ws"), "--workspace", "alice/alice-ws", "--run-as", selfUser(t))
 	e.waitAgent(t, "alice", "alice-ws")
 	if r := e.sshRun(t, "alice", "alice-ws", nil, `echo "$WSGATE_USER in $WSGATE_WORKSPACE"`); r.code != 0 || r.stdout != "alice in alice/alice-ws\n" {
 		t.Fatalf("ssh through the https agent: %+v", r)
@@ -167,7 +167,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	agentToken := seedServerDir(t, dir)
 	e := startTLSServer(t, dir, ca.CA, certFile, keyFile)
 	startProc(t, []string{"WSGATE_AGENT_TOKEN=" + agentToken},
-		"agent", "--url", e.url, "--ca-file", ca.CA, "--dir", filepath.Join(tmp, "ws"), "--workspace", "alice/alice-ws")
+		"agent", "--url", e.url, "--ca-file", ca.CA, "--dir", filepath.Join(tmp, "ws"), "--workspace", "alice/alice-ws", "--run-as", selfUser(t))
 	e.waitAgent(t, "alice", "alice-ws")
 
 	first := certSerial(t, ca)

@@ -19,8 +19,9 @@ import (
 
 func newAgentCmd() *cobra.Command {
 	var (
-		gatewayURL, token, dir, shell, workspace, caFile string
-		insecurePlaintext                                bool
+		gatewayURL, token, tokenFile, dir, shell, workspace, caFile, runAs string
+		tokenFD                                                            int
+		insecurePlaintext                                                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -30,8 +31,23 @@ connection to a multiplexed tunnel and serves SSH sessions, SFTP, port forwards
 and app traffic over it. It reconnects with backoff when the gateway goes away.
 
 Every flag can also be set as WSGATE_AGENT_<FLAG>, e.g. WSGATE_AGENT_URL and
-WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts);
---ca-file also as WSGATE_CA_FILE, like the CLI.
+WSGATE_AGENT_TOKEN_FILE; --ca-file also as WSGATE_CA_FILE, like the CLI.
+
+Give the agent token in a file (--token-file, readable only by its owner:
+a file others may read is refused). A token from WSGATE_AGENT_TOKEN or
+--token makes the agent re-execute itself at once without it, since the
+kernel shows a process's initial environment and command line in /proc;
+--token also warns, as the command line is visible while it starts. The
+agent marks itself non-dumpable, so processes of its own OS user cannot
+read its memory.
+
+Run the agent as root with --run-as USER (the recommended setup): shells,
+commands, SFTP, Unix-socket forwards, -R listeners and the forwarded-agent
+socket then run as USER, who cannot read the agent's token file or memory.
+TCP dials for -L and the app proxy stay in the agent. A root agent without
+--run-as runs sessions as the owner of --dir, and refuses to start when
+that is root, unless --run-as root says so. A non-root agent runs sessions
+as itself, and says at start what that means.
 
 The agent token is sent only over https://, or over http:// to this machine
 (localhost, 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::);
@@ -43,14 +59,22 @@ gateway that changed its certificate) are logged with the reason and
 retried, so a fix on the gateway brings the agent back.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := hardenAgent(); err != nil {
+				return err
+			}
 			if err := bindEnvPrefix(cmd, "WSGATE_AGENT_"); err != nil {
 				return err
 			}
 			if caFile == "" {
 				caFile = os.Getenv(envCAFile)
 			}
+			log := slog.Default().With("part", "agent")
+			token, err := agentToken(cmd, token, tokenFile, tokenFD, log)
+			if err != nil {
+				return err
+			}
 			if gatewayURL == "" || token == "" {
-				return errors.New("agent needs --url and --token (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
+				return errors.New("agent needs --url and --token-file (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
 			}
 			if err := checkCleartext(gatewayURL, insecurePlaintext); err != nil {
 				return err
@@ -64,13 +88,27 @@ retried, so a fix on the gateway brings the agent back.`,
 					return err
 				}
 			}
-			log := slog.Default().With("part", "agent")
+			if runAs, err = resolveRunAs(runAs, dir); err != nil {
+				return err
+			}
+			if tokenFile != "" {
+				uid, err := runAsUID(runAs)
+				if err != nil {
+					return err
+				}
+				if err := checkTokenFileOwner(tokenFile, uid); err != nil {
+					return err
+				}
+			}
 			if insecurePlaintext {
 				if u, _ := url.Parse(gatewayURL); u.Scheme == "http" && !staysOnThisMachine(u.Hostname()) {
 					log.Warn("sending the agent token in cleartext (--insecure-plaintext)", "gateway", u.Redacted())
 				}
 			}
-			a, err := agent.New(agent.Config{Workspace: workspace, Dir: dir, Shell: shell, Logger: log})
+			a, err := agent.New(agent.Config{
+				Workspace: workspace, Dir: dir, Shell: shell, Logger: log,
+				RunAs: runAs, SFTPCommand: []string{selfExe, "agent", "sftp-server"},
+			})
 			if err != nil {
 				return fmt.Errorf("start agent: %w", err)
 			}
@@ -88,12 +126,17 @@ retried, so a fix on the gateway brings the agent back.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&gatewayURL, "url", "", "gateway base URL, e.g. https://gateway:8080")
-	f.StringVar(&token, "token", "", "agent token of this workspace")
+	f.StringVar(&token, "token", "", "agent token of this workspace (prefer --token-file: a command line is visible to every user of the host)")
+	f.StringVar(&tokenFile, "token-file", "", "file holding the agent token; it must be readable only by its owner")
+	f.IntVar(&tokenFD, "token-fd", -1, "descriptor to read the agent token from (the agent's own re-exec)")
+	_ = f.MarkHidden("token-fd")
+	f.StringVar(&runAs, "run-as", "", "OS user sessions run as when the agent runs as root (default: the owner of --dir; root only when named)")
 	f.StringVar(&dir, "dir", "", "start directory of sessions (default: the current directory)")
 	f.StringVar(&shell, "shell", "", "login shell (default: $SHELL, else /bin/bash or /bin/sh)")
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
 	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
 	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
+	cmd.AddCommand(newAgentSFTPServerCmd())
 	return cmd
 }
 

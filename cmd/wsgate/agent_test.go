@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,7 @@ type agentProc struct {
 func startAgent(t *testing.T, env []string, args ...string) *agentProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, wsgateBin, append([]string{"agent", "--dir", t.TempDir()}, args...)...)
+	cmd := exec.CommandContext(ctx, wsgateBin, append([]string{"agent", "--dir", t.TempDir(), "--run-as", selfUser(t)}, args...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	p := &agentProc{stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
@@ -256,4 +257,15 @@ func TestAgentCAFileErrors(t *testing.T) {
 	if !strings.Contains(stderr, "read CA file") {
 		t.Errorf("missing CA file: stderr %q", stderr)
 	}
+}
+
+// selfUser is the OS user running the tests, for `wsgate agent --run-as`:
+// an agent running as root refuses to run sessions as root unless told.
+func selfUser(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
 }
