@@ -110,6 +110,10 @@ type Store interface {
 	Subscribe(ctx context.Context) (<-chan Event, error)
 
 	Close() error
+
+	// SetWorkspaceSettings replaces the workspace's settings (validated) and emits EventWorkspaceSettingsChanged when the
+	// change narrows them (WorkspaceSettings.Narrows).
+	SetWorkspaceSettings(ctx context.Context, id WorkspaceID, s WorkspaceSettings) error
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.
