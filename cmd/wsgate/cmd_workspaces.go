@@ -35,6 +35,7 @@ func newWorkspacesCmd() *cobra.Command {
 		newWorkspacesStatsCmd(),
 		newWorkspacesLogsCmd(),
 		newWorkspacesConnectionsCmd(),
+		newWorkspacesSettingsCmd(),
 	)
 	return cmd
 }
@@ -117,6 +118,10 @@ func newWorkspacesShowCmd() *cobra.Command {
 			}
 			if !out.json() {
 				printAgentRefusal(cmd.OutOrStdout(), ws.AgentRefusal)
+				if len(ws.Settings) > 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "settings:")
+					printWorkspaceSettings(cmd.OutOrStdout(), ws.Settings)
+				}
 			}
 			return nil
 		},

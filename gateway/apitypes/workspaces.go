@@ -22,6 +22,8 @@ type Workspace struct {
 	// workspace's agent (say, for an old tunnel protocol) and no agent has
 	// connected to it since.
 	AgentRefusal *AgentRefusal `json:"agent_refusal,omitempty"`
+	// Settings are the workspace's own settings, every key (wssettings.go).
+	Settings WorkspaceSettings `json:"settings,omitempty"`
 }
 
 // AgentRefusal is why and when a gateway last refused a workspace's
