@@ -15,6 +15,9 @@ type Config struct {
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh
 	Logger    *slog.Logger
+	// RuntimeDir is the sessions' XDG_RUNTIME_DIR and TMUX_TMPDIR; default:
+	// a 0700 directory of this workspace's own (rundir.go).
+	RuntimeDir string
 }
 
 // osUser is the identity every session runs as: the agent's own.
@@ -37,6 +40,15 @@ func (c Config) withDefaults() (Config, osUser, error) {
 	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return c, u, fmt.Errorf("agent config: create start directory: %w", err)
+	}
+	if c.RuntimeDir == "" {
+		rd, err := defaultRuntimeDir(c.Workspace, c.Dir)
+		if err != nil {
+			return c, u, fmt.Errorf("agent config: %w", err)
+		}
+		c.RuntimeDir = rd
+	} else if err := privateDir(c.RuntimeDir); err != nil {
+		return c, u, fmt.Errorf("agent config: %w", err)
 	}
 	if c.Shell != "" {
 		if !executable(c.Shell) {

@@ -38,6 +38,8 @@ func (s *session) startCommand(raw string) (func(), error) {
 		wsUser:    s.c.hdr.User,
 		workspace: s.c.a.cfg.Workspace,
 		client:    s.clientEnv,
+
+		runtimeDir: s.c.a.cfg.RuntimeDir,
 	}
 	if s.pty != nil {
 		env.term = s.pty.Term
