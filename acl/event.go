@@ -23,6 +23,9 @@ const (
 	EventWorkspaceRenamed   EventKind = "workspace_renamed"    // Workspace (old ID), WorkspaceUID, NewName
 	EventAgentTokenRotated  EventKind = "agent_token_rotated"  // Workspace, WorkspaceUID
 	EventSharingDisabled    EventKind = "sharing_disabled"     // Org, or none for the deployment
+	// EventWorkspaceSettingsChanged: a workspace setting was narrowed
+	// (agent forwarding off, ssh -R back to loopback).
+	EventWorkspaceSettingsChanged EventKind = "workspace_settings_changed" // Workspace, WorkspaceUID
 	// EventResync means events may have been lost: re-check everything.
 	EventResync EventKind = "resync"
 )

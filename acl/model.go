@@ -114,6 +114,8 @@ type Workspace struct {
 	AgentTokenHash string    `json:"-"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Settings are the workspace's own (wssettings.go).
+	Settings WorkspaceSettings `json:"settings"`
 }
 
 // ID returns the workspace's owner/name.

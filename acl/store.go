@@ -115,6 +115,10 @@ type Store interface {
 	// atomically, so every replica and every restart gets the same bytes.
 	// Names are checked with ValidateName.
 	Secret(ctx context.Context, name string) ([]byte, error)
+
+	// SetWorkspaceSettings replaces the workspace's settings (validated) and emits EventWorkspaceSettingsChanged when the
+	// change narrows them (WorkspaceSettings.Narrows).
+	SetWorkspaceSettings(ctx context.Context, id WorkspaceID, s WorkspaceSettings) error
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

@@ -14,6 +14,9 @@ type Config struct {
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh (with RunAs: that user's login shell)
 	Logger    *slog.Logger
+	// RuntimeDir is the sessions' XDG_RUNTIME_DIR and TMUX_TMPDIR; default:
+	// a 0700 directory of this workspace's own (rundir.go).
+	RuntimeDir string
 
 	// RunAs is the OS user that sessions, SFTP, Unix-socket dials, -R
 	// listeners and the forwarded-agent socket run as; "" is the agent's
@@ -51,6 +54,22 @@ func (c Config) withDefaults() (Config, osUser, error) {
 	// where they could not.
 	if err := asUser(u, func() error { return os.MkdirAll(c.Dir, 0o755) }); err != nil {
 		return c, u, fmt.Errorf("agent config: create start directory: %w", err)
+	}
+	// The runtime directory is the session user's, made as that user.
+	uid := os.Getuid()
+	if u.separate() {
+		uid = int(u.cred.Uid)
+	}
+	err = asUser(u, func() error {
+		if c.RuntimeDir != "" {
+			return privateDir(c.RuntimeDir, uid)
+		}
+		rd, err := defaultRuntimeDir(c.Workspace, c.Dir, uid, !u.separate())
+		c.RuntimeDir = rd
+		return err
+	})
+	if err != nil {
+		return c, u, fmt.Errorf("agent config: %w", err)
 	}
 	if c.Shell != "" {
 		if !executable(c.Shell) {

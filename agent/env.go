@@ -54,6 +54,8 @@ type sessionEnv struct {
 	client    [][2]string // accepted "env" requests, in order
 	term      string      // from pty-req; wins over a client TERM
 	authSock  string
+	// runtimeDir is the workspace's own XDG_RUNTIME_DIR and TMUX_TMPDIR.
+	runtimeDir string
 }
 
 func (s sessionEnv) Environ() []string {
@@ -79,6 +81,10 @@ func (s sessionEnv) Environ() []string {
 	}
 	if s.authSock != "" {
 		e.Set("SSH_AUTH_SOCK", s.authSock)
+	}
+	if s.runtimeDir != "" {
+		e.Set("XDG_RUNTIME_DIR", s.runtimeDir)
+		e.Set("TMUX_TMPDIR", s.runtimeDir)
 	}
 	return e.Environ()
 }

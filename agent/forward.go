@@ -79,14 +79,15 @@ func (f *forwards) closeAll() {
 	}
 }
 
-// bindHost is where a tcpip-forward listens: loopback for "" and
-// "localhost" (sshd's GatewayPorts no), every interface for "*", else the
-// address as given.
+// bindHost is where a tcpip-forward listens: loopback for "localhost",
+// every address for "" and "*" (RFC 4254), else the address as given. The
+// agent binds what it is asked: the gateway decides, per workspace
+// setting, whether a client may ask for more than loopback.
 func bindHost(addr string) string {
 	switch addr {
-	case "", "localhost":
+	case "localhost":
 		return "127.0.0.1"
-	case "*":
+	case "", "*":
 		return ""
 	}
 	return addr

@@ -51,9 +51,10 @@ func testLogger(t *testing.T) *slog.Logger {
 func newTestAgent(t *testing.T) *Agent {
 	t.Helper()
 	cfg := Config{
-		Workspace: "alice/alice-ws",
-		Dir:       filepath.Join(t.TempDir(), "ws"),
-		Logger:    testLogger(t),
+		Workspace:  "alice/alice-ws",
+		Dir:        filepath.Join(t.TempDir(), "ws"),
+		Logger:     testLogger(t),
+		RuntimeDir: filepath.Join(t.TempDir(), "run"),
 	}
 	if executable("/bin/bash") {
 		cfg.Shell = "/bin/bash"

@@ -74,6 +74,8 @@ func (s *session) env() sessionEnv {
 		wsUser:    s.c.hdr.User,
 		workspace: s.c.a.cfg.Workspace,
 		client:    s.clientEnv,
+
+		runtimeDir: s.c.a.cfg.RuntimeDir,
 	}
 }
 

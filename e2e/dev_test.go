@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -63,4 +64,30 @@ func TestDevRestartKeepsEverything(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &info) != nil || info.SSHAddr != d2.sshHost+":"+d2.sshPort {
 		t.Fatalf("dev.json after restart: %s %v", b, err)
 	}
+}
+
+// TestDevKeepsWorkspacesOutOfTheDataDir: a session's files are not inside
+// the data dir, so the old `cat ../../admin.token` (or any user's token by
+// the path relative to the workspace) finds nothing, and the banner says
+// that collaborators run as this OS user.
+func TestDevKeepsWorkspacesOutOfTheDataDir(t *testing.T) {
+	requireTool(t, "ssh")
+	dir := t.TempDir()
+	d := startDevIn(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, "admin.token")); err != nil {
+		t.Fatalf("the data dir has no admin.token to protect: %v", err)
+	}
+	r := d.sshRun(t, "alice", "alice-ws", nil,
+		`pwd; for f in ../../admin.token ../../users/alice/token; do test -e "$f" && echo "reachable $f"; done; true`)
+	if r.code != 0 {
+		t.Fatalf("session: %d %q", r.code, r.stderr)
+	}
+	lines := strings.SplitN(r.stdout, "\n", 2)
+	if wd := lines[0]; strings.HasPrefix(wd+"/", dir+"/") {
+		t.Fatalf("the workspace %s is inside the data dir %s", wd, dir)
+	}
+	if strings.Contains(r.stdout, "reachable") {
+		t.Fatalf("token files reachable from the workspace: %q", r.stdout)
+	}
+	mustContain(t, "banner", d.proc.out.String(), "as your OS user")
 }

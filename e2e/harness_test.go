@@ -105,8 +105,14 @@ func startDev(t testing.TB, extra ...string) *devEnv {
 
 func startDevIn(t testing.TB, dir string, extra ...string) *devEnv {
 	t.Helper()
+	return startDevEnv(t, dir, nil, extra...)
+}
+
+// startDevEnv is startDevIn with env added to the process's environment.
+func startDevEnv(t testing.TB, dir string, env []string, extra ...string) *devEnv {
+	t.Helper()
 	args := append([]string{"dev", "--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, extra...)
-	p := startProc(t, nil, args...)
+	p := startProc(t, env, args...)
 	var info struct {
 		SSHAddr  string `json:"ssh_addr"`
 		HTTPAddr string `json:"http_addr"`
@@ -127,6 +133,10 @@ func startDevIn(t testing.TB, dir string, extra ...string) *devEnv {
 	}
 	return &devEnv{dir: dir, sshHost: host, sshPort: port, url: info.URL, proc: p}
 }
+
+// workspaceDir is where `wsgate dev` keeps alice-ws's files: next to the
+// data dir (DATA_DIR-workspaces), never inside it.
+func (d *devEnv) workspaceDir() string { return filepath.Join(d.dir+"-workspaces", "alice-ws") }
 
 func (d *devEnv) key(user string) string { return filepath.Join(d.dir, "users", user, "id_ed25519") }
 

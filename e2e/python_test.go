@@ -99,7 +99,7 @@ func writePayload(t *testing.T) (string, []byte) {
 func TestParamiko(t *testing.T) {
 	py := requirePyModule(t, "paramiko")
 	d := startDev(t)
-	wsDir := filepath.Join(d.dir, "workspaces", "alice-ws")
+	wsDir := d.workspaceDir()
 
 	t.Run("exec", func(t *testing.T) {
 		var got pyExecResult
@@ -149,7 +149,7 @@ func TestParamiko(t *testing.T) {
 func TestAsyncSSH(t *testing.T) {
 	py := requirePyModule(t, "asyncssh")
 	d := startDev(t)
-	wsDir := filepath.Join(d.dir, "workspaces", "alice-ws")
+	wsDir := d.workspaceDir()
 
 	t.Run("exec", func(t *testing.T) {
 		var got pyExecResult

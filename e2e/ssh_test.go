@@ -26,7 +26,7 @@ import (
 func TestSSHSessions(t *testing.T) {
 	requireTool(t, "ssh")
 	d := startDev(t)
-	wsDir := filepath.Join(d.dir, "workspaces", "alice-ws")
+	wsDir := d.workspaceDir()
 
 	t.Run("exit_status", func(t *testing.T) {
 		r := d.sshRun(t, "alice", "alice-ws", nil, "exit 7")

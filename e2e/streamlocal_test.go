@@ -33,7 +33,7 @@ func TestStreamLocalForward(t *testing.T) {
 		t.Fatalf("ssh-keygen: %s", r.stderr)
 	}
 	d := startDev(t, "--user-ca-keys", ca+".pub")
-	wsDir := filepath.Join(d.dir, "workspaces", "alice-ws")
+	wsDir := d.workspaceDir()
 	alice := d.sshOpts(d.key("alice"))
 
 	t.Run("local_to_socket", func(t *testing.T) {

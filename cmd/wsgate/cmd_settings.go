@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -61,9 +62,31 @@ func newSettingsCmd() *cobra.Command {
 
 // parseSharingSetting reads "sharing=enabled|disabled" and returns the value.
 func parseSharingSetting(arg string) (string, error) {
-	key, val, ok := strings.Cut(arg, "=")
-	if !ok || key != "sharing" || (val != "enabled" && val != "disabled") {
+	kv, err := parseKeyValues([]string{arg})
+	val, ok := kv["sharing"]
+	if err != nil || len(kv) != 1 || !ok || (val != "enabled" && val != "disabled") {
 		return "", fmt.Errorf("invalid setting %q: expected sharing=enabled or sharing=disabled", arg)
 	}
 	return val, nil
+}
+
+// parseKeyValues reads KEY=VALUE arguments (settings of the deployment, an
+// org or a workspace); a key given twice is an error. Which keys and
+// values are valid is the server's to say.
+func parseKeyValues(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, errors.New("expected at least one KEY=VALUE")
+	}
+	out := make(map[string]string, len(args))
+	for _, arg := range args {
+		key, val, ok := strings.Cut(arg, "=")
+		if !ok || key == "" {
+			return nil, fmt.Errorf("invalid setting %q: expected KEY=VALUE", arg)
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("setting %q given twice", key)
+		}
+		out[key] = val
+	}
+	return out, nil
 }

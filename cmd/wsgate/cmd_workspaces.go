@@ -35,6 +35,7 @@ func newWorkspacesCmd() *cobra.Command {
 		newWorkspacesStatsCmd(),
 		newWorkspacesLogsCmd(),
 		newWorkspacesConnectionsCmd(),
+		newWorkspacesSettingsCmd(),
 	)
 	return cmd
 }
@@ -119,6 +120,10 @@ func newWorkspacesShowCmd() *cobra.Command {
 				printAgentRefusal(cmd.OutOrStdout(), ws.AgentRefusal)
 				if t := ws.AgentTakeover; t != nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "agent: taken over (%s) at %s\n", t.Message, formatTime(t.At))
+				}
+				if len(ws.Settings) > 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "settings:")
+					printWorkspaceSettings(cmd.OutOrStdout(), ws.Settings)
 				}
 			}
 			return nil

@@ -44,6 +44,7 @@ type devInfo struct {
 func newDevCmd() *cobra.Command {
 	var f serverFlags
 	var devTLS bool
+	var wsDir string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a gateway, a seeded store and a workspace agent in one process (no Redis)",
@@ -51,7 +52,9 @@ func newDevCmd() *cobra.Command {
 store in --data-dir, seeded on first start with users alice, bob and carol
 (keys and API tokens under DATA_DIR/users/<user>/), group contractor (carol),
 and workspace alice/alice-ws whose agent runs in this process with its files in
-DATA_DIR/workspaces/alice-ws. A restart with the same --data-dir keeps
+WORKSPACES_DIR/alice-ws (--workspaces-dir, default DATA_DIR-workspaces next to
+the data dir, never inside it: the data dir holds every user's token). Sessions
+of everyone alice shares with run as your OS user. A restart with the same --data-dir keeps
 everything. Once ready it writes DATA_DIR/dev.json (removed again when it
 stops) and prints how to connect.`,
 		Args: cobra.NoArgs,
@@ -63,20 +66,25 @@ stops) and prints how to connect.`,
 			if err != nil {
 				return err
 			}
-			return runDev(cmd.Context(), &f, devTLS, cmd.OutOrStdout(), log)
+			return runDev(cmd.Context(), &f, devTLS, wsDir, cmd.OutOrStdout(), log)
 		},
 	}
 	f.register(cmd, "127.0.0.1:2222", "127.0.0.1:8080", "./.wsgate-dev")
+	cmd.Flags().StringVar(&wsDir, "workspaces-dir", "", "directory for the workspaces' files, outside --data-dir (default: DATA_DIR-workspaces, next to it)")
 	cmd.Flags().BoolVar(&devTLS, "tls", false, "serve HTTPS with a throwaway CA and certificate made in DATA_DIR/tls (the banner says how to trust it)")
 	return cmd
 }
 
-func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log *slog.Logger) error {
+func runDev(ctx context.Context, f *serverFlags, devTLS bool, wsDir string, out io.Writer, log *slog.Logger) error {
 	dir, err := filepath.Abs(f.dataDir)
 	if err != nil {
 		return err
 	}
 	f.dataDir = dir
+	wsDir, err = devWorkspacesDir(dir, wsDir, log)
+	if err != nil {
+		return err
+	}
 	// A stale dev.json would tell scripts we are ready before we are.
 	if err := os.Remove(filepath.Join(dir, "dev.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -115,7 +123,7 @@ func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log
 		lns.close()
 		return err
 	}
-	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
+	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(wsDir, devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err
@@ -141,7 +149,7 @@ func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log
 		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	printDevHelp(out, dir, info)
+	printDevHelp(out, dir, wsDir, info)
 
 	err = waitAndShutdown(ctx, srv, log)
 	// dev.json says "ready": it must not outlive the server it describes.
@@ -269,7 +277,7 @@ func sshCommand(dir, user string, info devInfo) string {
 		port, filepath.Join(dir, "users", user, "id_ed25519"), filepath.Join(dir, "known_hosts"), devWorkspace.Name, host)
 }
 
-func printDevHelp(out io.Writer, dir string, info devInfo) {
+func printDevHelp(out io.Writer, dir, wsDir string, info devInfo) {
 	self, err := os.Executable()
 	if err != nil {
 		self = "wsgate"
@@ -285,9 +293,14 @@ SSL_CERT_FILE set to that file, or import it into your browser.
 `, info.CAFile)
 	}
 	fmt.Fprintf(out, `wsgate dev is ready.
-  SSH:  %s
-  HTTP: %s
-  data: %s
+  SSH:        %s
+  HTTP:       %s
+  data:       %s
+  workspaces: %s
+
+Sessions in alice-ws, alice's and those of everyone she shares it with, run
+as your OS user (%s): a collaborator can read and change whatever you can.
+Share only with people you would give a shell on this machine.
 %s
 Connect to alice's workspace as alice:
   %s
@@ -300,7 +313,7 @@ until alice shares alice-ws with them, for example with bob:
 Or share from the web page at %s/ (sign in with the token in %s).
 
 Press Ctrl-C to stop.
-`, info.SSHAddr, info.URL, dir, trust, sshCommand(dir, "alice", info), dir,
+`, info.SSHAddr, info.URL, dir, wsDir, osUserName(), trust, sshCommand(dir, "alice", info), dir,
 		env, filepath.Join(dir, "users", "alice", "token"), self, sshCommand(dir, "bob", info),
 		info.URL, filepath.Join(dir, "users", "alice", "token"))
 }

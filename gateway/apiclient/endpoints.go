@@ -273,3 +273,17 @@ func (c *Client) PatchACL(ctx context.Context, id acl.WorkspaceID, upd apitypes.
 func (c *Client) ClearACL(ctx context.Context, id acl.WorkspaceID) error {
 	return c.do(ctx, http.MethodDelete, wsPath(id, "acl"), nil, nil, nil)
 }
+
+// GetWorkspaceSettings returns the workspace's settings, every key.
+func (c *Client) GetWorkspaceSettings(ctx context.Context, id acl.WorkspaceID) (apitypes.WorkspaceSettings, error) {
+	var s apitypes.WorkspaceSettings
+	err := c.do(ctx, http.MethodGet, wsPath(id, "settings"), nil, nil, &s)
+	return s, err
+}
+
+// SetWorkspaceSettings changes the given keys (PATCH) and returns every key.
+func (c *Client) SetWorkspaceSettings(ctx context.Context, id acl.WorkspaceID, set apitypes.WorkspaceSettings) (apitypes.WorkspaceSettings, error) {
+	var s apitypes.WorkspaceSettings
+	err := c.do(ctx, http.MethodPatch, wsPath(id, "settings"), nil, set, &s)
+	return s, err
+}

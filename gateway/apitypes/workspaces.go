@@ -26,6 +26,8 @@ type Workspace struct {
 	// the workspace's tunnel whose agent had gone silent (GET of one
 	// workspace only).
 	AgentTakeover *AgentRefusal `json:"agent_takeover,omitempty"`
+	// Settings are the workspace's own settings, every key (wssettings.go).
+	Settings WorkspaceSettings `json:"settings,omitempty"`
 }
 
 // AgentRefusal is why and when a gateway last refused a workspace's

@@ -23,6 +23,7 @@ func workspaceView(ws acl.Workspace, role acl.Role, grants []acl.Grant, now time
 		UpdatedAt:  ws.UpdatedAt,
 		Role:       role.String(),
 		SharedWith: apitypes.SharedWith{Users: []apitypes.Share{}, Groups: []apitypes.Share{}},
+		Settings:   ws.Settings.Map(),
 	}
 	for _, g := range liveGrants(grants, now) {
 		switch g.Kind {

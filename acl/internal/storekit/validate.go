@@ -143,6 +143,9 @@ func CheckNewWorkspace(ws acl.Workspace) (acl.Workspace, error) {
 	if ws.State == "" {
 		ws.State = acl.StateStopped
 	}
+	if err := ws.Settings.Validate(); err != nil {
+		return ws, err
+	}
 	return ws, ValidState(ws.State)
 }
 

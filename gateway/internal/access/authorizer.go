@@ -38,6 +38,8 @@ type Store interface {
 	acl.TokenReader
 	UserByKeyFingerprint(ctx context.Context, fp string) (acl.User, error)
 	WorkspacesSharedWithUser(ctx context.Context, user string) ([]acl.SharedWorkspace, error)
+	// GetGroup: who a group grant reaches (reach.go).
+	GetGroup(ctx context.Context, name string) (acl.Group, error)
 }
 
 // Config configures an Authorizer.

@@ -158,7 +158,8 @@ func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*sessions.Session
 			}
 		}
 		return filter(reg.All(), notOwner)
-	case acl.EventWorkspaceDeleted, acl.EventWorkspaceRenamed, acl.EventAgentTokenRotated:
+	case acl.EventWorkspaceDeleted, acl.EventWorkspaceRenamed, acl.EventAgentTokenRotated,
+		acl.EventWorkspaceSettingsChanged:
 		return r.onWorkspace(ev)
 	}
 	// EventResync, and kinds this gateway does not know yet.

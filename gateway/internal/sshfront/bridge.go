@@ -90,7 +90,7 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 	upDone := make(chan struct{})
 	go func() {
 		defer close(upDone)
-		q := newWorkQueue(b.forwardUserRequest)
+		q := newWorkQueue(b.forwardQueued)
 		for r := range ureqs {
 			if b.handleLocally(r) {
 				continue
@@ -121,6 +121,16 @@ func (b *bridge) run(ureqs <-chan *ssh.Request) {
 	<-upDone
 	wg.Wait()
 	_ = b.agent.Close()
+}
+
+// forwardQueued takes the user's requests in order: agent forwarding is
+// weighed first (agentfwd.go), everything else goes to the agent.
+func (b *bridge) forwardQueued(r *ssh.Request) {
+	if r.Type == "auth-agent-req@openssh.com" {
+		b.forwardAgentRequest(r)
+		return
+	}
+	b.forwardUserRequest(r)
 }
 
 // forwardUserRequest sends a user request to the agent without waiting
@@ -186,7 +196,8 @@ func (b *bridge) handleLocally(r *ssh.Request) bool {
 			replyIfWanted(r, false, nil)
 			return true
 		}
-		b.p.agentForwardOK.Store(true)
+		// Decided in order with the session's other requests, before a
+		// shell could start with the socket (forwardQueued).
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package sshfront
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,13 @@ const (
 // proxy bridges one authenticated user connection to the workspace's
 // agent: one chanwire connection, a tunnel stream per channel.
 type proxy struct {
+	// ctx bounds the store reads the proxy makes (workspace settings);
+	// policy answers them (nil: allow, for tests of the bridge alone).
+	ctx    context.Context
+	policy workspacePolicy
+	// binds are the ssh -R listeners narrowed to loopback (rforward.go).
+	binds remoteBinds
+
 	info  sessions.Info
 	id    identity
 	user  *ssh.ServerConn
@@ -196,7 +204,11 @@ func (p *proxy) agentChannel(nc *chanwire.NewChannel) {
 }
 
 func (p *proxy) openOnUser(nc *chanwire.NewChannel) {
-	uch, ureqs, err := p.user.OpenChannel(nc.ChannelType(), nc.ExtraData())
+	extra := nc.ExtraData()
+	if nc.ChannelType() == "forwarded-tcpip" {
+		extra = p.restoreForwardedAddr(extra)
+	}
+	uch, ureqs, err := p.user.OpenChannel(nc.ChannelType(), extra)
 	if err != nil {
 		var oe *ssh.OpenChannelError
 		if errors.As(err, &oe) {
@@ -228,7 +240,17 @@ func (p *proxy) globalRequest(r *ssh.Request) {
 			replyIfWanted(r, false, nil)
 			return
 		}
-		ok, payload, err := p.agent.SendRequest(r.Type, r.WantReply, r.Payload)
+		var (
+			ok      bool
+			payload []byte
+			err     error
+		)
+		switch r.Type {
+		case "tcpip-forward", "cancel-tcpip-forward":
+			ok, payload, err = p.sendTCPIPForward(r)
+		default:
+			ok, payload, err = p.agent.SendRequest(r.Type, r.WantReply, r.Payload)
+		}
 		if err != nil {
 			ok, payload = false, nil
 		}

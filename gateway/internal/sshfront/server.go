@@ -311,7 +311,7 @@ func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewC
 		RemoteAddr: sc.RemoteAddr().String(), Started: start,
 	}, d.Gen, d.ValidUntil)
 	defer sess.End()
-	p := &proxy{info: sess.Info, id: id, user: sc, log: log, state: cs}
+	p := &proxy{ctx: sess.Context(), policy: s.cfg.Access, info: sess.Info, id: id, user: sc, log: log, state: cs}
 	agentChans, agentReqs, err := s.dialAgent(p)
 	if err != nil {
 		msg := fmt.Sprintf("wsgate: workspace %s is unreachable", ws)
