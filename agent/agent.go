@@ -28,6 +28,8 @@ type Agent struct {
 
 	stats *statsBook // live streams and traffic, for the control stream
 	logs  *logRing   // recent log lines, for the control stream
+
+	procs *procTracker // every process a connection starts, by user
 }
 
 // New validates cfg and creates the start directory.
@@ -39,6 +41,8 @@ func New(cfg Config) (*Agent, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogRing(logRingLines)
 	cfg.Logger = logs.teeLogger(cfg.Logger)
+	procs := newProcTracker(newProcBackend(cfg.Shell, cfg.forceSubreaper, cfg.Logger), cfg.KeepProcesses, cfg.Logger)
+	procs.start(ctx)
 	return &Agent{
 		cfg:    cfg,
 		user:   u,
@@ -47,6 +51,7 @@ func New(cfg Config) (*Agent, error) {
 		cancel: cancel,
 		stats:  newStatsBook(),
 		logs:   logs,
+		procs:  procs,
 	}, nil
 }
 
@@ -98,5 +103,6 @@ func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 func (a *Agent) Close() error {
 	a.cancel()
 	a.streams.close()
+	a.procs.close()
 	return nil
 }

@@ -15,6 +15,14 @@ type Config struct {
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh
 	Logger    *slog.Logger
+	// KeepProcesses keeps the processes of users whose access ended
+	// (--on-revoke keep-processes); by default the gateway's end-users
+	// request ends them.
+	KeepProcesses bool
+
+	// forceSubreaper tracks processes as a subreaper even where a cgroup
+	// is writable (tests).
+	forceSubreaper bool
 }
 
 // osUser is the identity every session runs as: the agent's own.

@@ -95,7 +95,10 @@ func (s *session) startPipes(cmd *exec.Cmd) (func() exitInfo, error) {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	started := s.c.procs.prepare(cmd) // the connection's processes (proctrack.go)
+	err := cmd.Start()
+	started(cmd.Process)
+	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
@@ -157,7 +160,9 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	started := s.c.procs.prepare(cmd) // the connection's processes (proctrack.go)
 	err = cmd.Start()
+	started(cmd.Process)
 	_ = tty.Close()
 	if err != nil {
 		_ = ptmx.Close()
