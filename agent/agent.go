@@ -43,6 +43,7 @@ func New(cfg Config) (*Agent, error) {
 	cfg.Logger = logs.teeLogger(cfg.Logger)
 	procs := newProcTracker(newProcBackend(cfg.Shell, cfg.forceSubreaper, cfg.Logger), cfg.KeepProcesses, cfg.Logger)
 	procs.start(ctx)
+	cfg.Logger.Info("process tracking", "mode", procs.backend.kind(), "keep_processes", cfg.KeepProcesses)
 	return &Agent{
 		cfg:    cfg,
 		user:   u,
