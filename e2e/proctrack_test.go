@@ -111,3 +111,40 @@ func TestRevokeKeepProcesses(t *testing.T) {
 		t.Fatal("bob's process was ended despite --on-revoke keep-processes")
 	}
 }
+
+// TestRevokeWhileAgentAwayEndsProcesses: bob's access ends while the
+// gateway is down (its embedded store written directly, so no event
+// reaches anyone); when the agent reconnects to the restarted gateway, the
+// gateway has it end bob's detached process.
+func TestRevokeWhileAgentAwayEndsProcesses(t *testing.T) {
+	requireTool(t, "ssh")
+	d, _ := startProcServer(t)
+	d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "bob")
+	pid := d.detach(t, "bob", "nohup sleep 325")
+	mine := d.detach(t, "alice", "nohup sleep 326")
+
+	d.proc.stop(t)
+	st, err := filestore.Open(filepath.Join(d.dir, "wsgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ClearGrants(t.Context(), acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !running(pid, "sleep 325") {
+		t.Fatal("bob's process ended before the agent reconnected")
+	}
+	// The same ports: the agent dials the URL it was given.
+	d.proc = startProc(t, nil, "server", "--data-dir", d.dir,
+		"--ssh-addr", d.sshHost+":"+d.sshPort, "--http-addr", strings.TrimPrefix(d.url, "http://"))
+	d.waitAgent(t, "alice", "alice-ws")
+	testutil.WaitFor(t, 5*time.Second, "bob's process gone after the agent reconnected", func() bool {
+		return !running(pid, "sleep 325")
+	})
+	if !running(mine, "sleep 326") {
+		t.Fatal("alice's own detached process was ended")
+	}
+}
