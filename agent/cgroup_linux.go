@@ -79,6 +79,7 @@ func makeCgroupHome(shell string, log *slog.Logger) (*cgroupHome, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStaleHomes(orig)
 	h := &cgroupHome{orig: orig, base: filepath.Join(orig, "wsgate-agent-"+strconv.Itoa(os.Getpid())), log: log}
 	if err := os.Mkdir(h.base, 0o755); err != nil {
 		return nil, fmt.Errorf("cgroup %s not writable: %w", orig, err)
@@ -100,6 +101,24 @@ func makeCgroupHome(shell string, log *slog.Logger) (*cgroupHome, error) {
 	}
 	h.clone = probeCloneIntoCgroup(shell, leaf)
 	return h, nil
+}
+
+// removeStaleHomes removes the empty subtrees of agents that died
+// without removing theirs (a crash, SIGKILL); one whose process lives, or
+// that still holds a process, stays.
+func removeStaleHomes(orig string) {
+	entries, _ := os.ReadDir(orig)
+	for _, e := range entries {
+		pidText, ok := strings.CutPrefix(e.Name(), "wsgate-agent-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+			continue
+		}
+		(&cgroupGroup{dir: filepath.Join(orig, e.Name())}).remove()
+	}
 }
 
 // ownCgroupDir finds this process's cgroup v2 directory.

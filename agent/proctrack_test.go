@@ -194,3 +194,33 @@ func TestCgroupTreeLifecycle(t *testing.T) {
 		t.Fatalf("process in %s after close, want %s", now, before)
 	}
 }
+
+// The empty tree of an agent that died without removing it goes when
+// the next agent starts; a live agent's stays.
+func TestCgroupStaleHomeRemoved(t *testing.T) {
+	orig, err := ownCgroupDir()
+	if err != nil {
+		t.Skip("no cgroup v2:", err)
+	}
+	dead := exec.Command("/bin/sh", "-c", "exit 0")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := orig + "/wsgate-agent-" + strconv.Itoa(dead.Process.Pid)
+	if err := os.MkdirAll(stale+"/c1-bob", 0o755); err != nil {
+		t.Skip("cgroup v2 is not writable here:", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(stale + "/c1-bob"); _ = os.Remove(stale) })
+	live := orig + "/wsgate-agent-1"
+	if err := os.Mkdir(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(live) })
+	removeStaleHomes(orig)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale tree %s left: %v", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the tree of live pid 1 was removed: %v", err)
+	}
+}
