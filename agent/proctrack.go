@@ -61,7 +61,8 @@ type procTracker struct {
 	nextID uint64
 	groups map[*procSession]struct{}
 
-	sweeper chan struct{} // closed when the background sweep has ended
+	sweeper   chan struct{} // closed when the background sweep has ended
+	closeOnce sync.Once     // Agent.Close may be called again
 }
 
 // procSession is one connection's processes.
@@ -269,11 +270,13 @@ func procCommand(pid int) string {
 // close releases the backend once the agent's context has ended; groups
 // still holding processes are left to it (see release).
 func (t *procTracker) close() {
-	if t.sweeper != nil {
-		<-t.sweeper
-	}
-	t.sweep()
-	t.backend.release()
+	t.closeOnce.Do(func() {
+		if t.sweeper != nil {
+			<-t.sweeper
+		}
+		t.sweep()
+		t.backend.release()
+	})
 }
 
 // noBackend tracks nothing.
