@@ -28,6 +28,8 @@ type Agent struct {
 
 	stats *statsBook // live streams and traffic, for the control stream
 	logs  *logRing   // recent log lines, for the control stream
+
+	procs *procTracker // every process a connection starts, by user
 }
 
 // New validates cfg and creates the start directory.
@@ -42,6 +44,9 @@ func New(cfg Config) (*Agent, error) {
 	if !u.separate() {
 		warnSharedUser(cfg.Logger, u)
 	}
+	procs := newProcTracker(newProcBackend(cfg.Shell, cfg.forceSubreaper, cfg.Logger), cfg.KeepProcesses, cfg.Logger)
+	procs.start(ctx)
+	cfg.Logger.Info("process tracking", "mode", procs.backend.kind(), "keep_processes", cfg.KeepProcesses)
 	return &Agent{
 		cfg:    cfg,
 		user:   u,
@@ -50,6 +55,7 @@ func New(cfg Config) (*Agent, error) {
 		cancel: cancel,
 		stats:  newStatsBook(),
 		logs:   logs,
+		procs:  procs,
 	}, nil
 }
 
@@ -101,5 +107,6 @@ func (a *Agent) HandleStream(conn net.Conn, h tunnel.Header) {
 func (a *Agent) Close() error {
 	a.cancel()
 	a.streams.close()
+	a.procs.close()
 	return nil
 }

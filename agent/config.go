@@ -17,6 +17,14 @@ type Config struct {
 	// RuntimeDir is the sessions' XDG_RUNTIME_DIR and TMUX_TMPDIR; default:
 	// a 0700 directory of this workspace's own (rundir.go).
 	RuntimeDir string
+	// KeepProcesses keeps the processes of users whose access ended
+	// (--on-revoke keep-processes); by default the gateway's end-users
+	// request ends them.
+	KeepProcesses bool
+
+	// forceSubreaper tracks processes as a subreaper even where a cgroup
+	// is writable (tests).
+	forceSubreaper bool
 
 	// RunAs is the OS user that sessions, SFTP, Unix-socket dials, -R
 	// listeners and the forwarded-agent socket run as; "" is the agent's

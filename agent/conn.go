@@ -26,6 +26,7 @@ type userConn struct {
 
 	nextChan atomic.Uint64
 	fwd      forwards
+	procs    *procSession // the processes its sessions start
 }
 
 // errSessionInUse refuses a second conn stream for a live session id.
@@ -37,7 +38,8 @@ var errSessionInUse = errors.New("session id already in use")
 func (a *Agent) serveConn(stream net.Conn, h tunnel.Header, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(a.ctx)
 	defer cancel()
-	c := &userConn{a: a, hdr: h, log: log, ctx: ctx, cancel: cancel}
+	c := &userConn{a: a, hdr: h, log: log, ctx: ctx, cancel: cancel, procs: a.procs.session(h.User)}
+	defer c.procs.end()
 	cw, chans, reqs, err := chanwire.Server(stream, func(cw *chanwire.Conn) error {
 		c.cw = cw
 		if !a.conns.add(c) {

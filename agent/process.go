@@ -104,7 +104,10 @@ func (s *session) startPipes(cmd *exec.Cmd) (func() exitInfo, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s.c.a.user.setCredential(cmd)
-	if err := cmd.Start(); err != nil {
+	started := s.c.procs.prepare(cmd) // the connection's processes (proctrack.go)
+	err := cmd.Start()
+	started(cmd.Process)
+	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
@@ -172,7 +175,9 @@ func (s *session) startPty(cmd *exec.Cmd) (func() exitInfo, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	s.c.a.user.setCredential(cmd)
+	started := s.c.procs.prepare(cmd) // the connection's processes (proctrack.go)
 	err = cmd.Start()
+	started(cmd.Process)
 	_ = tty.Close()
 	if err != nil {
 		_ = ptmx.Close()

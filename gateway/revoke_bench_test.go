@@ -22,6 +22,7 @@ import (
 	"github.com/wsgate/wsgate/acl/redisstore"
 	"github.com/wsgate/wsgate/agent"
 	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
@@ -46,7 +47,14 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg := tunnel.NewRegistry(tunnel.RegistryConfig{Logger: quiet})
+	// As Server wires it: the revoker (built below, before the agent
+	// connects) ends revoked users' processes through the agent.
+	var rv *revoke.Revoker
+	reg := tunnel.NewRegistry(tunnel.RegistryConfig{
+		Logger:       quiet,
+		OnConnect:    func(uid string) { rv.AgentConnected(uid) },
+		OnDisconnect: func(uid string) { rv.AgentDisconnected(uid) },
+	})
 	mux := http.NewServeMux()
 	mux.Handle(tunnel.ConnectPath, reg.Handler(func(ctx context.Context, token string) (string, error) {
 		w, err := st.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
@@ -79,7 +87,7 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rv, err := revoke.New(revoke.Config{Store: st, Access: az, Sessions: live, Logger: quiet})
+	rv, err = revoke.New(revoke.Config{Store: st, Access: az, Sessions: live, Logger: quiet, Processes: agentinfo.New(reg, live)})
 	if err != nil {
 		tb.Fatal(err)
 	}

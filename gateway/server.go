@@ -202,7 +202,13 @@ func (s *Server) build() error {
 	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: log.With("part", "tunnel"), CredentialTag: acl.HashToken})
+	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{
+		Logger: log.With("part", "tunnel"), CredentialTag: acl.HashToken,
+		// The revoker is built below, before any agent can connect.
+		OnConnect:    func(uid string) { s.revoker.AgentConnected(uid) },
+		OnDisconnect: func(uid string) { s.revoker.AgentDisconnected(uid) },
+	})
+	info := agentinfo.New(s.agents, s.sessions)
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
@@ -212,7 +218,7 @@ func (s *Server) build() error {
 	}
 	if s.revoker, err = revoke.New(revoke.Config{
 		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, LockMode: cfg.LockMode,
-		Metrics: metrics, Logger: log.With("part", "revoke"),
+		Metrics: metrics, Logger: log.With("part", "revoke"), Processes: info,
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -233,7 +239,7 @@ func (s *Server) build() error {
 		AccessURL: s.cfg.AccessURL,
 		Store:     cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
 		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
-		AgentInfo: agentinfo.New(s.agents, s.sessions),
+		AgentInfo: info,
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -19,9 +19,9 @@ import (
 
 func newAgentCmd() *cobra.Command {
 	var (
-		gatewayURL, token, tokenFile, dir, shell, workspace, caFile, runAs string
-		tokenFD                                                            int
-		insecurePlaintext                                                  bool
+		gatewayURL, token, tokenFile, dir, shell, workspace, caFile, runAs, onRevoke string
+		tokenFD                                                                      int
+		insecurePlaintext                                                            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -56,7 +56,16 @@ gateway's certificate is not trusted or not issued for the URL's host, or
 because the URL's scheme does not match the port, makes the agent exit with
 the reason: retrying would not help. Once it has been up, such failures (a
 gateway that changed its certificate) are logged with the reason and
-retried, so a fix on the gateway brings the agent back.`,
+retried, so a fix on the gateway brings the agent back.
+
+Every process a session starts, detached or not, belongs to that session's
+user: when the user's access to the workspace ends, the gateway has the
+agent end them (SIGTERM, then SIGKILL after 1s), and logs them.
+--on-revoke keep-processes keeps them. Processes are tracked in a cgroup
+per connection where cgroup v2 is writable (run the agent as root, or in a
+delegated cgroup: systemd Delegate=yes); otherwise the agent is a child
+subreaper and finds them by their ancestry, which a process that double
+forks and calls setsid quickly enough escapes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := hardenAgent(); err != nil {
@@ -77,6 +86,10 @@ retried, so a fix on the gateway brings the agent back.`,
 				return errors.New("agent needs --url and --token-file (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
 			}
 			if err := checkCleartext(gatewayURL, insecurePlaintext); err != nil {
+				return err
+			}
+			keepProcesses, err := parseOnRevoke(onRevoke)
+			if err != nil {
 				return err
 			}
 			tlsConfig, err := tlsconf.ClientConfig(caFile)
@@ -108,6 +121,7 @@ retried, so a fix on the gateway brings the agent back.`,
 			a, err := agent.New(agent.Config{
 				Workspace: workspace, Dir: dir, Shell: shell, Logger: log,
 				RunAs: runAs, SFTPCommand: []string{selfExe, "agent", "sftp-server"},
+				KeepProcesses: keepProcesses,
 			})
 			if err != nil {
 				return fmt.Errorf("start agent: %w", err)
@@ -135,9 +149,21 @@ retried, so a fix on the gateway brings the agent back.`,
 	f.StringVar(&shell, "shell", "", "login shell (default: $SHELL, else /bin/bash or /bin/sh)")
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
 	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
+	f.StringVar(&onRevoke, "on-revoke", "kill", "what happens to a user's processes when their access ends: kill (TERM, then KILL after 1s) or keep-processes")
 	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
 	cmd.AddCommand(newAgentSFTPServerCmd())
 	return cmd
+}
+
+// parseOnRevoke reads --on-revoke: whether processes are kept.
+func parseOnRevoke(v string) (keep bool, err error) {
+	switch v {
+	case "kill":
+		return false, nil
+	case "keep-processes":
+		return true, nil
+	}
+	return false, fmt.Errorf("invalid --on-revoke %q: use kill or keep-processes", v)
 }
 
 // checkCleartext refuses an http:// gateway URL whose host is not loopback

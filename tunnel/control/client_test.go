@@ -44,6 +44,14 @@ func TestAskRoundTrip(t *testing.T) {
 		{control.Request{Op: control.OpLogs, Lines: 2}, control.Response{Lines: []string{"one", "two"}}},
 		// "No lines yet" is an answer, not a missing one.
 		{control.Request{Op: control.OpLogs, Lines: 5}, control.Response{Lines: []string{}}},
+		{control.Request{Op: control.OpUsers}, control.Response{Users: []string{"bob"}}},
+		// "No users" is an answer too.
+		{control.Request{Op: control.OpUsers}, control.Response{Users: []string{}}},
+		{
+			control.Request{Op: control.OpEndUsers, Users: []string{"bob", "carol"}},
+			control.Response{Ended: []control.EndedProcess{{User: "bob", PID: 42, Command: "sleep 321"}}},
+		},
+		{control.Request{Op: control.OpEndUsers, Users: []string{"bob"}}, control.Response{Ended: []control.EndedProcess{}}},
 	} {
 		client, server := tcpPair(t)
 		var got control.Request
@@ -55,7 +63,7 @@ func TestAskRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(resp, tc.resp) {
 			t.Errorf("Ask %+v = %+v, want %+v", tc.req, resp, tc.resp)
 		}
-		if got != tc.req {
+		if !reflect.DeepEqual(got, tc.req) {
 			t.Errorf("the agent read %+v, want %+v", got, tc.req)
 		}
 	}

@@ -4,6 +4,8 @@
 //
 //	{"op":"stats"}          → {"stats":{...Stats}}
 //	{"op":"logs","lines":N} → {"lines":["...", ...]}   (oldest first)
+//	{"op":"users"}          → {"users":["bob", ...]}   (users with live processes)
+//	{"op":"end-users","users":["bob"]} → {"ended":[{"user":"bob","pid":N,"command":"..."}, ...]}
 //	anything else           → {"error":"..."}
 //
 // Ask is the gateway's half, ReadRequest and WriteResponse the agent's. The
@@ -15,6 +17,13 @@ package control
 const (
 	OpStats = "stats"
 	OpLogs  = "logs"
+	// OpUsers asks which wsgate users have live processes in the
+	// workspace (started by their sessions, detached or not).
+	OpUsers = "users"
+	// OpEndUsers ends every process of Request.Users (SIGTERM, then
+	// SIGKILL after a short grace) and answers what it ended; an agent
+	// run with --on-revoke keep-processes ends nothing.
+	OpEndUsers = "end-users"
 )
 
 // Size limits of one exchange.
@@ -30,6 +39,19 @@ const (
 type Request struct {
 	Op    string `json:"op"`              // OpStats or OpLogs
 	Lines int    `json:"lines,omitempty"` // OpLogs: how many of the newest lines
+	// Users names the users whose processes OpEndUsers ends.
+	Users []string `json:"users,omitempty"`
+}
+
+// MaxEndUsers bounds Request.Users, so a request stays within
+// MaxRequestBytes; ask again for more.
+const MaxEndUsers = 64
+
+// EndedProcess is one process OpEndUsers ended.
+type EndedProcess struct {
+	User    string `json:"user"`
+	PID     int    `json:"pid"`
+	Command string `json:"command"`
 }
 
 // Response is the answer; exactly one field is set.
@@ -37,4 +59,7 @@ type Response struct {
 	Stats *Stats   `json:"stats,omitempty"`
 	Lines []string `json:"lines,omitzero"`
 	Error string   `json:"error,omitempty"`
+	// Users answers OpUsers; Ended answers OpEndUsers.
+	Users []string       `json:"users,omitzero"`
+	Ended []EndedProcess `json:"ended,omitzero"`
 }

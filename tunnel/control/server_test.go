@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,17 +16,18 @@ import (
 
 func TestReadRequest(t *testing.T) {
 	for in, want := range map[string]control.Request{
-		`{"op":"stats"}` + "\n":          {Op: control.OpStats},
-		`{"op":"logs","lines":7}`:        {Op: control.OpLogs, Lines: 7},
-		`{"op":"reboot"}` + "\n":         {Op: "reboot"}, // the op is the server's to judge
-		`  {"op":"stats"} trailing junk`: {Op: control.OpStats},
+		`{"op":"stats"}` + "\n":              {Op: control.OpStats},
+		`{"op":"logs","lines":7}`:            {Op: control.OpLogs, Lines: 7},
+		`{"op":"reboot"}` + "\n":             {Op: "reboot"}, // the op is the server's to judge
+		`{"op":"end-users","users":["bob"]}`: {Op: control.OpEndUsers, Users: []string{"bob"}},
+		`  {"op":"stats"} trailing junk`:     {Op: control.OpStats},
 	} {
 		client, server := tcpPair(t)
 		if _, err := io.WriteString(client, in); err != nil {
 			t.Fatal(err)
 		}
 		got, err := control.ReadRequest(server)
-		if err != nil || got != want {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("ReadRequest(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}

@@ -99,6 +99,7 @@ func (r *Revoker) handlePending(ctx context.Context) {
 // the event can touch are dropped or re-evaluated.
 func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 	defer r.handled.Add(1)
+	defer r.noteProcesses(ev) // after the drops started (processes.go)
 	r.authz.Invalidate()
 	switch ev.Kind {
 	case acl.EventKeyRemoved:

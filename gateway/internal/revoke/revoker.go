@@ -79,6 +79,10 @@ type Config struct {
 	Metrics prometheus.Registerer
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Processes, when set, ends the processes of users who lost access,
+	// through the agents connected to this replica (see processes.go;
+	// tell it of agents with AgentConnected and AgentDisconnected).
+	Processes AgentProcesses
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -133,6 +137,8 @@ type Revoker struct {
 	drops sync.WaitGroup // asynchronous drops in flight
 	// handled counts events applied, so tests know when one has been.
 	handled atomic.Uint64
+
+	procs *procWatch // nil without Config.Processes
 }
 
 // New validates cfg; Run does the work.
@@ -145,10 +151,14 @@ func New(cfg Config) (*Revoker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("revoke metrics: %w", err)
 	}
-	return &Revoker{
+	r := &Revoker{
 		cfg: cfg, store: cfg.Store, authz: cfg.Access, reg: cfg.Sessions, metrics: m,
 		log: cfg.Logger, now: cfg.Now, kick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
-	}, nil
+	}
+	if cfg.Processes != nil {
+		r.procs = &procWatch{connected: map[string]bool{}, pending: map[string]bool{}, kick: make(chan struct{}, 1)}
+	}
+	return r, nil
 }
 
 // Handled is the number of events applied so far.
@@ -182,6 +192,9 @@ func (r *Revoker) Run(ctx context.Context) error {
 	loop("events", r.followEvents)
 	loop("health", r.watchStore)
 	loop("expiry", r.sweepExpired)
+	if r.procs != nil {
+		loop("processes", r.followProcesses)
+	}
 	wg.Wait()
 	r.drops.Wait()
 	r.authz.SetLive(false)
