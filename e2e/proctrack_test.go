@@ -31,7 +31,7 @@ func startProcServer(t *testing.T, agentArgs ...string) (*devEnv, *proc) {
 	d := startServer(t, dir)
 	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
 	agent := startProc(t, []string{"WSGATE_AGENT_TOKEN=" + tokens[ws]},
-		append([]string{"agent", "--url", d.url, "--dir", filepath.Join(dir, "ws"), "--workspace", ws.String()}, agentArgs...)...)
+		append([]string{"agent", "--url", d.url, "--dir", filepath.Join(dir, "ws"), "--workspace", ws.String(), "--run-as", selfUser(t)}, agentArgs...)...)
 	d.waitAgent(t, "alice", "alice-ws")
 	return d, agent
 }
