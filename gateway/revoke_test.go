@@ -370,3 +370,42 @@ func (e *testEnv) addUser(name string) {
 		AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey()))),
 	}))
 }
+
+// TestDropUserWhoDoesNotRead: a revoked user whose client stopped reading
+// (its channel window is full, so the gateway cannot write the message) is
+// still cut off: the drop gives up on the message and closes the
+// connection, and the user's connection ends.
+func TestDropUserWhoDoesNotRead(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	rv := e.startRevoker(revoke.Config{})
+	w := e.watchEvents(rv)
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	w.sync()
+
+	c := e.mustDial("bob", "alice/alice-ws")
+	ch, reqs, err := c.OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ssh.DiscardRequests(reqs)
+	// Never read: the output fills the channel's window, and the stderr
+	// write of the drop message blocks behind it.
+	ok, err := ch.SendRequest("exec", true, ssh.Marshal(struct{ Cmd string }{"yes"}))
+	if err != nil || !ok {
+		t.Fatalf("exec: %v %v", ok, err)
+	}
+	testutil.Eventually(t, "session tracked", func() bool { return e.sessions.Len() == 1 })
+	time.Sleep(100 * time.Millisecond) // let the output fill the window
+
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
+	w.sync()
+	ended := make(chan error, 1)
+	go func() { ended <- c.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the connection of a user who does not read outlived the drop")
+	}
+	e.waitNoSessions()
+}

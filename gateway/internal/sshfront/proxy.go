@@ -316,26 +316,18 @@ func (p *proxy) sessionBridges() []*bridge {
 }
 
 // drop writes "wsgate: msg" on the stderr of every open session and closes
-// the user's connection.
+// the user's connection. It writes on the calling goroutine: a drop is one
+// of hundreds at once in a mass revoke, and a goroutine and a wakeup more
+// for each delays them all. A user who does not read could block a write
+// forever; the timer closes the connection under it.
 func (p *proxy) drop(msg string) {
 	bridges := p.sessionBridges()
 	line := []byte("wsgate: " + msg + "\r\n")
-	done := make(chan struct{})
-	// A user who does not read could block the write forever; closing the
-	// connection below unblocks it.
-	go func() {
-		defer close(done)
-		for _, b := range bridges {
-			b.tellUser(line)
-		}
-	}()
-	t := time.NewTimer(dropWriteTimeout)
-	select {
-	case <-done:
-	case <-t.C:
+	t := time.AfterFunc(dropWriteTimeout, func() { _ = p.user.Close() })
+	for _, b := range bridges {
+		b.tellUser(line)
 	}
 	t.Stop()
 	p.log.Info("ssh session dropped", "reason", msg)
 	_ = p.user.Close()
-	<-done
 }
