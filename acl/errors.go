@@ -27,6 +27,8 @@ type ConflictError struct {
 	Kind   string
 	Name   string
 	Detail string // optional, replaces the default "already exists"
+	// Err is an optional sentinel the error also matches (ErrKeyInUse).
+	Err error
 }
 
 func (e *ConflictError) Error() string {
@@ -35,7 +37,9 @@ func (e *ConflictError) Error() string {
 	}
 	return fmt.Sprintf("%s %q already exists", e.Kind, e.Name)
 }
-func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+func (e *ConflictError) Is(target error) bool {
+	return target == ErrConflict || (e.Err != nil && target == e.Err)
+}
 
 // InvalidError is bad input, named by field.
 type InvalidError struct {

@@ -110,6 +110,11 @@ type Store interface {
 	Subscribe(ctx context.Context) (<-chan Event, error)
 
 	Close() error
+
+	// Secret returns the named secret: 32 random bytes made on first use,
+	// atomically, so every replica and every restart gets the same bytes.
+	// Names are checked with ValidateName.
+	Secret(ctx context.Context, name string) ([]byte, error)
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

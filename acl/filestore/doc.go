@@ -22,6 +22,7 @@
 //	grant_expiry   expiry (12 bytes: unix seconds, nanoseconds) grants key → empty
 //	tokens         token hash                    → token (hash included)
 //	user_tokens    user \x00 token id            → token hash
+//	secrets        name                          → 32 random bytes (raw)
 //
 // Names never hold "\x00" or "/" (acl.ValidateName), so keys cannot collide.
 //

@@ -31,9 +31,10 @@ var (
 	bGrantExpiry   = []byte("grant_expiry")
 	bTokens        = []byte("tokens")
 	bUserTokens    = []byte("user_tokens")
+	bSecrets       = []byte("secrets")
 
 	allBuckets = [][]byte{bUsers, bKeys, bGroups, bMembers, bUserGroups, bOrgs, bSettings,
-		bWorkspaces, bWorkspaceUIDs, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens}
+		bWorkspaces, bWorkspaceUIDs, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens, bSecrets}
 )
 
 // Store is an acl.Store in one bbolt file.

@@ -23,7 +23,8 @@ func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
 		}
 		for _, k := range u.Keys {
 			if keys.Get([]byte(k.Fingerprint)) != nil {
-				return keyTaken(k.Fingerprint)
+				// The user is new, so whoever holds it is someone else.
+				return acl.KeyInUse(k.Fingerprint)
 			}
 		}
 		u.Groups = nil
@@ -43,6 +44,7 @@ func (s *Store) CreateUser(ctx context.Context, u acl.User) error {
 	})
 }
 
+// keyTaken is a key the user already has; another user's is acl.KeyInUse.
 func keyTaken(fp string) error {
 	return &acl.ConflictError{Kind: "key", Name: fp, Detail: "fingerprint is already registered"}
 }
@@ -163,7 +165,10 @@ func (s *Store) AddUserKey(ctx context.Context, user string, key acl.PublicKey) 
 	}
 	return s.updateUserErr(ctx, user, func(w *wtx, u *acl.User) error {
 		keys := w.Bucket(bKeys)
-		if keys.Get([]byte(key.Fingerprint)) != nil {
+		if holder := keys.Get([]byte(key.Fingerprint)); holder != nil {
+			if string(holder) != user {
+				return acl.KeyInUse(key.Fingerprint)
+			}
 			return keyTaken(key.Fingerprint)
 		}
 		if key.AddedAt.IsZero() {

@@ -34,6 +34,7 @@
 //	P workspace:<id>:grants       hash "user:<name>" | "group:<name>" → grant JSON
 //	P agent-token:<hash>          workspace id
 //	P token:<hash>                API token JSON, hash included
+//	P secret:<name>               32 random bytes (Store.Secret)
 //	P grant-expiry                sorted set, all scores 0, members
 //	                              "<expiry ns, 19 digits>|<id>|<user:name|group:name>"
 //	P events                      pub/sub channel of acl.Event JSON

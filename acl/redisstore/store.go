@@ -107,6 +107,8 @@ func (s *Store) run(ctx context.Context, name string, o *op) ([]any, error) {
 		return nil, acl.NotFound(str(1), str(2))
 	case "conflict":
 		return nil, &acl.ConflictError{Kind: str(1), Name: str(2), Detail: str(3)}
+	case "keyinuse":
+		return nil, acl.KeyInUse(str(1))
 	case "invalid":
 		return nil, &acl.InvalidError{Field: str(1), Detail: str(2)}
 	}

@@ -2,7 +2,8 @@
 local name = A[1]
 if exists('user', name) then return conflict('user', name) end
 for i = 3, #A, 2 do
-  if exists('key', A[i]) then return conflict('key', A[i], 'fingerprint is already registered') end
+  -- The user is new, so whoever holds it is someone else.
+  if exists('key', A[i]) then return key_in_use(A[i]) end
 end
 redis.call('SET', k('user', name), A[2])
 redis.call('SADD', k('users'), name)

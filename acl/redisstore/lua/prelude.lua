@@ -24,6 +24,8 @@ local function done(...)
 end
 local function notfound(kind, name) return {'notfound', kind, name} end
 local function conflict(kind, name, detail) return {'conflict', kind, name, detail or ''} end
+-- key_in_use is a key another user holds (acl.KeyInUse): never says whose.
+local function key_in_use(fp) return {'keyinuse', fp} end
 local function invalid(field, detail) return {'invalid', field, detail} end
 local function exists(...) return redis.call('EXISTS', k(...)) == 1 end
 
