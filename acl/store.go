@@ -115,6 +115,10 @@ type Store interface {
 	// atomically, so every replica and every restart gets the same bytes.
 	// Names are checked with ValidateName.
 	Secret(ctx context.Context, name string) ([]byte, error)
+
+	// Agent keys (see agentkey.go). SetAgentTokenHash unpins the agent's
+	// key (a new token is a new enrolment); DeleteWorkspace removes it.
+	AgentKeyStore
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.
