@@ -76,11 +76,11 @@ type Registry struct {
 	tunnels map[string]*agentTunnel // live: what Open and Connected use
 	// latest is each key's newest tunnel until its OnDisconnect returned,
 	// even if it is no longer live; a newer one waits for it.
-	latest   map[string]*agentTunnel
+	latest    map[string]*agentTunnel
 	refusals  map[string]*refusal // see LastRefusal
 	takeovers map[string]notice   // see LastTakeover
-	closed   bool
-	wg       sync.WaitGroup // Handler calls
+	closed    bool
+	wg        sync.WaitGroup // Handler calls
 }
 
 // agentTunnel is one agent connection.
@@ -103,12 +103,12 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Registry{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "tunnel"),
-		ctx:      ctx,
-		cancel:   cancel,
-		tunnels:  make(map[string]*agentTunnel),
-		latest:   make(map[string]*agentTunnel),
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "tunnel"),
+		ctx:       ctx,
+		cancel:    cancel,
+		tunnels:   make(map[string]*agentTunnel),
+		latest:    make(map[string]*agentTunnel),
 		refusals:  make(map[string]*refusal),
 		takeovers: make(map[string]notice),
 	}
