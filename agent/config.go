@@ -15,6 +15,10 @@ type Config struct {
 	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh
 	Logger    *slog.Logger
+	// RotateKey, when set, replaces the agent's key when the gateway asks
+	// (control.OpRotateKey) and returns the new public key
+	// (authorized_keys format); see agent/agentkey.
+	RotateKey func() (string, error)
 }
 
 // osUser is the identity every session runs as: the agent's own.

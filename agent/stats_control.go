@@ -48,6 +48,8 @@ func (a *Agent) control(req control.Request) control.Response {
 			lines = []string{}
 		}
 		return control.Response{Lines: lines}
+	case control.OpRotateKey:
+		return a.rotateKey()
 	}
 	return control.Response{Error: fmt.Sprintf("unknown control op %q", req.Op)}
 }

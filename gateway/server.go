@@ -25,6 +25,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
+	"github.com/wsgate/wsgate/gateway/internal/agentkeys"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
@@ -199,10 +200,22 @@ func (s *Server) build() error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics}); err != nil {
+	// The agent key's exposure is recorded as sessions are tracked; Keys
+	// needs the registry it is told by, so the hook is bound once built.
+	var keys *agentkeys.Keys
+	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics, OnTrack: func(i sessions.Info) {
+		if keys != nil {
+			keys.OnTrack(i)
+		}
+	}}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{Logger: log.With("part", "tunnel"), CredentialTag: acl.HashToken})
+	if keys, err = agentkeys.NewKeys(agentkeys.KeysConfig{
+		Store: cfg.Store, Agents: s.agents, Sessions: s.sessions, Logger: log.With("part", "agentkeys"),
+	}); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
@@ -211,7 +224,7 @@ func (s *Server) build() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	if s.revoker, err = revoke.New(revoke.Config{
-		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, LockMode: cfg.LockMode,
+		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, AgentKeys: keys, LockMode: cfg.LockMode,
 		Metrics: metrics, Logger: log.With("part", "revoke"),
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -239,7 +252,11 @@ func (s *Server) build() error {
 		return fmt.Errorf("api: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
+	agentAuth, err := s.agentAuth()
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST "+tunnel.ConnectPath, s.agents.AgentHandler(agentAuth.Authenticate))
 	mux.Handle("POST "+apitypes.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
@@ -333,12 +350,16 @@ func (s *Server) fail(err error) {
 	})
 }
 
-func (s *Server) authenticateAgent(ctx context.Context, token string) (string, error) {
-	ws, err := s.cfg.Store.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
+// agentAuth authenticates agent upgrades: enrolment, then signatures over
+// nonces keyed by a secret every replica shares.
+func (s *Server) agentAuth() (*agentkeys.Auth, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	secret, err := s.cfg.Store.Secret(ctx, agentkeys.NonceSecret)
 	if err != nil {
-		return "", fmt.Errorf("agent token: %w", err)
+		return nil, fmt.Errorf("gateway: agent nonce secret: %w", err)
 	}
-	return ws.UID, nil
+	return agentkeys.NewAuth(s.cfg.Store, secret, s.cfg.AccessURL, s.cfg.Logger.With("part", "agentauth"))
 }
 
 // SSHAddr is the bound SSH address.

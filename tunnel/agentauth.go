@@ -200,3 +200,12 @@ func (r *Registry) tokenAuthenticator(auth Authenticate) Authenticator {
 		return Identity{Key: key, Tag: r.cfg.CredentialTag(c.Token)}, nil
 	}
 }
+
+// Tag is the credential tag of key's live tunnel, "" when it has none.
+func (r *Registry) Tag(key string) string {
+	t := r.lookup(key)
+	if t == nil || t.sess.IsClosed() {
+		return ""
+	}
+	return t.tag
+}

@@ -20,6 +20,7 @@ import (
 func newAgentCmd() *cobra.Command {
 	var (
 		gatewayURL, token, dir, shell, workspace, caFile string
+		stateDir                                         string
 		insecurePlaintext                                bool
 	)
 	cmd := &cobra.Command{
@@ -32,6 +33,15 @@ and app traffic over it. It reconnects with backoff when the gateway goes away.
 Every flag can also be set as WSGATE_AGENT_<FLAG>, e.g. WSGATE_AGENT_URL and
 WSGATE_AGENT_TOKEN (keep the token out of the command line on shared hosts);
 --ca-file also as WSGATE_CA_FILE, like the CLI.
+
+The agent token is an enrolment secret, used once: at its first connect the
+agent makes a key pair (in --state-dir, one file per --workspace, mode 0600),
+the gateway pins its public key and the token stops working. From then on
+the agent proves who it is by signing a fresh challenge of the gateway with
+that key, and restarts need no token. The gateway replaces the key over the
+tunnel when someone who had a session loses access; an agent that was offline
+then, or whose token the owner replaced, needs a new token
+(wsgate workspaces rotate-agent-token).
 
 The agent token is sent only over https://, or over http:// to this machine
 (localhost, 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::);
@@ -49,8 +59,12 @@ retried, so a fix on the gateway brings the agent back.`,
 			if caFile == "" {
 				caFile = os.Getenv(envCAFile)
 			}
-			if gatewayURL == "" || token == "" {
-				return errors.New("agent needs --url and --token (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
+			if gatewayURL == "" {
+				return errors.New("agent needs --url and, to enrol, --token (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
+			}
+			keys, err := openAgentKey(stateDir, workspace, token)
+			if err != nil {
+				return err
 			}
 			if err := checkCleartext(gatewayURL, insecurePlaintext); err != nil {
 				return err
@@ -70,15 +84,15 @@ retried, so a fix on the gateway brings the agent back.`,
 					log.Warn("sending the agent token in cleartext (--insecure-plaintext)", "gateway", u.Redacted())
 				}
 			}
-			a, err := agent.New(agent.Config{Workspace: workspace, Dir: dir, Shell: shell, Logger: log})
+			a, err := agent.New(agent.Config{Workspace: workspace, Dir: dir, Shell: shell, Logger: log, RotateKey: keys.Rotate})
 			if err != nil {
 				return fmt.Errorf("start agent: %w", err)
 			}
 			defer a.Close()
 			err = a.Run(cmd.Context(), tunnel.ClientConfig{
-				URL: gatewayURL, Token: token, TLSConfig: tlsConfig, Logger: log,
+				URL: gatewayURL, Identity: keys, TLSConfig: tlsConfig, Logger: log,
 				ExplainDialError: tlsconf.Explain,
-				GiveUp:           giveUpOnMismatchBeforeUp,
+				GiveUp:           giveUpOnRefusalBeforeUp,
 			})
 			if errors.Is(err, context.Canceled) {
 				return nil
@@ -93,6 +107,7 @@ retried, so a fix on the gateway brings the agent back.`,
 	f.StringVar(&shell, "shell", "", "login shell (default: $SHELL, else /bin/bash or /bin/sh)")
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
 	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
+	f.StringVar(&stateDir, "state-dir", "", "where the agent keeps its key, outside the workspace's files (default: $XDG_STATE_HOME/wsgate/agent, /var/lib/wsgate/agent as root)")
 	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
 	return cmd
 }

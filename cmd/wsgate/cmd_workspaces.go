@@ -120,6 +120,7 @@ func newWorkspacesShowCmd() *cobra.Command {
 				if t := ws.AgentTakeover; t != nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "agent: taken over (%s) at %s\n", t.Message, formatTime(t.At))
 				}
+				printAgentKey(cmd.OutOrStdout(), ws)
 			}
 			return nil
 		},

@@ -115,7 +115,7 @@ func runDev(ctx context.Context, f *serverFlags, devTLS bool, out io.Writer, log
 		lns.close()
 		return err
 	}
-	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
+	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(dir, "workspaces", devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, stateDir: filepath.Join(dir, "agent"), log: log.With("part", "agent")}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@
 //
 //	{"op":"stats"}          → {"stats":{...Stats}}
 //	{"op":"logs","lines":N} → {"lines":["...", ...]}   (oldest first)
+//	{"op":"rotate-key"}     → {"public_key":"ssh-ed25519 ..."}  (a new key; the old one is kept until the new one authenticated)
 //	anything else           → {"error":"..."}
 //
 // Ask is the gateway's half, ReadRequest and WriteResponse the agent's. The
@@ -15,6 +16,10 @@ package control
 const (
 	OpStats = "stats"
 	OpLogs  = "logs"
+	// OpRotateKey asks the agent for a new key pair (its identity on the
+	// tunnel upgrade): it answers the new public key and keeps the old key
+	// until the new one has opened a tunnel once.
+	OpRotateKey = "rotate-key"
 )
 
 // Size limits of one exchange.
@@ -37,4 +42,6 @@ type Response struct {
 	Stats *Stats   `json:"stats,omitempty"`
 	Lines []string `json:"lines,omitzero"`
 	Error string   `json:"error,omitempty"`
+	// PublicKey answers OpRotateKey: authorized_keys format, no comment.
+	PublicKey string `json:"public_key,omitempty"`
 }
