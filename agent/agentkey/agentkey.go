@@ -26,11 +26,18 @@ import (
 	"github.com/wsgate/wsgate/internal/atomicfile"
 )
 
+// maxOlder bounds the unused rotation keys kept besides Next.
+const maxOlder = 3
+
 // state is the file's content. Keys are OpenSSH PEM private keys.
 type state struct {
 	WorkspaceUID string `json:"workspace_uid,omitempty"`
 	Key          string `json:"key,omitempty"`     // the key the gateway pinned
-	Next         string `json:"next,omitempty"`    // a rotation's key, not yet used
+	Next         string `json:"next,omitempty"`    // the newest rotation's key, not yet used
+	// Older are earlier rotations' keys not yet used (newest first, a
+	// few): a rotation whose answer was lost or lost a race may still be
+	// the one pinned.
+	Older []string `json:"older,omitempty"`
 	Pending      string `json:"pending,omitempty"` // an enrolment's key, not yet pinned
 	// EnrolledWith is a hash of the token that enrolled Key.
 	EnrolledWith string `json:"enrolled_with,omitempty"`
@@ -133,7 +140,7 @@ func (s *Store) Enrolled(uid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next := s.st
-	next.WorkspaceUID, next.Key, next.Next, next.Pending = uid, s.st.Pending, "", ""
+	next.WorkspaceUID, next.Key, next.Next, next.Pending, next.Older = uid, s.st.Pending, "", "", nil
 	next.EnrolledWith = tokenHash(s.token)
 	return s.commit(next)
 }
@@ -144,7 +151,7 @@ func (s *Store) Signers() (string, []ssh.Signer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []ssh.Signer
-	for _, k := range []string{s.st.Next, s.st.Key} {
+	for _, k := range append(append([]string{s.st.Next}, s.st.Older...), s.st.Key) {
 		if k == "" {
 			continue
 		}
@@ -160,16 +167,19 @@ func (s *Store) Signers() (string, []ssh.Signer) {
 func (s *Store) Authenticated(pub ssh.PublicKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.Next == "" {
-		return nil
+	for _, k := range append([]string{s.st.Next}, s.st.Older...) {
+		if k == "" {
+			continue
+		}
+		signer, err := parse(k)
+		if err != nil || string(signer.PublicKey().Marshal()) != string(pub.Marshal()) {
+			continue
+		}
+		next := s.st
+		next.Key, next.Next, next.Older = k, "", nil
+		return s.commit(next)
 	}
-	signer, err := parse(s.st.Next)
-	if err != nil || string(signer.PublicKey().Marshal()) != string(pub.Marshal()) {
-		return nil
-	}
-	next := s.st
-	next.Key, next.Next = s.st.Next, ""
-	return s.commit(next)
+	return nil
 }
 
 // Rotate makes a new key (replacing an earlier rotation's that was never
@@ -190,6 +200,9 @@ func (s *Store) Rotate() (string, error) {
 		return "", err
 	}
 	next := s.st
+	if s.st.Next != "" {
+		next.Older = append([]string{s.st.Next}, s.st.Older...)[:min(len(s.st.Older)+1, maxOlder)]
+	}
 	next.Next = pem
 	if err := s.commit(next); err != nil {
 		return "", err

@@ -66,6 +66,9 @@ type Keys struct {
 	// the key was pinned: the session path writes once per user and key.
 	noted map[noteKey]struct{}
 	wg    sync.WaitGroup
+	// replacing serializes replacements per workspace UID: two at once
+	// would have the agent make two keys of which only one is pinned.
+	replacing sync.Map // uid → *sync.Mutex
 }
 
 type noteKey struct{ uid, tag, user string }
@@ -153,6 +156,12 @@ func (k *Keys) forget(uid string) {
 // lost are the users whose lost access is why (for the log).
 func (k *Keys) Replace(ctx context.Context, ws acl.Workspace, old string, lost []string) {
 	log := k.log.With("workspace", ws.ID().String(), "lost_access", strings.Join(lost, ","))
+	mu, _ := k.replacing.LoadOrStore(ws.UID, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	if cur, err := k.cfg.Store.GetAgentKey(ctx, ws.UID); err != nil || cur.PublicKey != old {
+		return // replaced already (an earlier event, another replica, a new token), or gone
+	}
 	if k.cfg.Agents.Connected(ws.UID) {
 		next, err := k.rotate(ctx, ws, old)
 		if err == nil {
