@@ -32,13 +32,13 @@ const maxOlder = 3
 // state is the file's content. Keys are OpenSSH PEM private keys.
 type state struct {
 	WorkspaceUID string `json:"workspace_uid,omitempty"`
-	Key          string `json:"key,omitempty"`     // the key the gateway pinned
-	Next         string `json:"next,omitempty"`    // the newest rotation's key, not yet used
+	Key          string `json:"key,omitempty"`  // the key the gateway pinned
+	Next         string `json:"next,omitempty"` // the newest rotation's key, not yet used
 	// Older are earlier rotations' keys not yet used (newest first, a
 	// few): a rotation whose answer was lost or lost a race may still be
 	// the one pinned.
-	Older []string `json:"older,omitempty"`
-	Pending      string `json:"pending,omitempty"` // an enrolment's key, not yet pinned
+	Older   []string `json:"older,omitempty"`
+	Pending string   `json:"pending,omitempty"` // an enrolment's key, not yet pinned
 	// EnrolledWith is a hash of the token that enrolled Key.
 	EnrolledWith string `json:"enrolled_with,omitempty"`
 }
