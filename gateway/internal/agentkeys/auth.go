@@ -66,7 +66,7 @@ func (a *Auth) Authenticate(ctx context.Context, c tunnel.Credentials) (tunnel.I
 	case c.Token != "" && c.Key != nil:
 		return a.enrol(ctx, c)
 	case c.Token != "":
-		return tunnel.Identity{}, errors.New("agent presented a token without a key (an agent older than this gateway: upgrade it)")
+		return a.keyless(ctx, c)
 	case c.Signed() && c.Nonce == "":
 		return tunnel.Identity{}, &tunnel.Challenge{Nonce: a.nonces.Issue(noncePurpose, binding(c.Workspace, c.URL), NonceTTL)}
 	case c.Signed():
@@ -100,6 +100,20 @@ func (a *Auth) enrol(ctx context.Context, c tunnel.Credentials) (tunnel.Identity
 			return nil
 		},
 	}, nil
+}
+
+// keyless is a token without a key: an agent older than enrolment. A
+// valid token still identifies the workspace, so that an agent of an
+// older tunnel protocol is told to upgrade (426, recorded for the owner);
+// one of this protocol never gets a tunnel without a key.
+func (a *Auth) keyless(ctx context.Context, c tunnel.Credentials) (tunnel.Identity, error) {
+	ws, err := a.store.WorkspaceByAgentTokenHash(ctx, acl.HashToken(c.Token))
+	if err != nil {
+		return tunnel.Identity{}, fmt.Errorf("agent token: %w", err)
+	}
+	return tunnel.Identity{Key: ws.UID, Commit: func(context.Context) error {
+		return errors.New("agent presented a token without a key (an agent older than this gateway: upgrade it)")
+	}}, nil
 }
 
 func (a *Auth) verify(ctx context.Context, c tunnel.Credentials) (tunnel.Identity, error) {
