@@ -142,6 +142,7 @@ type Server struct {
 	sessions *sessions.Registry
 	ssh      *sshfront.Server
 	revoker  *revoke.Revoker
+	keys     *agentkeys.Keys // agent key exposure and rotation
 	stopRev  context.CancelFunc
 	http     *http.Server
 	sshLn    net.Listener
@@ -216,6 +217,7 @@ func (s *Server) build() error {
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	s.keys = keys
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
@@ -406,7 +408,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("close tunnels: %w", err))
 	}
 	waited := make(chan struct{})
-	go func() { s.wg.Wait(); close(waited) }()
+	go func() { s.wg.Wait(); s.keys.Wait(); close(waited) }()
 	select {
 	case <-waited:
 	case <-ctx.Done():
