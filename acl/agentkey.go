@@ -44,9 +44,10 @@ type AgentKeyStore interface {
 	ListAgentKeys(ctx context.Context) ([]AgentKey, error)
 	// ReplaceAgentKey pins next in place of old, a compare-and-swap: when
 	// old is not the pinned key it changes nothing and is a
-	// *ConflictError. An empty next revokes the key (Revoked). Exposed is
-	// cleared either way.
-	ReplaceAgentKey(ctx context.Context, uid, old, next string) error
+	// *ConflictError. An empty next revokes the key (Revoked). Exposed
+	// becomes exposed (sorted, deduplicated): the users whose sessions
+	// outlive the replacement.
+	ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error
 	// NoteAgentExposure adds user to the workspace's Exposed (idempotent).
 	NoteAgentExposure(ctx context.Context, uid, user string) error
 }

@@ -109,18 +109,25 @@ func agentKeyCases() []testCase {
 			ws := e.enrolled()
 			e.user("bob")
 			e.must(e.st.NoteAgentExposure(e.ctx, ws.UID, "bob"))
-			wantConflict(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(9), agentPub(2)), "agent key")
+			wantConflict(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(9), agentPub(2), nil), "agent key")
 			wantEqual(e.t, "after a lost swap", e.agentKey(ws.UID).PublicKey, agentPub(1))
 			wantEqual(e.t, "exposure kept after a lost swap", e.agentKey(ws.UID).Exposed, []string{"bob"})
-			e.must(e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), agentPub(2)))
+			e.must(e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), agentPub(2), nil))
 			k := e.agentKey(ws.UID)
 			wantEqual(e.t, "replaced", k.PublicKey, agentPub(2))
 			wantEqual(e.t, "exposure cleared", len(k.Exposed), 0)
-			wantInvalid(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(2), "bad"), "public key")
+			wantInvalid(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(2), "bad", nil), "public key")
+		}},
+		{"agentkeys/replace_keeps_given_exposure", func(e *env) {
+			ws := e.enrolled()
+			e.users("bob", "carol")
+			e.must(e.st.NoteAgentExposure(e.ctx, ws.UID, "bob"))
+			e.must(e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), agentPub(2), []string{"carol", "bob", "carol"}))
+			wantEqual(e.t, "exposed", e.agentKey(ws.UID).Exposed, []string{"bob", "carol"})
 		}},
 		{"agentkeys/revoke_then_reenrol", func(e *env) {
 			ws := e.enrolled()
-			e.must(e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), ""))
+			e.must(e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), "", nil))
 			k := e.agentKey(ws.UID)
 			wantEqual(e.t, "revoked", k.Revoked, true)
 			wantEqual(e.t, "key", k.PublicKey, "")
@@ -143,7 +150,7 @@ func agentKeyCases() []testCase {
 			e.must(e.st.NoteAgentExposure(e.ctx, ws.UID, "bob"))
 			e.must(e.st.SetAgentTokenHash(e.ctx, ws.ID(), "h2"))
 			wantEqual(e.t, "after a new token", e.agentKey(ws.UID), acl.AgentKey{WorkspaceUID: ws.UID})
-			wantConflict(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), agentPub(2)), "agent key")
+			wantConflict(e.t, e.st.ReplaceAgentKey(e.ctx, ws.UID, agentPub(1), agentPub(2), nil), "agent key")
 		}},
 		{"agentkeys/delete_workspace_forgets", func(e *env) {
 			ws := e.enrolled()

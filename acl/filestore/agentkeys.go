@@ -88,13 +88,19 @@ func (s *Store) ListAgentKeys(ctx context.Context) ([]acl.AgentKey, error) {
 }
 
 // ReplaceAgentKey implements acl.Store.
-func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string) error {
+func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error {
 	if err := storekit.LookupUID(uid); err != nil {
 		return err
 	}
 	if err := storekit.CheckAgentKeyOrEmpty(next); err != nil {
 		return err
 	}
+	for _, u := range exposed {
+		if err := storekit.LookupName("user", u); err != nil {
+			return err
+		}
+	}
+	exposed = storekit.ExposedSet(exposed)
 	return s.update(ctx, func(w *wtx) error {
 		k, err := readAgentKey(w.Tx, uid)
 		if err != nil {
@@ -103,7 +109,7 @@ func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string) erro
 		if k.PublicKey != old {
 			return &acl.ConflictError{Kind: "agent key", Name: uid, Detail: "the pinned key changed"}
 		}
-		k = acl.AgentKey{WorkspaceUID: uid, PublicKey: next, Revoked: next == ""}
+		k = acl.AgentKey{WorkspaceUID: uid, PublicKey: next, Revoked: next == "", Exposed: exposed}
 		if next != "" {
 			k.PinnedAt = w.now
 		}

@@ -75,14 +75,23 @@ func (s *Store) ListAgentKeys(ctx context.Context) ([]acl.AgentKey, error) {
 }
 
 // ReplaceAgentKey implements acl.Store.
-func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string) error {
+func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error {
 	if err := storekit.LookupUID(uid); err != nil {
 		return err
 	}
 	if err := storekit.CheckAgentKeyOrEmpty(next); err != nil {
 		return err
 	}
-	return s.write(ctx, "replace_agent_key", uid, old, next)
+	for _, u := range exposed {
+		if err := storekit.LookupName("user", u); err != nil {
+			return err
+		}
+	}
+	args := []any{uid, old, next}
+	for _, u := range storekit.ExposedSet(exposed) {
+		args = append(args, u)
+	}
+	return s.write(ctx, "replace_agent_key", args...)
 }
 
 // NoteAgentExposure implements acl.Store.

@@ -42,3 +42,12 @@ func AddExposed(users []string, user string) ([]string, bool) {
 	}
 	return slices.Insert(users, i, user), true
 }
+
+// ExposedSet returns users sorted and deduplicated; nil when empty.
+func ExposedSet(users []string) []string {
+	var out []string
+	for _, u := range users {
+		out, _ = AddExposed(out, u)
+	}
+	return out
+}

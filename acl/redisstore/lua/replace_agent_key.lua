@@ -1,4 +1,5 @@
--- A: uid, old key ("" for none), next key ("" revokes). Compare-and-swap.
+-- A: uid, old key ("" for none), next key ("" revokes), then the exposed
+-- users (sorted, distinct). Compare-and-swap.
 local uid, old, nxt = A[1], A[2], A[3]
 if not exists('workspace-uid', uid) then return notfound('workspace', uid) end
 local raw = redis.call('GET', k('agent-key', uid))
@@ -11,6 +12,11 @@ if nxt == '' then
 else
   rec.public_key = nxt
   rec.pinned_at = NOW
+end
+if #A > 3 then
+  local exposed = {}
+  for i = 4, #A do exposed[#exposed + 1] = A[i] end
+  rec.exposed = exposed
 end
 redis.call('SET', k('agent-key', uid), cjson.encode(rec))
 redis.call('SADD', k('agent-keys'), uid)

@@ -33,7 +33,7 @@ const (
 type KeyStore interface {
 	GetAgentKey(ctx context.Context, uid string) (acl.AgentKey, error)
 	ListAgentKeys(ctx context.Context) ([]acl.AgentKey, error)
-	ReplaceAgentKey(ctx context.Context, uid, old, next string) error
+	ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error
 	NoteAgentExposure(ctx context.Context, uid, user string) error
 }
 
@@ -163,10 +163,11 @@ func (k *Keys) Replace(ctx context.Context, ws acl.Workspace, old string, lost [
 		return // replaced already (an earlier event, another replica, a new token), or gone
 	}
 	if k.cfg.Agents.Connected(ws.UID) {
-		next, err := k.rotate(ctx, ws, old)
+		connected := k.connectedUsers(ws)
+		next, err := k.rotate(ctx, ws, old, connected)
 		if err == nil {
 			log.Info("agent key rotated: users who lost access can no longer use a copy of the old key", "key", fingerprint(next))
-			k.renote(ws)
+			k.renote(ws, connected)
 			return
 		}
 		if errors.Is(err, acl.ErrConflict) {
@@ -187,7 +188,7 @@ func (k *Keys) Replace(ctx context.Context, ws acl.Workspace, old string, lost [
 }
 
 // rotate asks the agent for a new key and pins it in place of old.
-func (k *Keys) rotate(ctx context.Context, ws acl.Workspace, old string) (string, error) {
+func (k *Keys) rotate(ctx context.Context, ws acl.Workspace, old string, exposed []string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, rotateTimeout)
 	defer cancel()
 	stream, err := k.cfg.Agents.Open(ctx, ws.UID, tunnel.Header{Kind: tunnel.KindControl})
@@ -202,7 +203,7 @@ func (k *Keys) rotate(ctx context.Context, ws acl.Workspace, old string) (string
 	if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(resp.PublicKey)); err != nil {
 		return "", fmt.Errorf("the agent answered rotate-key with no valid key: %w", err)
 	}
-	if err := k.cfg.Store.ReplaceAgentKey(ctx, ws.UID, old, resp.PublicKey); err != nil {
+	if err := k.cfg.Store.ReplaceAgentKey(ctx, ws.UID, old, resp.PublicKey, exposed); err != nil {
 		return "", fmt.Errorf("pin the new agent key: %w", err)
 	}
 	return resp.PublicKey, nil
@@ -213,7 +214,7 @@ func (k *Keys) rotate(ctx context.Context, ws acl.Workspace, old string) (string
 func (k *Keys) revoke(ctx context.Context, ws acl.Workspace, old string, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, rotateTimeout)
 	defer cancel()
-	switch err := k.cfg.Store.ReplaceAgentKey(ctx, ws.UID, old, ""); {
+	switch err := k.cfg.Store.ReplaceAgentKey(ctx, ws.UID, old, "", nil); {
 	case errors.Is(err, acl.ErrConflict), errors.Is(err, acl.ErrNotFound):
 		return // rotated elsewhere, a new token, or the workspace is gone
 	case err != nil:
@@ -228,10 +229,32 @@ func (k *Keys) revoke(ctx context.Context, ws acl.Workspace, old string, log *sl
 	}
 }
 
-// renote starts the new key's exposure with the users connected now:
-// their sessions outlive the rotation and can read the new key.
-func (k *Keys) renote(ws acl.Workspace) {
+// connectedUsers are the users other than the owner with sessions here
+// that are not being dropped: their sessions outlive a rotation and can
+// read the new key, so the new key starts with them exposed.
+func (k *Keys) connectedUsers(ws acl.Workspace) []string {
+	var out []string
+	for _, s := range k.cfg.Sessions.OnWorkspace(ws.UID) {
+		if u := s.Info.User; !s.Dropping() && u != ws.Owner && u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// renote resets what was noted for ws to users, which the store already
+// holds as the new key's exposure (one write, not one per user). A
+// session tracked since is noted by its own OnTrack.
+func (k *Keys) renote(ws acl.Workspace, users []string) {
 	k.forget(ws.UID)
+	tag := k.cfg.Agents.Tag(ws.UID)
+	k.mu.Lock()
+	for _, u := range users {
+		k.noted[noteKey{ws.UID, tag, u}] = struct{}{}
+	}
+	k.mu.Unlock()
+	// A session that arrived while the agent was asked was noted against
+	// the old key: note it again (its entry was just forgotten).
 	for _, s := range k.cfg.Sessions.OnWorkspace(ws.UID) {
 		if !s.Dropping() {
 			k.OnTrack(s.Info)

@@ -53,11 +53,22 @@ func (r *Revoker) agentKeysAfter(ctx context.Context, ev acl.Event) {
 	r.drops.Add(1)
 	go func() {
 		defer r.drops.Done()
+		// Only the users the event names can have lost access by it: one
+		// re-check, not one per exposed user, next to the drops.
+		var only map[string]bool
+		switch {
+		case ev.User != "":
+			only = map[string]bool{ev.User: true}
+		case ev.Group != "" && ev.Kind != acl.EventGroupDeleted:
+			if m, ok := r.groupMembers(ctx, ev.Group); ok {
+				only = m
+			}
+		}
 		for _, k := range r.exposedKeys(ctx, ev) {
 			if byUser && !slices.Contains(k.Exposed, ev.User) {
 				continue
 			}
-			r.replaceIfLost(ctx, k)
+			r.replaceIfLost(ctx, k, only)
 		}
 	}()
 }
@@ -96,9 +107,9 @@ func filterKeys(keys []acl.AgentKey) []acl.AgentKey {
 	return out
 }
 
-// replaceIfLost re-checks everyone exposed to k and, when any of them
+// replaceIfLost re-checks everyone exposed to k (of only, when set) and, when any of them
 // may no longer connect, replaces k once their sessions here ended.
-func (r *Revoker) replaceIfLost(ctx context.Context, k acl.AgentKey) {
+func (r *Revoker) replaceIfLost(ctx context.Context, k acl.AgentKey, only map[string]bool) {
 	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	ws, err := r.store.GetWorkspaceByUID(gctx, k.WorkspaceUID)
 	cancel()
@@ -107,7 +118,7 @@ func (r *Revoker) replaceIfLost(ctx context.Context, k acl.AgentKey) {
 	}
 	var lost []string
 	for _, u := range k.Exposed {
-		if u == ws.Owner {
+		if u == ws.Owner || (only != nil && !only[u]) {
 			continue
 		}
 		c := r.check(ctx, checkKey{user: u, uid: ws.UID}, ws.ID())
