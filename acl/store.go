@@ -119,6 +119,10 @@ type Store interface {
 	// SetWorkspaceSettings replaces the workspace's settings (validated) and emits EventWorkspaceSettingsChanged when the
 	// change narrows them (WorkspaceSettings.Narrows).
 	SetWorkspaceSettings(ctx context.Context, id WorkspaceID, s WorkspaceSettings) error
+
+	// Agent keys (see agentkey.go). SetAgentTokenHash unpins the agent's
+	// key (a new token is a new enrolment); DeleteWorkspace removes it.
+	AgentKeyStore
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

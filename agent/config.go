@@ -21,6 +21,10 @@ type Config struct {
 	// (--on-revoke keep-processes); by default the gateway's end-users
 	// request ends them.
 	KeepProcesses bool
+	// RotateKey, when set, replaces the agent's key when the gateway asks
+	// (control.OpRotateKey) and returns the new public key
+	// (authorized_keys format); see agent/agentkey.
+	RotateKey func() (string, error)
 
 	// forceSubreaper tracks processes as a subreaper even where a cgroup
 	// is writable (tests).

@@ -50,6 +50,8 @@ func (a *Agent) control(req control.Request) control.Response {
 		return control.Response{Lines: lines}
 	case control.OpUsers, control.OpEndUsers:
 		return a.procControl(req)
+	case control.OpRotateKey:
+		return a.rotateKey()
 	}
 	return control.Response{Error: fmt.Sprintf("unknown control op %q", req.Op)}
 }

@@ -35,9 +35,11 @@ func TestAgentCredentialTakeoverAndRotation(t *testing.T) {
 	d.waitAgent(t, "alice", "alice-ws")
 	d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "bob:admin")
 
-	// A second agent with the same token, as a collaborator who copied it
-	// would run on their own machine.
-	second := startWorkspaceAgent(t, d.url, tokens[ws], ws, secondDir)
+	// A second agent with a copy of the first one's key, as a collaborator
+	// who copied it would run on their own machine (the token enrolled the
+	// first agent and opens nothing any more).
+	copyAgentState(t, firstDir, secondDir)
+	second := startWorkspaceAgent(t, d.url, "", ws, secondDir)
 	testutil.WaitFor(t, 10*time.Second, "second agent refused", func() bool {
 		return strings.Contains(second.out.String(), "another agent is connected for this workspace")
 	})
@@ -72,11 +74,11 @@ func TestAgentCredentialTakeoverAndRotation(t *testing.T) {
 	}
 	live.expectEnded(t, "the agent of alice/alice-ws was given a new token by alice")
 	testutil.WaitFor(t, 10*time.Second, "old agent cut and refused", func() bool {
-		return strings.Contains(first.out.String(), "HTTP 401")
+		return strings.Contains(first.out.String(), "needs a new enrolment token")
 	})
 	r = d.sshRun(t, "alice", "alice-ws", nil, "true")
 	mustContain(t, "after rotation", r.stderr, "agent not connected")
 
-	startWorkspaceAgent(t, d.url, newToken, ws, secondDir)
+	startWorkspaceAgent(t, d.url, newToken, ws, filepath.Join(dir, "third"))
 	d.waitAgent(t, "alice", "alice-ws")
 }

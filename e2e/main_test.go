@@ -20,6 +20,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wsgateBin = filepath.Join(dir, "wsgate")
+	// Agents started without --state-dir keep their keys here, not in
+	// the machine's (a test's agent must not find another test's key).
+	if err := os.Setenv("WSGATE_AGENT_STATE_DIR", filepath.Join(dir, "agent-state")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	// WSGATE_E2E_BIN runs the tests against a binary built elsewhere (for
 	// example with -race, or an older release to compare).
 	if bin := os.Getenv("WSGATE_E2E_BIN"); bin != "" {

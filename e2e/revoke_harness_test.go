@@ -61,12 +61,17 @@ func seedRevokeStore(t testing.TB, st acl.Store, dir string, extra ...acl.Worksp
 	return tokens
 }
 
-// startWorkspaceAgent runs `wsgate agent` for workspace ws against url.
+// startWorkspaceAgent runs `wsgate agent` for workspace ws against url,
+// with its state (its key) in agentStateDir(dir), beside the workspace's
+// files; token "" runs it without one (it signs with its key).
 func startWorkspaceAgent(t testing.TB, url, token string, ws acl.WorkspaceID, dir string) *proc {
 	t.Helper()
 	return startProc(t, []string{"WSGATE_AGENT_TOKEN=" + token},
-		"agent", "--url", url, "--dir", dir, "--workspace", ws.String(), "--run-as", selfUser(t))
+		"agent", "--url", url, "--dir", dir, "--workspace", ws.String(), "--run-as", selfUser(t), "--state-dir", agentStateDir(dir))
 }
+
+// agentStateDir is where startWorkspaceAgent keeps the agent of dir's key.
+func agentStateDir(dir string) string { return dir + ".agent-state" }
 
 // waitAgent waits until user can run a command in target through d.
 func (d *devEnv) waitAgent(t testing.TB, user, target string) {

@@ -62,7 +62,7 @@ func TestServerApps(t *testing.T) {
 	agentDone := make(chan error, 1)
 	go func() {
 		agentDone <- tunnel.Run(actx, tunnel.ClientConfig{
-			URL: base, Token: agentTok, Handler: a.HandleStream,
+			URL: base, Identity: agentIdentity(t, agentTok), Handler: a.HandleStream,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		})
 	}()

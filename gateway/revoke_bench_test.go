@@ -21,8 +21,10 @@ import (
 	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/acl/redisstore"
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/agent/agentkey"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
+	"github.com/wsgate/wsgate/gateway/internal/agentkeys"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
@@ -55,18 +57,22 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		OnConnect:    func(uid string) { rv.AgentConnected(uid) },
 		OnDisconnect: func(uid string) { rv.AgentDisconnected(uid) },
 	})
+	// Agent identity as Server wires it: enrolment, signed upgrades, and
+	// the key rotated when an exposed user loses access.
+	secret, err := st.Secret(context.Background(), agentkeys.NonceSecret)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle(tunnel.ConnectPath, reg.Handler(func(ctx context.Context, token string) (string, error) {
-		w, err := st.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
-		if err != nil {
-			return "", err
-		}
-		return w.UID, nil
-	}))
 	hln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
+	auth, err := agentkeys.NewAuth(st, secret, "http://"+hln.Addr().String(), quiet)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux.Handle(tunnel.ConnectPath, reg.AgentHandler(auth.Authenticate))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan struct{})
 	go func() { defer close(httpDone); _ = hs.Serve(hln) }()
@@ -79,15 +85,19 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	live, err := sessions.NewRegistry(sessions.Config{Gen: az.Gen})
+	var keys *agentkeys.Keys
+	live, err := sessions.NewRegistry(sessions.Config{Gen: az.Gen, OnTrack: func(i sessions.Info) { keys.OnTrack(i) }})
 	if err != nil {
+		tb.Fatal(err)
+	}
+	if keys, err = agentkeys.NewKeys(agentkeys.KeysConfig{Store: st, Agents: reg, Sessions: live, Logger: quiet}); err != nil {
 		tb.Fatal(err)
 	}
 	srv, err := sshfront.New(sshfront.Config{Access: az, Sessions: live, Agents: reg, HostSigner: host, Logger: quiet, MaxUnauthenticated: 256})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rv, err = revoke.New(revoke.Config{Store: st, Access: az, Sessions: live, Logger: quiet, Processes: agentinfo.New(reg, live)})
+	rv, err = revoke.New(revoke.Config{Store: st, Access: az, Sessions: live, Agents: reg, AgentKeys: keys, Logger: quiet, Processes: agentinfo.New(reg, live)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,7 +111,8 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	revDone := make(chan error, 1)
 	go func() { revDone <- rv.Run(rctx) }()
 
-	a, err := agent.New(agent.Config{Workspace: ws.String(), Dir: tb.TempDir(), Shell: "/bin/sh", Logger: quiet})
+	ident := benchIdentity(tb, agentToken)
+	a, err := agent.New(agent.Config{Workspace: ws.String(), Dir: tb.TempDir(), Shell: "/bin/sh", Logger: quiet, RotateKey: ident.Rotate})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -109,7 +120,7 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	agentDone := make(chan error, 1)
 	go func() {
 		agentDone <- tunnel.Run(actx, tunnel.ClientConfig{
-			URL: "http://" + hln.Addr().String(), Token: agentToken, Handler: a.HandleStream,
+			URL: "http://" + hln.Addr().String(), Identity: ident, Handler: a.HandleStream,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: quiet,
 		})
 	}()
@@ -141,6 +152,19 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 		time.Sleep(5 * time.Millisecond)
 	}
 	return &benchNode{addr: ln.Addr().String(), hostKey: host.PublicKey(), srv: srv, live: live}
+}
+
+// benchIdentities: the replicas of one benchmark share their workspace's
+// agent identity (one agent enrolled, the others sign with its key).
+var benchIdentities sync.Map // token → *agentkey.Store
+
+func benchIdentity(tb testing.TB, token string) *agentkey.Store {
+	if ks, ok := benchIdentities.Load(token); ok {
+		return ks.(*agentkey.Store)
+	}
+	ks := agentIdentity(tb, token)
+	got, _ := benchIdentities.LoadOrStore(token, ks)
+	return got.(*agentkey.Store)
 }
 
 // benchSession is one held session channel and when the client saw it

@@ -25,6 +25,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
+	"github.com/wsgate/wsgate/gateway/internal/agentkeys"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
@@ -141,6 +142,7 @@ type Server struct {
 	sessions *sessions.Registry
 	ssh      *sshfront.Server
 	revoker  *revoke.Revoker
+	keys     *agentkeys.Keys // agent key exposure and rotation
 	stopRev  context.CancelFunc
 	http     *http.Server
 	sshLn    net.Listener
@@ -199,7 +201,14 @@ func (s *Server) build() error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics}); err != nil {
+	// The agent key's exposure is recorded as sessions are tracked; Keys
+	// needs the registry it is told by, so the hook is bound once built.
+	var keys *agentkeys.Keys
+	if s.sessions, err = sessions.NewRegistry(sessions.Config{Gen: az.Gen, Metrics: metrics, OnTrack: func(i sessions.Info) {
+		if keys != nil {
+			keys.OnTrack(i)
+		}
+	}}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	s.agents = tunnel.NewRegistry(tunnel.RegistryConfig{
@@ -209,6 +218,12 @@ func (s *Server) build() error {
 		OnDisconnect: func(uid string) { s.revoker.AgentDisconnected(uid) },
 	})
 	info := agentinfo.New(s.agents, s.sessions)
+	if keys, err = agentkeys.NewKeys(agentkeys.KeysConfig{
+		Store: cfg.Store, Agents: s.agents, Sessions: s.sessions, Logger: log.With("part", "agentkeys"),
+	}); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	s.keys = keys
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
@@ -217,7 +232,7 @@ func (s *Server) build() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	if s.revoker, err = revoke.New(revoke.Config{
-		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, LockMode: cfg.LockMode,
+		Store: cfg.Store, Access: az, Sessions: s.sessions, Agents: s.agents, AgentKeys: keys, LockMode: cfg.LockMode,
 		Metrics: metrics, Logger: log.With("part", "revoke"), Processes: info,
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -245,7 +260,11 @@ func (s *Server) build() error {
 		return fmt.Errorf("api: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+tunnel.ConnectPath, s.agents.Handler(s.authenticateAgent))
+	agentAuth, err := s.agentAuth()
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST "+tunnel.ConnectPath, s.agents.AgentHandler(agentAuth.Authenticate))
 	mux.Handle("POST "+apitypes.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
@@ -339,12 +358,16 @@ func (s *Server) fail(err error) {
 	})
 }
 
-func (s *Server) authenticateAgent(ctx context.Context, token string) (string, error) {
-	ws, err := s.cfg.Store.WorkspaceByAgentTokenHash(ctx, acl.HashToken(token))
+// agentAuth authenticates agent upgrades: enrolment, then signatures over
+// nonces keyed by a secret every replica shares.
+func (s *Server) agentAuth() (*agentkeys.Auth, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	secret, err := s.cfg.Store.Secret(ctx, agentkeys.NonceSecret)
 	if err != nil {
-		return "", fmt.Errorf("agent token: %w", err)
+		return nil, fmt.Errorf("gateway: agent nonce secret: %w", err)
 	}
-	return ws.UID, nil
+	return agentkeys.NewAuth(s.cfg.Store, secret, s.cfg.AccessURL, s.cfg.Logger.With("part", "agentauth"))
 }
 
 // SSHAddr is the bound SSH address.
@@ -391,7 +414,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("close tunnels: %w", err))
 	}
 	waited := make(chan struct{})
-	go func() { s.wg.Wait(); close(waited) }()
+	go func() { s.wg.Wait(); s.keys.Wait(); close(waited) }()
 	select {
 	case <-waited:
 	case <-ctx.Done():

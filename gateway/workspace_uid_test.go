@@ -90,7 +90,7 @@ func (e *uidEnv) runAgent(w acl.Workspace, token string) *uidAgent {
 	ra := &uidAgent{dir: dir, done: make(chan error, 1)}
 	go func() {
 		ra.done <- tunnel.Run(ctx, tunnel.ClientConfig{
-			URL: "http://" + e.srv.HTTPAddr().String(), Token: token, Handler: a.HandleStream,
+			URL: "http://" + e.srv.HTTPAddr().String(), Identity: agentIdentity(e.t, token), Handler: a.HandleStream,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		})
 	}()
@@ -232,11 +232,16 @@ func TestRotatedAgentTokenDisconnects(t *testing.T) {
 	}
 	e.runAgent(w, newTok)
 	marker := e.markerSession(t, "alice-ws")
-	// A rotation to the token the connected agent already holds (as a
-	// provisioner's agent may connect before the event arrives) keeps it.
-	must(t, e.st.SetAgentTokenHash(ctx, w.ID(), acl.HashToken(newTok)))
-	marker() // the rotation's event has been handled
+	// The agent that enrolled with the new token stays: its key is the
+	// one pinned now (a new token unpins the old agent's key, so the old
+	// agent cannot sign its way back either).
+	marker()
 	if !e.srv.Agents().Connected(w.UID) {
-		t.Fatal("the agent holding the current token was disconnected")
+		t.Fatal("the agent enrolled with the current token was disconnected")
+	}
+	k, err := e.st.GetAgentKey(ctx, w.UID)
+	must(t, err)
+	if k.PublicKey == "" {
+		t.Fatal("no key pinned after the new agent enrolled")
 	}
 }

@@ -15,8 +15,11 @@ import (
 
 // ClientConfig configures an agent's tunnel (Run).
 type ClientConfig struct {
-	URL       string      // gateway base URL, http:// or https://
-	Token     string      // agent token
+	URL   string // gateway base URL, http:// or https://
+	Token string // agent token (plain bearer); unused with Identity
+	// Identity, when set, is the agent's enrolment token and keys: the
+	// token enrols once, then every upgrade is signed (agentauth.go).
+	Identity  AgentIdentity
 	TLSConfig *tls.Config // optional; for https URLs
 	// Handler serves one stream; it is called in its own goroutine after the
 	// stream's header was read and validated. It owns conn and must close
@@ -57,7 +60,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, endpoint, error) {
 	if err != nil {
 		return c, endpoint{}, fmt.Errorf("tunnel client: %w", err)
 	}
-	if c.Token == "" {
+	if c.Token == "" && c.Identity == nil {
 		return c, endpoint{}, errors.New("tunnel client: no agent token")
 	}
 	if c.Handler == nil {
@@ -124,6 +127,8 @@ func Run(ctx context.Context, cfg ClientConfig) error {
 		}
 		wait := r.next(uptime)
 		switch {
+		case errors.Is(err, ErrKeyRefused), errors.Is(err, ErrEnrolmentRefused):
+			c.log.Error(err.Error(), "retry_in", wait)
 		case errors.Is(err, errUnauthorized):
 			c.log.Error("the gateway rejected the agent token (HTTP 401); check the agent's token",
 				"retry_in", wait)
@@ -154,7 +159,7 @@ type client struct {
 // once dials and serves one tunnel. It returns how long the tunnel was up
 // (0 if it never was) and why it ended.
 func (c *client) once(ctx context.Context) (time.Duration, error) {
-	conn, err := dial(ctx, c.ep, c.cfg.Token)
+	conn, err := c.dialAgent(ctx)
 	if err != nil {
 		return 0, err
 	}

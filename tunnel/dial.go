@@ -23,8 +23,9 @@ var errUnauthorized = errors.New("gateway rejected the agent token")
 
 // endpoint is the checked connect URL.
 type endpoint struct {
-	url *url.URL    // ConnectPath on the gateway, without user info
-	tls *tls.Config // the caller's, for https; upgrade.Dial clones it
+	url  *url.URL    // ConnectPath on the gateway, without user info
+	base string      // the gateway URL as the agent signs it: scheme://host/path, no trailing slash
+	tls  *tls.Config // the caller's, for https; upgrade.Dial clones it
 }
 
 func parseEndpoint(raw string, tlsConfig *tls.Config) (endpoint, error) {
@@ -43,24 +44,33 @@ func parseEndpoint(raw string, tlsConfig *tls.Config) (endpoint, error) {
 	cu.RawQuery, cu.Fragment = "", ""
 	cu.Path = strings.TrimSuffix(u.Path, "/") + ConnectPath
 	cu.RawPath = ""
-	return endpoint{url: &cu, tls: tlsConfig}, nil
+	bu := cu
+	bu.Path = strings.TrimSuffix(u.Path, "/")
+	return endpoint{url: &cu, base: bu.String(), tls: tlsConfig}, nil
 }
 
 // dial connects to the gateway and performs the upgrade. The returned conn
 // carries the tunnel.
-func dial(ctx context.Context, ep endpoint, token string) (net.Conn, error) {
+func dial(ctx context.Context, ep endpoint, token string, extra http.Header) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
+	h := http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}}
+	for k, vs := range extra {
+		h[k] = vs
+	}
 	conn, err := upgrade.Dial(ctx, upgrade.DialConfig{
 		URL:       ep.url.String(),
 		Protocol:  UpgradeProtocol,
 		Token:     token,
 		UserAgent: "wsgate-agent",
-		Header:    http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}},
+		Header:    h,
 		TLS:       ep.tls,
 	})
 	var refused *upgrade.ResponseError
 	switch {
+	case errors.As(err, &refused) && refused.StatusCode == http.StatusUnauthorized && refused.Header.Get("WWW-Authenticate") != "" && isChallenge(refused.Header):
+		// A nonce for a signed upgrade: the caller reads it.
+		return nil, err
 	case errors.As(err, &refused) && refused.StatusCode == http.StatusUnauthorized:
 		return nil, fmt.Errorf("%w (HTTP 401)", errUnauthorized)
 	case errors.As(err, &refused) && refused.Header.Get(VersionHeader) != "" && !sameVersion(refused.Header):

@@ -59,7 +59,7 @@ func mustEndpoint(t *testing.T, url string) endpoint {
 func TestDialKeepsBytesSentRightAfter101(t *testing.T) {
 	url, reqs := rawGateway(t, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: wsgate-tunnel\r\n"+
 		"Wsgate-Tunnel-Version: 2\r\n\r\nEARLY-BYTES")
-	conn, err := dial(context.Background(), mustEndpoint(t, url+"/prefix/"), "tok")
+	conn, err := dial(context.Background(), mustEndpoint(t, url+"/prefix/"), "tok", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDialRejectsNonUpgradeAnswers(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			url, _ := rawGateway(t, tc.reply)
-			conn, err := dial(context.Background(), mustEndpoint(t, url), "tok")
+			conn, err := dial(context.Background(), mustEndpoint(t, url), "tok", nil)
 			if err == nil {
 				conn.Close()
 				t.Fatal("dial succeeded")

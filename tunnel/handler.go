@@ -22,19 +22,26 @@ type Authenticate func(ctx context.Context, token string) (key string, err error
 // newer tunnel for the same key replaces and closes the older one. Every
 // answer carries VersionHeader.
 func (r *Registry) Handler(auth Authenticate) http.Handler {
+	return r.AgentHandler(r.tokenAuthenticator(auth))
+}
+
+// AgentHandler is Handler with an Authenticator, which sees every
+// credential an agent can present (agentauth.go): an enrolment, a signed
+// upgrade, or a request for a nonce.
+func (r *Registry) AgentHandler(auth Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.handle(w, req, auth)
 	})
 }
 
-func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authenticate) {
+func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authenticator) {
 	w.Header().Set(VersionHeader, strconv.Itoa(ProtocolVersion))
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	token, ok := upgrade.BearerToken(req.Header.Get("Authorization"))
+	creds, ok := parseCredentials(req)
 	if !ok {
 		unauthorized(w)
 		return
@@ -58,9 +65,16 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 	log := r.log.With("remote", req.RemoteAddr)
 	ctx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(r.ctx, cancel)
-	key, err := auth(ctx, token)
+	id, err := auth(ctx, creds)
 	stop()
 	cancel()
+	var challenge *Challenge
+	if errors.As(err, &challenge) {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s nonce=%q`, AgentAuthScheme, challenge.Nonce))
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	key := id.Key
 	if err != nil || key == "" {
 		// Never the token: only that it failed, and why on our side.
 		log.Info("agent authentication failed", "err", err)
@@ -81,12 +95,28 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 		r.refuseBusy(w, req, key, log)
 		return
 	}
+	if id.Commit != nil {
+		ctx, cancel := context.WithCancel(req.Context())
+		stop := context.AfterFunc(r.ctx, cancel)
+		err := id.Commit(ctx)
+		stop()
+		cancel()
+		if err != nil {
+			log.Info("agent authentication failed", "err", err)
+			unauthorized(w)
+			return
+		}
+	}
 
 	// The 101 goes out only after the tunnel is registered: an agent that
 	// saw its tunnel come up must be reachable at once, or a client that
 	// waited for the agent could still be told it is not connected. Until
 	// then Accept holds the 101 in front of any yamux write.
-	conn, err := upgrade.AcceptHeader(w, UpgradeProtocol, http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}})
+	respHeader := http.Header{VersionHeader: {strconv.Itoa(ProtocolVersion)}}
+	for k, vs := range id.Header {
+		respHeader[k] = vs
+	}
+	conn, err := upgrade.AcceptHeader(w, UpgradeProtocol, respHeader)
 	if err != nil {
 		log.Error("agent tunnel: cannot take over the connection", "err", err)
 		http.Error(w, "connection upgrade not supported", http.StatusInternalServerError)
@@ -102,7 +132,7 @@ func (r *Registry) handle(w http.ResponseWriter, req *http.Request, auth Authent
 	}
 	live.watch(sess)
 	t := &agentTunnel{
-		key: key, tag: r.cfg.CredentialTag(token), remote: req.RemoteAddr,
+		key: key, tag: id.Tag, remote: req.RemoteAddr,
 		sess: sess, streams: live, heard: heard, done: make(chan struct{}),
 	}
 	prev, err := r.register(t, replace)

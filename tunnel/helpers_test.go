@@ -258,7 +258,7 @@ func dialSilentAgent(t *testing.T, url, token string) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := dial(context.Background(), ep, token)
+	conn, err := dial(context.Background(), ep, token, nil)
 	if err != nil {
 		t.Fatalf("silent agent: %v", err)
 	}

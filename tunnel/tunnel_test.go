@@ -390,7 +390,7 @@ func TestStreamCloseEndsBothDirections(t *testing.T) {
 
 func TestGatewayRefusesStreamsFromTheAgent(t *testing.T) {
 	g := startGateway(t, "127.0.0.1:0", newTokens("tok", wsKey).auth)
-	conn, err := dial(context.Background(), mustEndpoint(t, g.url), "tok")
+	conn, err := dial(context.Background(), mustEndpoint(t, g.url), "tok", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

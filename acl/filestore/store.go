@@ -32,9 +32,10 @@ var (
 	bTokens        = []byte("tokens")
 	bUserTokens    = []byte("user_tokens")
 	bSecrets       = []byte("secrets")
+	bAgentKeys     = []byte("agent_keys") // workspace uid → acl.AgentKey
 
 	allBuckets = [][]byte{bUsers, bKeys, bGroups, bMembers, bUserGroups, bOrgs, bSettings,
-		bWorkspaces, bWorkspaceUIDs, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens, bSecrets}
+		bWorkspaces, bWorkspaceUIDs, bAgentTokens, bGrants, bSubjectGrants, bGrantExpiry, bTokens, bUserTokens, bSecrets, bAgentKeys}
 )
 
 // Store is an acl.Store in one bbolt file.

@@ -234,6 +234,10 @@ func (s *Store) SetAgentTokenHash(ctx context.Context, id acl.WorkspaceID, hash 
 			}
 		}
 		r.AgentTokenHash = hash
+		// A new token is a new enrolment: the old agent's key goes.
+		if err := dropAgentKey(w, r.UID); err != nil {
+			return err
+		}
 		w.emit(acl.Event{Kind: acl.EventAgentTokenRotated, Workspace: id, WorkspaceUID: r.UID})
 		return nil
 	})
@@ -276,6 +280,9 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
 			if err := w.Bucket(bAgentTokens).Delete([]byte(r.AgentTokenHash)); err != nil {
 				return err
 			}
+		}
+		if err := dropAgentKey(w, r.UID); err != nil {
+			return err
 		}
 		if r.UID != "" {
 			if err := w.Bucket(bWorkspaceUIDs).Delete([]byte(r.UID)); err != nil {

@@ -19,9 +19,9 @@ import (
 
 func newAgentCmd() *cobra.Command {
 	var (
-		gatewayURL, token, tokenFile, dir, shell, workspace, caFile, runAs, onRevoke string
-		tokenFD                                                                      int
-		insecurePlaintext                                                            bool
+		gatewayURL, token, tokenFile, dir, shell, workspace, caFile, runAs, onRevoke, stateDir string
+		tokenFD                                                                                int
+		insecurePlaintext                                                                      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -48,6 +48,15 @@ TCP dials for -L and the app proxy stay in the agent. A root agent without
 --run-as runs sessions as the owner of --dir, and refuses to start when
 that is root, unless --run-as root says so. A non-root agent runs sessions
 as itself, and says at start what that means.
+
+The agent token is an enrolment secret, used once: at its first connect the
+agent makes a key pair (in --state-dir, one file per --workspace, mode 0600),
+the gateway pins its public key and the token stops working. From then on
+the agent proves who it is by signing a fresh challenge of the gateway with
+that key, and restarts need no token. The gateway replaces the key over the
+tunnel when someone who had a session loses access; an agent that was offline
+then, or whose token the owner replaced, needs a new token
+(wsgate workspaces rotate-agent-token).
 
 The agent token is sent only over https://, or over http:// to this machine
 (localhost, 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::);
@@ -82,8 +91,12 @@ forks and calls setsid quickly enough escapes.`,
 			if err != nil {
 				return err
 			}
-			if gatewayURL == "" || token == "" {
-				return errors.New("agent needs --url and --token-file (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
+			if gatewayURL == "" {
+				return errors.New("agent needs --url and, to enrol, --token-file (or WSGATE_AGENT_URL and WSGATE_AGENT_TOKEN)")
+			}
+			keys, err := openAgentKey(stateDir, workspace, token)
+			if err != nil {
+				return err
 			}
 			if err := checkCleartext(gatewayURL, insecurePlaintext); err != nil {
 				return err
@@ -121,16 +134,16 @@ forks and calls setsid quickly enough escapes.`,
 			a, err := agent.New(agent.Config{
 				Workspace: workspace, Dir: dir, Shell: shell, Logger: log,
 				RunAs: runAs, SFTPCommand: []string{selfExe, "agent", "sftp-server"},
-				KeepProcesses: keepProcesses,
+				KeepProcesses: keepProcesses, RotateKey: keys.Rotate,
 			})
 			if err != nil {
 				return fmt.Errorf("start agent: %w", err)
 			}
 			defer a.Close()
 			err = a.Run(cmd.Context(), tunnel.ClientConfig{
-				URL: gatewayURL, Token: token, TLSConfig: tlsConfig, Logger: log,
+				URL: gatewayURL, Identity: keys, TLSConfig: tlsConfig, Logger: log,
 				ExplainDialError: tlsconf.Explain,
-				GiveUp:           giveUpOnMismatchBeforeUp,
+				GiveUp:           giveUpOnRefusalBeforeUp,
 			})
 			if errors.Is(err, context.Canceled) {
 				return nil
@@ -150,6 +163,7 @@ forks and calls setsid quickly enough escapes.`,
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
 	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
 	f.StringVar(&onRevoke, "on-revoke", "kill", "what happens to a user's processes when their access ends: kill (TERM, then KILL after 1s) or keep-processes")
+	f.StringVar(&stateDir, "state-dir", "", "where the agent keeps its key, outside the workspace's files (default: $XDG_STATE_HOME/wsgate/agent, /var/lib/wsgate/agent as root)")
 	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
 	cmd.AddCommand(newAgentSFTPServerCmd())
 	return cmd

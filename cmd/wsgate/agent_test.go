@@ -50,7 +50,7 @@ func startAgent(t *testing.T, env []string, args ...string) *agentProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, wsgateBin, append([]string{"agent", "--dir", t.TempDir(), "--run-as", selfUser(t)}, args...)...)
-	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "WSGATE_AGENT_STATE_DIR=" + t.TempDir()}, env...)
 	p := &agentProc{stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	if err := cmd.Start(); err != nil {

@@ -125,6 +125,7 @@ func newWorkspacesShowCmd() *cobra.Command {
 					fmt.Fprintln(cmd.OutOrStdout(), "settings:")
 					printWorkspaceSettings(cmd.OutOrStdout(), ws.Settings)
 				}
+				printAgentKey(cmd.OutOrStdout(), ws)
 			}
 			return nil
 		},

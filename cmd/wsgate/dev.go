@@ -123,7 +123,7 @@ func runDev(ctx context.Context, f *serverFlags, devTLS bool, wsDir string, out 
 		lns.close()
 		return err
 	}
-	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(wsDir, devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, log: log.With("part", "agent")}
+	prov := &devAgent{tls: agentTLS, ws: devWorkspace, dir: filepath.Join(wsDir, devWorkspace.Name), url: f.accessURLFor(lns), token: agentToken, stateDir: filepath.Join(dir, "agent"), log: log.With("part", "agent")}
 	srv, err := startGateway(f, st, prov, lns, log)
 	if err != nil {
 		return err

@@ -22,7 +22,10 @@ type devAgent struct {
 	url   string
 	tls   *tls.Config // trusts the dev CA with --tls
 	token string
-	log   *slog.Logger
+	// stateDir holds the agent's key, under the dev data dir (never in
+	// the workspace's files).
+	stateDir string
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	running *runningAgent
@@ -44,7 +47,12 @@ func (d *devAgent) Start(ctx context.Context, ws acl.Workspace) error {
 	d.mu.Lock()
 	r := d.running
 	if r == nil {
-		a, err := agent.New(agent.Config{Workspace: d.ws.String(), Dir: d.dir, Logger: d.log})
+		keys, err := openAgentKey(d.stateDir, d.ws.String(), d.token)
+		if err != nil {
+			d.mu.Unlock()
+			return fmt.Errorf("start agent: %w", err)
+		}
+		a, err := agent.New(agent.Config{Workspace: d.ws.String(), Dir: d.dir, Logger: d.log, RotateKey: keys.Rotate})
 		if err != nil {
 			d.mu.Unlock()
 			return fmt.Errorf("start agent: %w", err)
@@ -57,7 +65,7 @@ func (d *devAgent) Start(ctx context.Context, ws acl.Workspace) error {
 			_ = a.Run(runCtx, tunnel.ClientConfig{
 				URL:       d.url,
 				TLSConfig: d.tls,
-				Token:     d.token,
+				Identity:  keys,
 				Logger:    d.log,
 				OnConnect: func() { once.Do(func() { close(r.connected) }) },
 			})

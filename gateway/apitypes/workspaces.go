@@ -28,7 +28,17 @@ type Workspace struct {
 	AgentTakeover *AgentRefusal `json:"agent_takeover,omitempty"`
 	// Settings are the workspace's own settings, every key (wssettings.go).
 	Settings WorkspaceSettings `json:"settings,omitempty"`
+	// AgentKey is the state of the agent's pinned key (GET of one
+	// workspace only, owner and admins): see AgentKeyEnrolled etc.
+	AgentKey string `json:"agent_key,omitempty"`
 }
+
+// Values of Workspace.AgentKey.
+const (
+	AgentKeyEnrolled = "enrolled"           // a key is pinned; the agent signs its upgrades
+	AgentKeyAwaiting = "awaiting-enrolment" // no key yet: the agent enrols with the current token
+	AgentKeyRevoked  = "revoked"            // revoked on a revoke while the agent was away: it needs a new token
+)
 
 // AgentRefusal is why and when a gateway last refused a workspace's
 // authenticated agent ("tunnel protocol v1; upgrade the agent to v2", "a

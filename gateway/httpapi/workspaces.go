@@ -72,6 +72,7 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 	if a.cfg.AgentInfo != nil {
 		v.AgentTakeover = a.cfg.AgentInfo.LastTakeover(ws)
 	}
+	v.AgentKey = a.agentKeyState(r.Context(), ws, c.role)
 	writeJSON(w, status, v)
 	return nil
 }

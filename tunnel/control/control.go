@@ -6,6 +6,7 @@
 //	{"op":"logs","lines":N} → {"lines":["...", ...]}   (oldest first)
 //	{"op":"users"}          → {"users":["bob", ...]}   (users with live processes)
 //	{"op":"end-users","users":["bob"]} → {"ended":[{"user":"bob","pid":N,"command":"..."}, ...]}
+//	{"op":"rotate-key"}     → {"public_key":"ssh-ed25519 ..."}  (a new key; the old one is kept until the new one authenticated)
 //	anything else           → {"error":"..."}
 //
 // Ask is the gateway's half, ReadRequest and WriteResponse the agent's. The
@@ -24,6 +25,10 @@ const (
 	// SIGKILL after a short grace) and answers what it ended; an agent
 	// run with --on-revoke keep-processes ends nothing.
 	OpEndUsers = "end-users"
+	// OpRotateKey asks the agent for a new key pair (its identity on the
+	// tunnel upgrade): it answers the new public key and keeps the old key
+	// until the new one has opened a tunnel once.
+	OpRotateKey = "rotate-key"
 )
 
 // Size limits of one exchange.
@@ -62,4 +67,6 @@ type Response struct {
 	// Users answers OpUsers; Ended answers OpEndUsers.
 	Users []string       `json:"users,omitzero"`
 	Ended []EndedProcess `json:"ended,omitzero"`
+	// PublicKey answers OpRotateKey: authorized_keys format, no comment.
+	PublicKey string `json:"public_key,omitempty"`
 }

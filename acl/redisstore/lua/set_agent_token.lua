@@ -16,5 +16,11 @@ else
 end
 w.updated_at = NOW
 redis.call('SET', k('workspace', id), cjson.encode(w))
+-- A new token is a new enrolment: the old agent's key goes.
+local uid = ws_uid(id)
+if uid then
+  redis.call('DEL', k('agent-key', uid))
+  redis.call('SREM', k('agent-keys'), uid)
+end
 emit({kind = 'agent_token_rotated', workspace = wsref(id), workspace_uid = ws_uid(id)})
 return done()

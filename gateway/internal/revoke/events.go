@@ -129,6 +129,7 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 	default:
 		r.recheck(ctx, ev, r.touched(ctx, ev))
 	}
+	r.agentKeysAfter(ctx, ev)
 }
 
 // touched returns the sessions whose access ev can have narrowed.

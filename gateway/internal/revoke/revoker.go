@@ -67,6 +67,9 @@ type Config struct {
 	// Agents, when set, loses the tunnels of deleted workspaces and of
 	// replaced agent tokens.
 	Agents Tunnels
+	// AgentKeys, when set, replaces a workspace's agent key when a user
+	// exposed to it loses access (agentkey.go).
+	AgentKeys AgentKeys
 	// LockMode defaults to LockBestEffort.
 	LockMode LockMode
 	// ProbeInterval is how often the store is asked whether it answers.

@@ -51,6 +51,10 @@ func (r *Revoker) agentTokenRotated(ctx context.Context, ev acl.Event) {
 		return
 	case r.cfg.Agents.ConnectedWith(ev.WorkspaceUID, w.AgentTokenHash):
 		return
+	case r.enrolledSince(ctx, ev.WorkspaceUID):
+		// The agent given the new token enrolled already (a new token
+		// unpins the old key, so a pinned key is the new agent's).
+		return
 	}
 	msg := fmt.Sprintf("the agent of %s was given a new token", w.ID())
 	if ev.Actor != "" {
@@ -61,5 +65,9 @@ func (r *Revoker) agentTokenRotated(ctx context.Context, ev acl.Event) {
 	for _, ls := range live {
 		r.dropAsync(ls, reasonAgentRotated, msg, ev.At)
 	}
-	r.afterEnded(live, func() { r.cfg.Agents.DisconnectUnless(ev.WorkspaceUID, w.AgentTokenHash) })
+	r.afterEnded(live, func() {
+		if !r.enrolledSince(ctx, ev.WorkspaceUID) {
+			r.cfg.Agents.DisconnectUnless(ev.WorkspaceUID, w.AgentTokenHash)
+		}
+	})
 }

@@ -19,14 +19,18 @@ type Config struct {
 	// Metrics is where wsgate_sessions_active is registered; nil keeps it
 	// unregistered.
 	Metrics prometheus.Registerer
+	// OnTrack, when set, is told of each session tracked, outside the
+	// registry's lock; it must not block (agent key exposure).
+	OnTrack func(Info)
 }
 
 // Registry indexes the live sessions of one gateway by everything an event
 // can name: workspace, user, key fingerprint, API token and certificate
 // serial.
 type Registry struct {
-	gen    func() uint64
-	active prometheus.Gauge
+	gen     func() uint64
+	active  prometheus.Gauge
+	onTrack func(Info)
 
 	mu       sync.Mutex
 	closed   bool
@@ -57,7 +61,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		}
 	}
 	return &Registry{
-		gen: cfg.Gen, active: active,
+		gen: cfg.Gen, active: active, onTrack: cfg.OnTrack,
 		byID: map[string]*Session{}, byWS: index[string]{}, byUser: index[string]{},
 		byKey: index[string]{}, byToken: index[string]{}, bySerial: index[uint64]{},
 		staleKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
@@ -93,6 +97,9 @@ func (r *Registry) Track(s *Session) bool {
 	}
 	if !s.ValidUntil().IsZero() {
 		kick(r.expiryKick)
+	}
+	if r.onTrack != nil {
+		r.onTrack(i)
 	}
 	return true
 }
