@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgate/wsgate/agent/agentkey"
 	"github.com/wsgate/wsgate/internal/testutil"
 )
 
@@ -21,15 +22,26 @@ const runAsUser = "wsgate-e2e-bob"
 // everyone may enter, so only the file's mode keeps it from others.
 func writeTokenFile(t testing.TB, token string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := enterableTempDir(t)
 	path := filepath.Join(dir, "agent.token")
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// enterableTempDir is a temporary directory other users may enter, with
+// every directory above it: t.TempDir makes them 0700, which alone would
+// keep a session user out and prove nothing about the files inside.
+func enterableTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func fileUID(t testing.TB, path string) int {
@@ -42,7 +54,7 @@ func fileUID(t testing.TB, path string) int {
 }
 
 // TestAgentRunAs: an agent running as root with --run-as runs sessions,
-// scp and sftp as that user, and the user cannot read the agent's token
+// scp and sftp as that user, and the user cannot read the agent's key file, token
 // file, environment or memory. A token file others may read is refused.
 func TestAgentRunAs(t *testing.T) {
 	requireTool(t, "ssh")
@@ -70,7 +82,12 @@ func TestAgentRunAs(t *testing.T) {
 	mustContain(t, "agent stderr", r.stderr, "accessible by others")
 
 	tokenFile := writeTokenFile(t, token)
-	agent := startProc(t, nil, "agent", "--url", d.url, "--token-file", tokenFile,
+	// The key's directory sits in one the session user may enter, so that
+	// only the agent's own modes keep them out.
+	stateParent := enterableTempDir(t)
+	stateDir := filepath.Join(stateParent, "state")
+	keyFile := filepath.Join(stateDir, agentkey.FileName(aliceWS.String()))
+	agent := startProc(t, nil, "agent", "--url", d.url, "--token-file", tokenFile, "--state-dir", stateDir,
 		"--dir", wsDir, "--workspace", aliceWS.String(), "--run-as", runAsUser)
 	d.waitAgent(t, "alice", "alice-ws")
 
@@ -101,15 +118,22 @@ func TestAgentRunAs(t *testing.T) {
 	// What the agent keeps is out of the session's reach. Each read prints
 	// its exit status; the token must appear nowhere.
 	pid := strconv.Itoa(agent.cmd.Process.Pid)
-	probe := fmt.Sprintf(`for f in %s /proc/%s/environ /proc/%s/mem /proc/%s/cmdline; do head -c 100000 "$f" >/dev/null 2>&1; echo "$f $?"; done; cat %s /proc/%s/environ 2>&1`,
-		tokenFile, pid, pid, pid, tokenFile, pid)
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatalf("the agent's key file: %v", err)
+	}
+	probe := fmt.Sprintf(`for f in %s %s /proc/%s/environ /proc/%s/mem /proc/%s/cmdline; do head -c 100000 "$f" >/dev/null 2>&1; echo "$f $?"; done; cat %s %s /proc/%s/environ 2>&1`,
+		keyFile, tokenFile, pid, pid, pid, keyFile, tokenFile, pid)
 	r = d.sshRun(t, "alice", "alice-ws", nil, probe)
 	if strings.Contains(r.stdout+r.stderr, token) {
 		t.Fatalf("a session read the agent token:\n%s", r.stdout)
 	}
-	want := fmt.Sprintf("%s 1\n/proc/%s/environ 1\n/proc/%s/mem 1\n/proc/%s/cmdline 0\n", tokenFile, pid, pid, pid)
+	if strings.Contains(r.stdout+r.stderr, string(key[:40])) {
+		t.Fatalf("a session read the agent's key file:\n%s", r.stdout)
+	}
+	want := fmt.Sprintf("%s 1\n%s 1\n/proc/%s/environ 1\n/proc/%s/mem 1\n/proc/%s/cmdline 0\n", keyFile, tokenFile, pid, pid, pid)
 	if !strings.HasPrefix(r.stdout, want) {
-		t.Fatalf("reads from a session:\n%s\nwant the token file, environ and mem refused (and cmdline, which holds no secret, readable):\n%s", r.stdout, want)
+		t.Fatalf("reads from a session:\n%s\nwant the key file, the token file, environ and mem refused (and cmdline, which holds no secret, readable):\n%s", r.stdout, want)
 	}
 }
 
