@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/internal/testutil"
 )
 
@@ -19,15 +18,7 @@ import (
 // and cuts the agent still on the old token.
 func TestAgentCredentialTakeoverAndRotation(t *testing.T) {
 	requireTool(t, "ssh")
-	dir := t.TempDir()
-	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := seedRevokeStore(t, st, dir)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, tokens := seedRevokeDir(t)
 	d := startServer(t, dir)
 	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
 	firstDir, secondDir := filepath.Join(dir, "first"), filepath.Join(dir, "second")

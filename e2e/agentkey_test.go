@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/agent/agentkey"
 	"github.com/wsgate/wsgate/internal/testutil"
 )
@@ -27,15 +26,7 @@ type agentKeyEnv struct {
 func newAgentKeyEnv(t *testing.T) *agentKeyEnv {
 	t.Helper()
 	requireTool(t, "ssh")
-	dir := t.TempDir()
-	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := seedRevokeStore(t, st, dir)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, tokens := seedRevokeDir(t)
 	e := &agentKeyEnv{d: startServer(t, dir), dir: dir, ws: acl.WorkspaceID{Owner: "alice", Name: "alice-ws"},
 		wsDir: filepath.Join(dir, "ws"), tokens: tokens}
 	e.agent = startWorkspaceAgent(t, e.d.url, tokens[e.ws], e.ws, e.wsDir)

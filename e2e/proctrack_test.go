@@ -19,15 +19,7 @@ import (
 // whose process it returns too.
 func startProcServer(t *testing.T, agentArgs ...string) (*devEnv, *proc) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := seedRevokeStore(t, st, dir)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, tokens := seedRevokeDir(t)
 	d := startServer(t, dir)
 	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
 	agent := startProc(t, []string{"WSGATE_AGENT_TOKEN=" + tokens[ws]},

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/acl/filestore"
 	"github.com/wsgate/wsgate/internal/sshkey"
 	"github.com/wsgate/wsgate/internal/testutil"
 )
@@ -59,6 +60,23 @@ func seedRevokeStore(t testing.TB, st acl.Store, dir string, extra ...acl.Worksp
 		tokens[id] = tok
 	}
 	return tokens
+}
+
+// seedRevokeDir is a fresh directory with an embedded store seeded by
+// seedRevokeStore, for `wsgate server --data-dir`; it returns the agent
+// tokens too.
+func seedRevokeDir(t testing.TB) (dir string, tokens map[acl.WorkspaceID]string) {
+	t.Helper()
+	dir = t.TempDir()
+	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens = seedRevokeStore(t, st, dir)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, tokens
 }
 
 // startWorkspaceAgent runs `wsgate agent` for workspace ws against url,

@@ -11,22 +11,13 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/acl/filestore"
 )
 
 // startRevokeServer seeds the revocation world into a file store and runs
 // `wsgate server` on it with alice-ws's agent as its own process.
 func startRevokeServer(t *testing.T) *devEnv {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := filestore.Open(filepath.Join(dir, "wsgate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := seedRevokeStore(t, st, dir)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, tokens := seedRevokeDir(t)
 	d := startServer(t, dir)
 	ws := acl.WorkspaceID{Owner: "alice", Name: "alice-ws"}
 	startWorkspaceAgent(t, d.url, tokens[ws], ws, filepath.Join(dir, "ws"))
