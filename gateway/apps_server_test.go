@@ -37,7 +37,7 @@ func TestServerApps(t *testing.T) {
 	must(t, st.CreateToken(ctx, acl.Token{ID: acl.NewID(), User: "alice", Name: "t", Hash: acl.HashToken(apiTok), CreatedAt: time.Now()}))
 
 	srv, err := Start(ServerConfig{
-		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: newSigner(t),
+		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: testutil.NewSigner(t),
 		AppsDomain: testAppsDomain, PathApps: true, Logger: log,
 	})
 	if err != nil {

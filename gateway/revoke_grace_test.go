@@ -102,7 +102,7 @@ func TestStoreUnavailableKeyLookup(t *testing.T) {
 	fs.down.Store(true)
 	e.refusedWith("alice", "alice-ws", msgStoreUnavailable)
 	// Unknown keys stay unknown: a refused key is not a foothold.
-	c, err := e.dialWith("alice-ws", ssh.PublicKeys(newSigner(t)))
+	c, err := e.dialWith("alice-ws", ssh.PublicKeys(testutil.NewSigner(t)))
 	if err == nil {
 		if r := run(t, c, "echo in", nil); r.stdout != "" {
 			t.Fatalf("unknown key got in: %+v", r)

@@ -362,7 +362,7 @@ func TestRevokeTable(t *testing.T) {
 // addUser creates a user with a fresh key.
 func (e *testEnv) addUser(name string) {
 	e.t.Helper()
-	k := newSigner(e.t)
+	k := testutil.NewSigner(e.t)
 	e.keys[name] = k
 	must(e.t, e.store.CreateUser(context.Background(), acl.User{Name: name}))
 	must(e.t, e.store.AddUserKey(context.Background(), name, acl.PublicKey{

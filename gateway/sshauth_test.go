@@ -27,7 +27,7 @@ func TestKeyAuth(t *testing.T) {
 		}
 	})
 	t.Run("unknown key", func(t *testing.T) {
-		_, err := e.dialWith("alice-ws", ssh.PublicKeys(newSigner(t)))
+		_, err := e.dialWith("alice-ws", ssh.PublicKeys(testutil.NewSigner(t)))
 		if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 			t.Fatalf("dial with an unknown key: %v", err)
 		}
@@ -43,7 +43,7 @@ func TestKeyAuth(t *testing.T) {
 		// failures, before the good key is tried.
 		var keys []ssh.Signer
 		for range 7 {
-			keys = append(keys, newSigner(t))
+			keys = append(keys, testutil.NewSigner(t))
 		}
 		keys = append(keys, e.keys["alice"])
 		_, err := e.dialWith("alice-ws", ssh.PublicKeys(keys...))
@@ -65,7 +65,7 @@ type certOpt func(*ssh.Certificate)
 // cert makes a user certificate for a fresh key, signed by ca.
 func cert(t *testing.T, ca ssh.Signer, principals []string, opts ...certOpt) ssh.Signer {
 	t.Helper()
-	key := newSigner(t)
+	key := testutil.NewSigner(t)
 	c := &ssh.Certificate{
 		Key:             key.PublicKey(),
 		Serial:          42,
@@ -137,7 +137,7 @@ func TestCertAuth(t *testing.T) {
 		}
 	})
 	t.Run("wrong CA", func(t *testing.T) {
-		refused(t, cert(t, newSigner(t), []string{"alice"}))
+		refused(t, cert(t, testutil.NewSigner(t), []string{"alice"}))
 	})
 	t.Run("expired", func(t *testing.T) {
 		refused(t, cert(t, e.ca, []string{"alice"}, func(c *ssh.Certificate) {
@@ -287,7 +287,7 @@ func TestOnlyProvenKeysAuthenticate(t *testing.T) {
 		}
 	})
 	t.Run("key not held", func(t *testing.T) {
-		_, err := e.dialWith("alice-ws", ssh.PublicKeys(impostor{pub: e.keys["alice"].PublicKey(), other: newSigner(t)}))
+		_, err := e.dialWith("alice-ws", ssh.PublicKeys(impostor{pub: e.keys["alice"].PublicKey(), other: testutil.NewSigner(t)}))
 		if err == nil {
 			t.Fatal("authenticated with alice's key signed by another")
 		}

@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -71,19 +69,6 @@ func withSSH(f func(*sshfront.Config)) envOption {
 	return func(c *envConfig) { f(&c.ssh) }
 }
 
-func newSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // newEnv seeds users alice, bob, carol (group contractor), dave (suspended),
 // workspaces alice/alice-ws and bob/bob-ws, and starts the gateway. No
 // agent runs until startAgent.
@@ -128,8 +113,8 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	}()
 	e.httpURL = "http://" + hln.Addr().String()
 
-	e.ca = newSigner(t)
-	host := newSigner(t)
+	e.ca = testutil.NewSigner(t)
+	host := testutil.NewSigner(t)
 	e.hostKey = host.PublicKey()
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := envConfig{

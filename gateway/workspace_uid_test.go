@@ -40,7 +40,7 @@ func newUIDEnv(t *testing.T) *uidEnv {
 		e.keys[u] = addUserWithKey(t, st, u)
 	}
 	e.srv, err = Start(ServerConfig{
-		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: newSigner(t),
+		Store: st, SSHAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", HostSigner: testutil.NewSigner(t),
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

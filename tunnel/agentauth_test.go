@@ -2,7 +2,6 @@ package tunnel
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -91,19 +90,6 @@ type memIdentity struct {
 	authed  []ssh.PublicKey
 }
 
-func newSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func (m *memIdentity) Enrolment() (string, ssh.PublicKey, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -165,7 +151,7 @@ func runOnce(t *testing.T, url string, id AgentIdentity) error {
 func TestAgentEnrolsThenSigns(t *testing.T) {
 	p := newKeyPolicy()
 	g := startKeyGateway(t, p)
-	id := &memIdentity{token: "tok", pending: newSigner(t)}
+	id := &memIdentity{token: "tok", pending: testutil.NewSigner(t)}
 	if err := runOnce(t, g.url, id); err != nil {
 		t.Fatalf("enrolment: %v", err)
 	}
@@ -180,7 +166,7 @@ func TestAgentEnrolsThenSigns(t *testing.T) {
 		t.Fatalf("authenticated keys %v, want the enrolled one", id.authed)
 	}
 	// The token enrols once.
-	again := &memIdentity{token: "tok", pending: newSigner(t)}
+	again := &memIdentity{token: "tok", pending: testutil.NewSigner(t)}
 	if err := runOnce(t, g.url, again); !errors.Is(err, ErrEnrolmentRefused) {
 		t.Fatalf("second enrolment with the token: %v, want ErrEnrolmentRefused", err)
 	}
@@ -189,16 +175,16 @@ func TestAgentEnrolsThenSigns(t *testing.T) {
 func TestAgentWrongKeyRefused(t *testing.T) {
 	p := newKeyPolicy()
 	g := startKeyGateway(t, p)
-	id := &memIdentity{token: "tok", pending: newSigner(t)}
+	id := &memIdentity{token: "tok", pending: testutil.NewSigner(t)}
 	if err := runOnce(t, g.url, id); err != nil {
 		t.Fatal(err)
 	}
-	thief := &memIdentity{uid: "uid1", signers: []ssh.Signer{newSigner(t)}}
+	thief := &memIdentity{uid: "uid1", signers: []ssh.Signer{testutil.NewSigner(t)}}
 	if err := runOnce(t, g.url, thief); !errors.Is(err, ErrKeyRefused) {
 		t.Fatalf("another key: %v, want ErrKeyRefused", err)
 	}
 	// A replacement not yet pinned is tried first; the pinned key after it.
-	id.signers = []ssh.Signer{newSigner(t), id.pending}
+	id.signers = []ssh.Signer{testutil.NewSigner(t), id.pending}
 	if err := runOnce(t, g.url, id); err != nil {
 		t.Fatalf("falling back to the pinned key: %v", err)
 	}
@@ -235,7 +221,7 @@ func signedDial(t *testing.T, g *gateway, p *keyPolicy, s ssh.Signer, askUID, as
 func TestSignedUpgradeRefusals(t *testing.T) {
 	p := newKeyPolicy()
 	g := startKeyGateway(t, p)
-	id := &memIdentity{token: "tok", pending: newSigner(t)}
+	id := &memIdentity{token: "tok", pending: testutil.NewSigner(t)}
 	if err := runOnce(t, g.url, id); err != nil {
 		t.Fatal(err)
 	}

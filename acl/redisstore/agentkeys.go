@@ -20,18 +20,7 @@ func (s *Store) EnrolAgent(ctx context.Context, tokenHash, publicKey string) (ac
 	if tokenHash == "" {
 		return acl.Workspace{}, acl.NotFound("agent token", "")
 	}
-	res, err := s.run(ctx, "enrol_agent", s.newOp(tokenHash, storekit.ShortHash(tokenHash), publicKey))
-	if err != nil {
-		return acl.Workspace{}, err
-	}
-	ws, err := decodeWorkspaces(res)
-	if err != nil {
-		return acl.Workspace{}, err
-	}
-	if len(ws) != 1 {
-		return acl.Workspace{}, errReply("enrol_agent", res)
-	}
-	return ws[0], nil
+	return s.oneWorkspace(ctx, "enrol_agent", "enrol_agent", s.newOp(tokenHash, storekit.ShortHash(tokenHash), publicKey))
 }
 
 // GetAgentKey implements acl.Store.

@@ -47,7 +47,13 @@ func (s *Store) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspac
 	if err := storekit.LookupUID(uid); err != nil {
 		return acl.Workspace{}, err
 	}
-	res, err := s.run(ctx, "workspace_by_uid", s.newOp(uid))
+	return s.oneWorkspace(ctx, "workspace_by_uid", "workspace", s.newOp(uid))
+}
+
+// oneWorkspace runs script, which answers exactly one workspace (what
+// names it in errors).
+func (s *Store) oneWorkspace(ctx context.Context, script, what string, op *op) (acl.Workspace, error) {
+	res, err := s.run(ctx, script, op)
 	if err != nil {
 		return acl.Workspace{}, err
 	}
@@ -56,7 +62,7 @@ func (s *Store) GetWorkspaceByUID(ctx context.Context, uid string) (acl.Workspac
 		return acl.Workspace{}, err
 	}
 	if len(ws) != 1 {
-		return acl.Workspace{}, errReply("workspace", res)
+		return acl.Workspace{}, errReply(what, res)
 	}
 	return ws[0], nil
 }
@@ -66,18 +72,7 @@ func (s *Store) WorkspaceByAgentTokenHash(ctx context.Context, hash string) (acl
 	if hash == "" {
 		return acl.Workspace{}, acl.NotFound("agent token", "")
 	}
-	res, err := s.run(ctx, "workspace_by_agent_token", s.newOp(hash, storekit.ShortHash(hash)))
-	if err != nil {
-		return acl.Workspace{}, err
-	}
-	ws, err := decodeWorkspaces(res)
-	if err != nil {
-		return acl.Workspace{}, err
-	}
-	if len(ws) != 1 {
-		return acl.Workspace{}, errReply("workspace", res)
-	}
-	return ws[0], nil
+	return s.oneWorkspace(ctx, "workspace_by_agent_token", "workspace", s.newOp(hash, storekit.ShortHash(hash)))
 }
 
 func decodeWorkspaces(res []any) ([]acl.Workspace, error) {

@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,20 +10,14 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/gateway/apitypes"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 // newSignerKey returns a fresh ed25519 key: its signer, authorized_keys
 // line and fingerprint.
 func newSignerKey(t *testing.T) (ssh.Signer, string, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testutil.NewSigner(t)
 	return s, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.PublicKey()))), ssh.FingerprintSHA256(s.PublicKey())
 }
 

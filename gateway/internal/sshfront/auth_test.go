@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 func TestIdentityRoundTrip(t *testing.T) {
@@ -57,23 +58,10 @@ func TestBoundIdentityIgnoresKeys(t *testing.T) {
 	}
 }
 
-func newTestSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestVerifiedKeyMatchesItsPermissions: the identity is that of the key
 // that signed; permissions that name another key are refused.
 func TestVerifiedKeyMatchesItsPermissions(t *testing.T) {
-	alice, bob := newTestSigner(t), newTestSigner(t)
+	alice, bob := testutil.NewSigner(t), testutil.NewSigner(t)
 	alicePerms := func() *ssh.Permissions {
 		return identity{Identity: acl.Identity{User: "alice", KeyFingerprint: ssh.FingerprintSHA256(alice.PublicKey())}}.permissions(nil)
 	}
