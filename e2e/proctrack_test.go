@@ -43,8 +43,9 @@ func running(pid int, prefix string) bool {
 }
 
 // detach has user start `command` detached in alice-ws (the shell then
-// exits, and the ssh session with it) and returns its pid.
-func (d *devEnv) detach(t *testing.T, user, command string) int {
+// exits, and the ssh session with it) and returns its pid once it runs
+// want: `nohup sleep 1` is nohup for a moment before it execs sleep.
+func (d *devEnv) detach(t *testing.T, user, command, want string) int {
 	t.Helper()
 	r := d.sshRun(t, user, "alice-ws", nil, command+" >/dev/null 2>&1 </dev/null & echo $!")
 	pid, err := strconv.Atoi(strings.TrimSpace(r.stdout))
@@ -52,6 +53,7 @@ func (d *devEnv) detach(t *testing.T, user, command string) int {
 		t.Fatalf("%s: %+v", command, r)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	testutil.WaitFor(t, 5*time.Second, want+" running", func() bool { return running(pid, want) })
 	return pid
 }
 
@@ -64,14 +66,9 @@ func TestRevokeEndsDetachedProcesses(t *testing.T) {
 	requireTool(t, "setsid")
 	d, agent := startProcServer(t)
 	d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "bob")
-	nohup := d.detach(t, "bob", "nohup sleep 321")
-	setsid := d.detach(t, "bob", "setsid sleep 322")
-	mine := d.detach(t, "alice", "nohup sleep 323")
-	for pid, cmd := range map[int]string{nohup: "sleep 321", setsid: "sleep 322", mine: "sleep 323"} {
-		if !running(pid, cmd) {
-			t.Fatalf("%s (pid %d) is not running", cmd, pid)
-		}
-	}
+	nohup := d.detach(t, "bob", "nohup sleep 321", "sleep 321")
+	setsid := d.detach(t, "bob", "setsid sleep 322", "sleep 322")
+	mine := d.detach(t, "alice", "nohup sleep 323", "sleep 323")
 
 	start := time.Now()
 	d.cli(t, "alice", "sharing", "remove", "alice-ws", "--user", "bob")
@@ -94,7 +91,7 @@ func TestRevokeKeepProcesses(t *testing.T) {
 	requireTool(t, "ssh")
 	d, agent := startProcServer(t, "--on-revoke", "keep-processes")
 	d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "bob")
-	pid := d.detach(t, "bob", "nohup sleep 324")
+	pid := d.detach(t, "bob", "nohup sleep 324", "sleep 324")
 	d.cli(t, "alice", "sharing", "remove", "alice-ws", "--user", "bob")
 	testutil.WaitFor(t, 5*time.Second, "the agent to keep bob's processes", func() bool {
 		return strings.Contains(agent.out.String(), "processes kept (--on-revoke keep-processes)")
@@ -112,8 +109,8 @@ func TestRevokeWhileAgentAwayEndsProcesses(t *testing.T) {
 	requireTool(t, "ssh")
 	d, _ := startProcServer(t)
 	d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "bob")
-	pid := d.detach(t, "bob", "nohup sleep 325")
-	mine := d.detach(t, "alice", "nohup sleep 326")
+	pid := d.detach(t, "bob", "nohup sleep 325", "sleep 325")
+	mine := d.detach(t, "alice", "nohup sleep 326", "sleep 326")
 
 	d.proc.stop(t)
 	st, err := filestore.Open(filepath.Join(d.dir, "wsgate.db"))

@@ -240,6 +240,16 @@ func (p *proxy) globalRequest(r *ssh.Request) {
 			replyIfWanted(r, false, nil)
 			return
 		}
+		// The user asked for this kind of forward: the agent may open its
+		// channels from now on. Not only once it replied, because it
+		// listens before it replies and a connection may come in between;
+		// if it refuses, it has no listener to open them from.
+		switch r.Type {
+		case "tcpip-forward":
+			p.remoteForwardOK.Store(true)
+		case "streamlocal-forward@openssh.com":
+			p.streamlocalForwardOK.Store(true)
+		}
 		var (
 			ok      bool
 			payload []byte
@@ -253,14 +263,6 @@ func (p *proxy) globalRequest(r *ssh.Request) {
 		}
 		if err != nil {
 			ok, payload = false, nil
-		}
-		if err == nil && (ok || !r.WantReply) {
-			switch r.Type {
-			case "tcpip-forward":
-				p.remoteForwardOK.Store(true)
-			case "streamlocal-forward@openssh.com":
-				p.streamlocalForwardOK.Store(true)
-			}
 		}
 		p.log.Debug("ssh global request", "type", r.Type, "ok", ok)
 		replyIfWanted(r, ok, payload)
