@@ -22,16 +22,16 @@ var (
 // (Live), and the request must carry CSRFHeader and no foreign Origin.
 // scheme is the scheme the browser used ("https" makes the cookie
 // "__Host-"). An invalid or expired session is acl.ErrBadToken.
-func (s *Signer) FromRequest(r *http.Request, tr acl.TokenReader, scheme string) (Claims, acl.Identity, acl.Token, error) {
+func (s *Signer) FromRequest(r *http.Request, tr acl.TokenReader, scheme string) (Claims, acl.User, acl.Token, error) {
 	values := CookieValues(r, SessionCookie, scheme == "https")
 	if len(values) == 0 {
-		return Claims{}, acl.Identity{}, acl.Token{}, ErrNoSession
+		return Claims{}, acl.User{}, acl.Token{}, ErrNoSession
 	}
 	if r.Header.Get(CSRFHeader) == "" {
-		return Claims{}, acl.Identity{}, acl.Token{}, ErrCSRF
+		return Claims{}, acl.User{}, acl.Token{}, ErrCSRF
 	}
 	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, scheme+"://"+r.Host) {
-		return Claims{}, acl.Identity{}, acl.Token{}, ErrCSRF
+		return Claims{}, acl.User{}, acl.Token{}, ErrCSRF
 	}
 	for _, v := range values {
 		c, err := s.Verify(r.Context(), v, KindSession)
@@ -39,13 +39,13 @@ func (s *Signer) FromRequest(r *http.Request, tr acl.TokenReader, scheme string)
 			continue
 		}
 		if err != nil {
-			return Claims{}, acl.Identity{}, acl.Token{}, err
+			return Claims{}, acl.User{}, acl.Token{}, err
 		}
-		id, tok, err := Live(r.Context(), tr, c, s.now())
+		u, tok, err := Live(r.Context(), tr, c, s.now())
 		if errors.Is(err, acl.ErrBadToken) {
 			continue
 		}
-		return c, id, tok, err
+		return c, u, tok, err
 	}
-	return Claims{}, acl.Identity{}, acl.Token{}, acl.ErrBadToken
+	return Claims{}, acl.User{}, acl.Token{}, acl.ErrBadToken
 }

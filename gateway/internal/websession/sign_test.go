@@ -105,8 +105,8 @@ func TestLiveAndFromRequest(t *testing.T) {
 		if hr.origin != "" {
 			r.Header.Set("Origin", hr.origin)
 		}
-		_, id, _, err := s.FromRequest(r, st, "http")
-		if err == nil && (id.User != "carol" || id.TokenID != tok.ID) {
+		_, u, got, err := s.FromRequest(r, st, "http")
+		if id := Identity(u, got); err == nil && (id.User != "carol" || id.TokenID != tok.ID) {
 			t.Fatalf("identity %+v", id)
 		}
 		return err
