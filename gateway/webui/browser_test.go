@@ -281,15 +281,21 @@ func TestShareButtonInChromium(t *testing.T) {
 	if want := []string{"alice/alice-wsowner", "alice/locked-wsowner", "bob/bob-wsuse"}; strings.Join(list, ",") != strings.Join(want, ",") {
 		t.Fatalf("workspace list %q, want %q", list, want)
 	}
-	// The token stays in this tab's sessionStorage only: not in the URL, not in a cookie.
+	// The token is kept nowhere the page can read: not in the URL, not in
+	// a readable cookie (the session cookie is HttpOnly), not in storage.
 	leak, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`[location.href, document.cookie, localStorage.length].join("|")`))
+		`[location.href, document.cookie, localStorage.length, sessionStorage.length].join("|")`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(leak, "wsg_") || !strings.HasSuffix(leak, "||0") {
-		t.Fatalf("token leaks: href|cookie|localStorage = %q", leak)
+	if strings.Contains(leak, "wsg_") || !strings.HasSuffix(leak, "||0|0") {
+		t.Fatalf("token leaks: href|cookie|localStorage|sessionStorage = %q", leak)
 	}
+	// A reload stays signed in: the session is the cookie's.
+	do(t, ctx, "reload",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+	)
 
 	// A workspace shared with alice at use: shares visible, no Share form.
 	do(t, ctx, "select bob/bob-ws",
@@ -400,6 +406,11 @@ func TestShareButtonInChromium(t *testing.T) {
 	if err != nil || left != 0 {
 		t.Fatalf("sessionStorage holds %d items after sign-out (%v)", left, err)
 	}
+	// Signed out means the cookie is gone: a reload shows the form.
+	do(t, ctx, "reload after sign-out",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	)
 }
 
 // saveScreenshot checks the PNG decodes to the window's size and keeps it
