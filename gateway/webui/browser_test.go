@@ -97,7 +97,7 @@ func mustFor(t *testing.T) func(error) {
 }
 
 // startGateway runs a gateway with cfg on loopback ports, a fresh host key
-// and no logs, until the test ends.
+// and no logs unless cfg has a Logger, until the test ends.
 func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -108,7 +108,9 @@ func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
 		t.Fatal(err)
 	}
 	cfg.SSHAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	srv, err := gateway.Start(cfg)
 	if err != nil {
 		t.Fatal(err)

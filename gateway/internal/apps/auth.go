@@ -58,7 +58,12 @@ func (a *Proxy) authenticate(w http.ResponseWriter, r *http.Request, t appTarget
 			return acl.Identity{}, false
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
-		appError(w, http.StatusUnauthorized, msgAppAuth)
+		msg := msgAppAuth
+		if r.Header.Get("Sec-Fetch-Mode") == "" && edge.Scheme(r) == "http" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			// Browsers send Fetch Metadata to secure origins only.
+			msg = msgAppNeedsTLS
+		}
+		appError(w, http.StatusUnauthorized, msg)
 		return acl.Identity{}, false
 	case err != nil:
 		a.log.Error("app: ticket check failed", "remote", r.RemoteAddr, "err", err)

@@ -135,6 +135,7 @@ const (
 	msgBadCode     = "wsgate: this sign-in code is invalid, expired, already used or for another app: open the app again"
 	msgBadState    = "wsgate: this sign-in was not started by this browser for this app: open the app again"
 	msgUnavailable = "wsgate: cannot check access right now; try again later"
+	msgAppNeedsTLS = "wsgate: apps sign browsers in over HTTPS only (browsers send the Sec-Fetch-* headers that keep apps apart to secure origins only): serve the gateway with TLS, or send an API token as \"Authorization: Bearer\""
 	msgCrossSite   = "wsgate: refused: signed-in requests to an app must come from the app's own pages"
 )
 
