@@ -20,6 +20,11 @@ const (
 	SignInPage = "/signin"
 )
 
+// CSRFHeader must be on every API request a session cookie authenticates
+// (any value): no other origin can send it without a CORS preflight, which
+// the gateway never grants.
+const CSRFHeader = "X-Wsgate-Csrf"
+
 // SignInRequest redeems a one-time code from SignInCodesPath.
 type SignInRequest struct {
 	Code string `json:"code"`

@@ -3,6 +3,8 @@ package websession
 import (
 	"net/http"
 	"time"
+
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // Cookie base names. Under TLS each is sent as "__Host-" + name: the
@@ -20,7 +22,7 @@ const (
 // CSRFHeader must be on every API request that a cookie authenticates (any
 // value). Browsers let no other origin set a custom header without a CORS
 // preflight, which the gateway never grants.
-const CSRFHeader = "X-Wsgate-Csrf"
+const CSRFHeader = apitypes.CSRFHeader
 
 // CookieName is base as sent: "__Host-"+base when secure.
 func CookieName(base string, secure bool) string {
