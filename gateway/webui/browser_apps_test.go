@@ -119,7 +119,8 @@ const victimPage = `<!doctype html><title>victim</title><p id="t">victim app</p>
   const r = await fetch("/own-post", {method: "POST", body: "x"});
   window.ownPost = r.status;
   const ws = new WebSocket("wss://" + location.host + "/ws");
-  ws.onmessage = (e) => { window.ownWS = e.data; ws.close(); };
+  ws.onmessage = (e) => { window.ownWS = e.data; };
+  ws.onclose = (e) => { window.wsClosedWith = e.code + " " + e.reason; };
   ws.onerror = () => { window.ownWS = "error"; };
 })();
 </script>`
@@ -319,6 +320,25 @@ func TestAppIsolationInChromium(t *testing.T) {
 	}
 	if b := bodyAt(used[0]); !strings.Contains(b, "invalid, expired, already used") {
 		t.Fatalf("replayed code: %q", b)
+	}
+
+	// Revoking carol's token closes her app's WebSocket with 1008 and the
+	// reason, and her ticket opens nothing any more.
+	openApp("https://"+victimHost+"/", "victim app")
+	if err := pollAcrossNavigations(bctx, `window.ownWS === "hello"`); err != nil {
+		t.Fatalf("the app's WebSocket: %v", err)
+	}
+	toks, err := st.ListTokens(ctx, "carol")
+	must(err)
+	for _, tk := range toks {
+		must(st.RevokeToken(ctx, "carol", tk.ID))
+	}
+	if err := pollAcrossNavigations(bctx, `typeof window.wsClosedWith === "string"`); err != nil {
+		t.Fatalf("the WebSocket stayed open after the revoke: %v", err)
+	}
+	closed, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`window.wsClosedWith`))
+	if !strings.HasPrefix(closed, "1008 wsgate: ") || !strings.Contains(closed, "revoked") {
+		t.Fatalf("WebSocket closed with %q, want 1008 and the reason", closed)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/websession"
+	"github.com/wsgate/wsgate/internal/upgrade"
 	"github.com/wsgate/wsgate/tunnel"
 )
 
@@ -259,6 +260,8 @@ func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id ac
 			}
 			if resp.StatusCode != http.StatusSwitchingProtocols { // an upgrade's body is the connection
 				resp.Body = &cutBody{ReadCloser: resp.Body, ctx: ctx}
+			} else if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && upgrade.HeaderHas(resp.Header, "Upgrade", "websocket") {
+				resp.Body = &wsClose{ReadWriteCloser: rwc, ctx: ctx}
 			}
 			return nil
 		},
