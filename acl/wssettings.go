@@ -16,6 +16,11 @@ type WorkspaceSettings struct {
 	// GatewayPorts: loopback ("" too) or any (the address the client asks
 	// for, like GatewayPorts clientspecified).
 	RemoteForwardBind RemoteForwardBind `json:"remote_forward_bind,omitempty"`
+	// AppAllowedOrigins are origins (scheme://host[:port], comma-separated)
+	// besides an app's own whose pages may send signed-in requests to the
+	// workspace's apps (wssettings_origins.go). A string, so that settings
+	// stay comparable.
+	AppAllowedOrigins string `json:"app_allowed_origins,omitempty"`
 }
 
 // RemoteForwardBind is the value of WorkspaceSettings.RemoteForwardBind.
@@ -30,10 +35,11 @@ const (
 const (
 	SettingAgentForwarding   = "agent-forwarding"
 	SettingRemoteForwardBind = "remote-forward-bind"
+	SettingAppAllowedOrigins = "app-allowed-origins"
 )
 
 // WorkspaceSettingKeys lists the keys, sorted.
-var WorkspaceSettingKeys = []string{SettingAgentForwarding, SettingRemoteForwardBind}
+var WorkspaceSettingKeys = []string{SettingAgentForwarding, SettingAppAllowedOrigins, SettingRemoteForwardBind}
 
 // BindsAny reports whether ssh -R may bind the address the client asks for.
 func (s WorkspaceSettings) BindsAny() bool { return s.RemoteForwardBind == BindAny }
@@ -48,6 +54,9 @@ func (s WorkspaceSettings) Normalized() WorkspaceSettings {
 
 // Validate reports a bad value as an *InvalidError.
 func (s WorkspaceSettings) Validate() error {
+	if err := validateOrigins(s.AppAllowedOrigins); err != nil {
+		return err
+	}
 	switch s.RemoteForwardBind {
 	case "", BindLoopback, BindAny:
 		return nil
@@ -61,13 +70,18 @@ func (s WorkspaceSettings) Narrows(next WorkspaceSettings) bool {
 	return (s.AgentForwarding && !next.AgentForwarding) || (s.BindsAny() && !next.BindsAny())
 }
 
-// Map is the settings as KEY=VALUE pairs, every key present.
+// Map is the settings as KEY=VALUE pairs, every key present but
+// app-allowed-origins, which is there only when set.
 func (s WorkspaceSettings) Map() map[string]string {
 	s = s.Normalized()
-	return map[string]string{
+	m := map[string]string{
 		SettingAgentForwarding:   onOff(s.AgentForwarding),
 		SettingRemoteForwardBind: string(s.RemoteForwardBind),
 	}
+	if s.AppAllowedOrigins != "" {
+		m[SettingAppAllowedOrigins] = s.AppAllowedOrigins
+	}
+	return m
 }
 
 // String is "key=value key=value", keys sorted.
@@ -75,7 +89,9 @@ func (s WorkspaceSettings) String() string {
 	m := s.Map()
 	parts := make([]string, 0, len(m))
 	for _, k := range WorkspaceSettingKeys {
-		parts = append(parts, k+"="+m[k])
+		if v, ok := m[k]; ok {
+			parts = append(parts, k+"="+v)
+		}
 	}
 	return strings.Join(parts, " ")
 }
@@ -96,6 +112,11 @@ func (s WorkspaceSettings) With(key, value string) (WorkspaceSettings, error) {
 	case SettingRemoteForwardBind:
 		s.RemoteForwardBind = RemoteForwardBind(value)
 		if err := s.Validate(); err != nil {
+			return s, err
+		}
+	case SettingAppAllowedOrigins:
+		s.AppAllowedOrigins = strings.Join(splitOrigins(value), ",")
+		if err := validateOrigins(s.AppAllowedOrigins); err != nil {
 			return s, err
 		}
 	default:

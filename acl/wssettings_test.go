@@ -18,6 +18,13 @@ func TestWorkspaceSettingsApply(t *testing.T) {
 		{map[string]string{"agent-forwarding": "maybe"}, "", true},
 		{map[string]string{"remote-forward-bind": "0.0.0.0"}, "", true},
 		{map[string]string{"agent-forwarding": "on", "gateway-ports": "yes"}, "", true},
+		{map[string]string{"app-allowed-origins": "https://tools.example.com, http://a.test:8080/"},
+			"agent-forwarding=off app-allowed-origins=https://tools.example.com,http://a.test:8080 remote-forward-bind=loopback", false},
+		{map[string]string{"app-allowed-origins": ""}, "agent-forwarding=off remote-forward-bind=loopback", false},
+		{map[string]string{"app-allowed-origins": "https://x.test/path"}, "", true},
+		{map[string]string{"app-allowed-origins": "ftp://x.test"}, "", true},
+		{map[string]string{"app-allowed-origins": "https://X.test"}, "", true},
+		{map[string]string{"app-allowed-origins": "*"}, "", true},
 	} {
 		got, err := base.Apply(tc.pairs)
 		if tc.wantErr {

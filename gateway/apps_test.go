@@ -9,15 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/gateway/internal/websession"
 	"github.com/wsgate/wsgate/internal/testutil"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
@@ -34,6 +35,8 @@ type appEnv struct {
 	app     *testApp
 	// lastSetCookies are the Set-Cookie headers of the last get.
 	lastSetCookies []string
+	// clock drives the app sign-in's codes and tickets.
+	clock *testutil.Clock
 }
 
 func newAppEnv(t *testing.T) *appEnv {
@@ -45,23 +48,24 @@ func newAppEnv(t *testing.T) *appEnv {
 func newAppEnvWith(t *testing.T, pathApps bool) *appEnv {
 	t.Helper()
 	e := newEnv(t)
-	ae := &appEnv{testEnv: e}
+	ae := &appEnv{testEnv: e, clock: testutil.NewClock(time.Now())}
 	ae.rv = e.startRevoker(revoke.Config{})
 	e.startAgent("alice/alice-ws")
 	ae.app = startTestApp(t)
 	ae.appPort = ae.app.port
 	appProxy, err := apps.New(apps.Config{
 		Access: e.access, Sessions: e.sessions, Agents: e.reg,
-		Domain:   testAppsDomain,
-		PathApps: pathApps,
-		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "apps"),
+		Domain:    testAppsDomain,
+		PathApps:  pathApps,
+		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("part", "apps"),
+		Web:       websession.New(e.store, ae.clock.Now),
+		SignInURL: "http://gw.test",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+apps.LoginPath, appProxy.LoginHandler())
-	mux.Handle("POST "+apps.LogoutPath, appProxy.LogoutHandler())
+	mux.Handle("POST "+apitypes.AppCodePath, appProxy.AppCodeHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	hs := httptest.NewServer(appProxy.Handler(mux))
 	t.Cleanup(hs.Close)
@@ -121,7 +125,8 @@ func startTestApp(t *testing.T) *testApp {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The app tries to set the gateway's cookie besides its own.
 		w.Header().Add("Set-Cookie", "theme=light; Path=/")
-		w.Header().Add("Set-Cookie", apps.SessionCookie+"=planted; Path=/")
+		w.Header().Add("Set-Cookie", "__Host-wsgate_app=planted; Path=/; Secure")
+		w.Header().Add("Set-Cookie", "wsgate_web=planted; Path=/")
 		w.Header().Add("Set-Cookie", "lang=fr; Path=/")
 		// Tell the test what the app saw.
 		w.Header().Set("Content-Type", "text/plain")
@@ -197,7 +202,8 @@ func TestAppPathForm(t *testing.T) {
 	tok, _ := ae.apiToken("alice")
 	code, body := ae.get(ae.appPath("alice/alice-ws", "/a/b%2Fc?x=1&y=2"), "", tok, func(r *http.Request) {
 		r.AddCookie(&http.Cookie{Name: "theme", Value: "dark"})
-		r.AddCookie(&http.Cookie{Name: apps.SessionCookie, Value: "secret-must-not-pass"})
+		r.AddCookie(&http.Cookie{Name: "wsgate_web", Value: "secret-must-not-pass"})
+		r.AddCookie(&http.Cookie{Name: "wsgate_app", Value: "secret-must-not-pass"})
 		r.AddCookie(&http.Cookie{Name: "lang", Value: "en"})
 	})
 	if got := ae.lastSetCookies; strings.Join(got, "|") != "theme=light; Path=/|lang=fr; Path=/" {
@@ -268,7 +274,7 @@ func TestAppNotFoundSameAsForbidden(t *testing.T) {
 	expired, _ := ae.apiToken("alice", func(tk *acl.Token) { tk.ExpiresAt = time.Now().Add(-time.Minute) })
 	for name, tok := range map[string]string{"none": "", "unknown": "wsg_nope", "suspended": dave, "expired": expired} {
 		code, body := ae.get(ae.appPath("alice/alice-ws", "/"), "", tok)
-		wantStatus(t, name, code, body, http.StatusUnauthorized, "sign in first")
+		wantStatus(t, name, code, body, http.StatusUnauthorized, "take an API token only")
 	}
 	m := scrape(t, ae.metrics)
 	if got := m[`wsgate_auth_decisions_total{result="denied"}`]; got != "6" {
@@ -285,81 +291,12 @@ func TestAppBadPort(t *testing.T) {
 	}
 }
 
-func TestAppSharedUserAndCookie(t *testing.T) {
+func TestAppSharedUser(t *testing.T) {
 	ae := newAppEnv(t)
 	ae.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
 	tok, _ := ae.apiToken("bob")
 	code, body := ae.get(ae.appPath("alice/alice-ws", "/shared"), "", tok)
 	wantStatus(t, "shared bearer", code, body, http.StatusOK, "uri=/shared\n")
-
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	// The login takes the token in the header only.
-	resp, err := c.Post(ae.base+apps.LoginPath, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("login without token: %s", resp.Status)
-	}
-	req, _ := http.NewRequest("POST", ae.base+apps.LoginPath, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("login: %s", resp.Status)
-	}
-	sc := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{apps.SessionCookie + "=" + tok, "Path=/", "HttpOnly", "SameSite=Lax"} {
-		if !strings.Contains(sc, want) {
-			t.Errorf("Set-Cookie %q lacks %q", sc, want)
-		}
-	}
-	if strings.Contains(sc, "Secure") || strings.Contains(sc, "Domain") {
-		t.Errorf("Set-Cookie %q: no Secure without TLS, no Domain outside the apps domain", sc)
-	}
-	resp, err = c.Get(ae.base + ae.appPath("alice/alice-ws", "/by-cookie"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	wantStatus(t, "cookie", resp.StatusCode, string(b), http.StatusOK, "uri=/by-cookie\n")
-	wantStatus(t, "cookie", resp.StatusCode, string(b), http.StatusOK, "cookie=\n")
-
-	// On the apps domain the cookie covers every app subdomain.
-	req, _ = http.NewRequest("POST", ae.base+apps.LoginPath, nil)
-	req.Host = testAppsDomain
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if sc := resp.Header.Get("Set-Cookie"); !strings.Contains(sc, "Domain="+testAppsDomain) {
-		t.Errorf("login on the apps domain: Set-Cookie %q lacks the domain", sc)
-	}
-
-	resp, err = c.Post(ae.base+apps.LogoutPath, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = c.Get(ae.base + ae.appPath("alice/alice-ws", "/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("after logout: %s, want 401", resp.Status)
-	}
 	ae.waitNoSessions()
 }
 
@@ -383,8 +320,14 @@ func TestAppAgentDownAndNoApp(t *testing.T) {
 }
 
 // dialUpgrade opens a WebSocket-style upgraded connection through the
-// proxy, as a browser would, and returns it with its reader.
+// proxy with a bearer token and returns it with its reader.
 func (ae *appEnv) dialUpgrade(path, token string) (net.Conn, *bufio.Reader) {
+	ae.t.Helper()
+	return ae.dialUpgradeHeaders("gw.test", path, map[string]string{"Authorization": "Bearer " + token})
+}
+
+// dialUpgradeHeaders opens an upgraded connection to host with headers h.
+func (ae *appEnv) dialUpgradeHeaders(host, path string, h map[string]string) (net.Conn, *bufio.Reader) {
 	ae.t.Helper()
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ae.base, "http://"), 5*time.Second)
 	if err != nil {
@@ -392,7 +335,11 @@ func (ae *appEnv) dialUpgrade(path, token string) (net.Conn, *bufio.Reader) {
 	}
 	ae.t.Cleanup(func() { _ = conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", path, token)
+	var extra strings.Builder
+	for k, v := range h {
+		fmt.Fprintf(&extra, "%s: %s\r\n", k, v)
+	}
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", path, host, extra.String())
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {

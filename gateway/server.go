@@ -31,6 +31,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
+	"github.com/wsgate/wsgate/gateway/internal/websession"
 	"github.com/wsgate/wsgate/gateway/webui"
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -237,24 +238,27 @@ func (s *Server) build() error {
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	appProxy, err := apps.New(apps.Config{
-		Access: az, Sessions: s.sessions, Agents: s.agents,
-		Domain: cfg.AppsDomain, PathApps: cfg.PathApps, Logger: log.With("part", "apps"),
-	})
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
 	if err := s.listen(); err != nil {
 		return err
 	}
 	if s.cfg.AccessURL == "" {
 		s.cfg.AccessURL = DefaultAccessURL(s.httpLn.Addr(), s.cert != nil)
 	}
+	// One signer for the page's sign-in and the apps' codes and tickets.
+	web := websession.New(cfg.Store, nil)
+	appProxy, err := apps.New(apps.Config{
+		Access: az, Sessions: s.sessions, Agents: s.agents,
+		Domain: cfg.AppsDomain, PathApps: cfg.PathApps, Logger: log.With("part", "apps"),
+		Web: web, SignInURL: s.cfg.AccessURL,
+	})
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	api, err := httpapi.New(httpapi.Config{
 		AccessURL: s.cfg.AccessURL,
 		Store:     cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
 		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
-		AgentInfo: info,
+		AgentInfo: info, Web: web, AppsURL: appsURL(s.cfg.AccessURL, cfg.AppsDomain),
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -268,8 +272,7 @@ func (s *Server) build() error {
 	mux.Handle("POST "+apitypes.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
-	mux.Handle("POST "+apps.LoginPath, appProxy.LoginHandler())
-	mux.Handle("POST "+apps.LogoutPath, appProxy.LogoutHandler())
+	mux.Handle("POST "+apitypes.AppCodePath, appProxy.AppCodeHandler())
 	mux.Handle("/api/v1/", api)
 	// The sharing page at /; every pattern above is more specific.
 	mux.Handle("/", webui.Handler())

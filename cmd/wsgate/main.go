@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newSettingsCmd(),
 		newWorkspacesCmd(),
 		newTokensCmd(),
+		newWebCmd(),
 		newConfigSSHCmd(),
 		newSSHCmd(),
 	)

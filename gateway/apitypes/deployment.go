@@ -20,4 +20,7 @@ type Info struct {
 	AccessURL      string `json:"access_url"`
 	SSHAddr        string `json:"ssh_addr"`
 	HostnameSuffix string `json:"hostname_suffix"`
+	// AppsURL is an app's address with "{port}", "{name}" and "{owner}" to
+	// fill in; empty without an apps domain.
+	AppsURL string `json:"apps_url,omitempty"`
 }

@@ -100,6 +100,9 @@ func (a *api) routes() {
 	a.handle("GET /api/v1/workspaces/{owner}/{name}/acl", a.getACL)
 	a.handle("PATCH /api/v1/workspaces/{owner}/{name}/acl", a.patchACL)
 	a.handle("DELETE /api/v1/workspaces/{owner}/{name}/acl", a.deleteACL)
+
+	// Browser sign-in (signin.go).
+	a.signinRoutes()
 }
 
 // handle registers an authenticated handler.

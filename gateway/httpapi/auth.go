@@ -8,9 +8,13 @@ import (
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
-// authenticate resolves the bearer token to a user. Missing, unknown and
-// expired tokens and suspended or deleted users all get errUnauthorized.
+// authenticate resolves the bearer token, or without one the session
+// cookie (signin.go), to a user. Missing, unknown and expired tokens and
+// suspended or deleted users all get errUnauthorized.
 func (a *api) authenticate(r *http.Request) (acl.User, error) {
+	if r.Header.Get("Authorization") == "" {
+		return a.authenticateSession(r)
+	}
 	secret, ok := upgrade.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return acl.User{}, errUnauthorized

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
+	"github.com/wsgate/wsgate/gateway/internal/websession"
 )
 
 // Provisioner starts, stops and updates workspaces. Calls block until the
@@ -54,6 +55,12 @@ type Config struct {
 	// means reachable. Default 60 s; no wait without a Provisioner or an
 	// AgentInfo.
 	AgentWait time.Duration
+	// Web signs browser sessions and sign-in codes; default one keyed by
+	// Store's shared secret. The app proxy must use the same one.
+	Web *websession.Signer
+	// AppsURL is served by GET /api/v1/info for the page's "Open" links
+	// (apitypes.Info.AppsURL).
+	AppsURL string
 }
 
 func (c *Config) setDefaults() {
@@ -71,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentWait <= 0 {
 		c.AgentWait = 60 * time.Second
+	}
+	if c.Web == nil && c.Store != nil {
+		c.Web = websession.New(c.Store, c.Now)
 	}
 }
 

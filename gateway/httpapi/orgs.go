@@ -168,5 +168,5 @@ func (a *api) getDeployment(w http.ResponseWriter, _ *http.Request, _ acl.User) 
 // getInfo serves GET /api/v1/info without sign-in: only what any client
 // needs to find the gateway's entry points.
 func (a *api) getInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, apitypes.Info{AccessURL: a.cfg.AccessURL, SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix})
+	writeJSON(w, http.StatusOK, apitypes.Info{AccessURL: a.cfg.AccessURL, SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix, AppsURL: a.cfg.AppsURL})
 }

@@ -97,7 +97,7 @@ func mustFor(t *testing.T) func(error) {
 }
 
 // startGateway runs a gateway with cfg on loopback ports, a fresh host key
-// and no logs, until the test ends.
+// and no logs unless cfg has a Logger, until the test ends.
 func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -108,7 +108,9 @@ func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
 		t.Fatal(err)
 	}
 	cfg.SSHAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	srv, err := gateway.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -281,15 +283,21 @@ func TestShareButtonInChromium(t *testing.T) {
 	if want := []string{"alice/alice-wsowner", "alice/locked-wsowner", "bob/bob-wsuse"}; strings.Join(list, ",") != strings.Join(want, ",") {
 		t.Fatalf("workspace list %q, want %q", list, want)
 	}
-	// The token stays in this tab's sessionStorage only: not in the URL, not in a cookie.
+	// The token is kept nowhere the page can read: not in the URL, not in
+	// a readable cookie (the session cookie is HttpOnly), not in storage.
 	leak, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`[location.href, document.cookie, localStorage.length].join("|")`))
+		`[location.href, document.cookie, localStorage.length, sessionStorage.length].join("|")`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(leak, "wsg_") || !strings.HasSuffix(leak, "||0") {
-		t.Fatalf("token leaks: href|cookie|localStorage = %q", leak)
+	if strings.Contains(leak, "wsg_") || !strings.HasSuffix(leak, "||0|0") {
+		t.Fatalf("token leaks: href|cookie|localStorage|sessionStorage = %q", leak)
 	}
+	// A reload stays signed in: the session is the cookie's.
+	do(t, ctx, "reload",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+	)
 
 	// A workspace shared with alice at use: shares visible, no Share form.
 	do(t, ctx, "select bob/bob-ws",
@@ -400,6 +408,11 @@ func TestShareButtonInChromium(t *testing.T) {
 	if err != nil || left != 0 {
 		t.Fatalf("sessionStorage holds %d items after sign-out (%v)", left, err)
 	}
+	// Signed out means the cookie is gone: a reload shows the form.
+	do(t, ctx, "reload after sign-out",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	)
 }
 
 // saveScreenshot checks the PNG decodes to the window's size and keeps it

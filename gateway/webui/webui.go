@@ -1,6 +1,6 @@
 // Package webui serves the sharing page: static HTML, JavaScript and CSS
-// embedded in the binary, talking to the JSON API under /api/v1/ with the
-// user's API token. There is no build step.
+// embedded in the binary, talking to the JSON API under /api/v1/ with a
+// signed-in session cookie. There is no build step.
 package webui
 
 import (
@@ -20,6 +20,10 @@ var static embed.FS
 // StaticPrefix is where the page's scripts and styles are served.
 const StaticPrefix = "/static/"
 
+// SignInPage serves the page too: it redeems a `wsgate web` code from its
+// fragment and finishes an app's sign-in (apitypes.SignInPage).
+const SignInPage = "/signin"
+
 // securityHeaders go on every answer. The page runs only its own script and
 // style files (no inline code, so an injected string cannot execute), calls
 // only its own origin, and may not be framed.
@@ -31,7 +35,7 @@ var securityHeaders = map[string]string{
 	"X-Frame-Options":        "DENY",
 }
 
-// Handler serves GET and HEAD of / (the page) and /static/<file>; every
+// Handler serves GET and HEAD of / and /signin (the page) and /static/<file>; every
 // other path is 404 and every other method 405.
 func Handler() http.Handler { return handler{} }
 
@@ -43,7 +47,7 @@ func (handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var name string
 	switch p := r.URL.Path; {
-	case p == "/":
+	case p == "/" || p == SignInPage:
 		name = "index.html"
 	case strings.HasPrefix(p, StaticPrefix) && p != StaticPrefix:
 		name = strings.TrimPrefix(p, StaticPrefix)

@@ -31,7 +31,7 @@ func TestServesEmbeddedFiles(t *testing.T) {
 		path, ctype, contains string
 	}{
 		{"/", "text/html; charset=utf-8", `<script src="/static/app.js" defer></script>`},
-		{"/static/app.js", "text/javascript; charset=utf-8", `sessionStorage`},
+		{"/static/app.js", "text/javascript; charset=utf-8", `X-Wsgate-Csrf`},
 		{"/static/app.css", "text/css; charset=utf-8", `#error`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {

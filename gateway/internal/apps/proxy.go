@@ -17,13 +17,10 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
+	"github.com/wsgate/wsgate/gateway/internal/websession"
 	"github.com/wsgate/wsgate/internal/upgrade"
 	"github.com/wsgate/wsgate/tunnel"
 )
-
-// SessionCookie carries the user's API token for browser requests to
-// apps; POST LoginPath sets it.
-const SessionCookie = "wsgate_session"
 
 // Dialer opens a stream to a workspace's agent; *tunnel.Registry satisfies it.
 type Dialer interface {
@@ -50,6 +47,12 @@ type Config struct {
 	// Timeout defaults to DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Web signs app codes and tickets (signin.go); required with Domain.
+	// The API's sign-in must use the same one.
+	Web *websession.Signer
+	// SignInURL is the gateway's URL, where browsers without a ticket are
+	// sent to sign in; without it they are told to sign in (401).
+	SignInURL string
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -65,6 +68,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.Domain = strings.TrimSuffix(strings.ToLower(c.Domain), ".")
 	if err := validAppsDomain(c.Domain); err != nil {
 		return c, fmt.Errorf("apps config: %w", err)
+	}
+	if c.Domain != "" && c.Web == nil {
+		return c, errors.New("apps config: Web is required with an apps domain")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -97,6 +103,10 @@ func (a *Proxy) Handler(next http.Handler) http.Handler {
 		if a.cfg.Domain != "" {
 			t, ok, err := parseAppHost(requestHost(r.Host), a.cfg.Domain)
 			if ok {
+				if err == nil && r.URL.Path == CallbackPath {
+					a.callback(w, r)
+					return
+				}
 				if err == nil {
 					err = t.setPath(r.URL.EscapedPath())
 				}
@@ -121,7 +131,13 @@ func (a *Proxy) Handler(next http.Handler) http.Handler {
 const (
 	msgAppNotFound = "wsgate: workspace not found or access denied"
 	msgPathAppsOff = "wsgate: path-based apps are disabled on this gateway: use the subdomain form (--apps-domain), or start the gateway with --path-apps"
-	msgAppAuth     = "wsgate: sign in first: send an API token as \"Authorization: Bearer\", or POST it to " + LoginPath + " for a session cookie"
+	msgAppAuth     = "wsgate: sign in first: open this app in a browser to sign in through the gateway, or send an API token as \"Authorization: Bearer\""
+	msgPathAppAuth = "wsgate: path-form apps take an API token only (\"Authorization: Bearer\"): they share the gateway's origin and cannot be isolated from each other; open the app under the apps domain in a browser"
+	msgBadCode     = "wsgate: this sign-in code is invalid, expired, already used or for another app: open the app again"
+	msgBadState    = "wsgate: this sign-in was not started by this browser for this app: open the app again"
+	msgUnavailable = "wsgate: cannot check access right now; try again later"
+	msgAppNeedsTLS = "wsgate: apps sign browsers in over HTTPS only (browsers send the Sec-Fetch-* headers that keep apps apart to secure origins only): serve the gateway with TLS, or send an API token as \"Authorization: Bearer\""
+	msgCrossSite   = "wsgate: refused: signed-in requests to an app must come from the app's own pages"
 )
 
 func appError(w http.ResponseWriter, status int, msg string) {
@@ -150,17 +166,8 @@ func (a *Proxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr 
 		return
 	}
 	az := a.cfg.Access
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
-	id, err := az.IdentifyToken(ctx, appCredential(r))
-	cancel()
-	switch {
-	case errors.Is(err, access.ErrBadToken):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="wsgate"`)
-		appError(w, http.StatusUnauthorized, msgAppAuth)
-		return
-	case err != nil:
-		a.log.Error("app: token lookup failed", "remote", r.RemoteAddr, "err", err)
-		appError(w, http.StatusServiceUnavailable, "wsgate: cannot check access right now; try again later")
+	id, ok := a.authenticate(w, r, t)
+	if !ok {
 		return
 	}
 	if acl.ValidateName("user", t.ws.Owner) != nil || acl.ValidateName("workspace", t.ws.Name) != nil {
@@ -168,7 +175,7 @@ func (a *Proxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr 
 		appError(w, http.StatusNotFound, msgAppNotFound)
 		return
 	}
-	ctx, cancel = context.WithTimeout(r.Context(), a.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
 	d, err := az.Decide(ctx, id.User, t.ws, acl.ActionConnect)
 	cancel()
 	if err != nil {
@@ -185,20 +192,6 @@ func (a *Proxy) serve(w http.ResponseWriter, r *http.Request, t appTarget, perr 
 	}
 	az.Count(access.Allowed)
 	a.proxy(w, r, t, id, d)
-}
-
-// appCredential is the request's API token: from the Authorization header
-// when there is one (anything but a bearer token is none), else from the
-// session cookie.
-func appCredential(r *http.Request) string {
-	if v := r.Header.Get("Authorization"); v != "" {
-		secret, _ := upgrade.BearerToken(v)
-		return secret
-	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		return c.Value
-	}
-	return ""
 }
 
 // proxy forwards r to the app through a tcp stream of the workspace's
@@ -255,14 +248,20 @@ func (a *Proxy) proxy(w http.ResponseWriter, r *http.Request, t appTarget, id ac
 			}
 			// The user's wsgate credentials are not the app's business.
 			out.Header.Del("Authorization")
-			stripCookie(out.Header, SessionCookie)
+			for _, name := range gatewayCookies {
+				stripCookie(out.Header, name)
+			}
 		},
-		// An app must not set the gateway's cookie: it would sign its
-		// visitors in as someone else for every app.
+		// An app must not set the gateway's cookies: it would sign its
+		// visitors in as someone else.
 		ModifyResponse: func(resp *http.Response) error {
-			stripSetCookie(resp.Header, SessionCookie)
+			for _, name := range gatewayCookies {
+				stripSetCookie(resp.Header, name)
+			}
 			if resp.StatusCode != http.StatusSwitchingProtocols { // an upgrade's body is the connection
 				resp.Body = &cutBody{ReadCloser: resp.Body, ctx: ctx}
+			} else if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && upgrade.HeaderHas(resp.Header, "Upgrade", "websocket") {
+				resp.Body = &wsClose{ReadWriteCloser: rwc, ctx: ctx}
 			}
 			return nil
 		},

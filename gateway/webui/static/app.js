@@ -1,25 +1,25 @@
-// wsgate sharing page. The API token lives in sessionStorage (this tab
-// only) and goes out as a bearer header: never in a URL or a cookie, so
-// there is nothing for another site to forge. Every piece of data reaches
+// wsgate sharing page. Signing in trades an API token (once) or a one-time
+// code from `wsgate web` for a session cookie the page cannot read
+// (HttpOnly, SameSite=Strict); the token is kept nowhere. Every API call
+// carries the X-Wsgate-Csrf header, which another origin cannot send, and
+// the gateway refuses cookie calls without it. Every piece of data reaches
 // the page through textContent, never as markup.
 "use strict";
 
-const TOKEN_KEY = "wsgate.token";
+const CSRF = { "X-Wsgate-Csrf": "1" };
 const $ = (id) => document.getElementById(id);
 
-const state = { user: "", workspaces: [], selected: null };
+const state = { user: "", workspaces: [], selected: null, appsURL: "" };
 let pending = 0; // calls of run() not finished yet
-
-function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
 
 // ApiError carries the API's message verbatim.
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
-async function api(method, path, body) {
-  const headers = { "Authorization": "Bearer " + token(), "Accept": "application/json" };
-  const init = { method, headers, cache: "no-store", credentials: "omit" };
+async function api(method, path, body, extra) {
+  const headers = Object.assign({ "Accept": "application/json" }, CSRF, extra || {});
+  const init = { method, headers, cache: "no-store", credentials: "same-origin" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -54,7 +54,7 @@ async function run(fn) {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) signOut();
+    if (err instanceof ApiError && err.status === 401) forget();
     showError(err);
   } finally {
     if (--pending === 0) $("main").setAttribute("aria-busy", "false");
@@ -70,19 +70,42 @@ function el(tag, text, cls) {
 
 function mayShare(ws) { return ws.role === "owner" || ws.role === "admin"; }
 
-function signOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
+// forget drops what the page knows of the signed-in user.
+function forget() {
   state.user = "";
   state.workspaces = [];
   state.selected = null;
   render();
 }
 
+async function signOut() {
+  await api("POST", "/api/v1/signout");
+  forget();
+}
+
+// signIn trades the token for the session cookie; the token is not kept.
 async function signIn(secret) {
-  sessionStorage.setItem(TOKEN_KEY, secret);
+  await api("POST", "/api/v1/signin", undefined, { "Authorization": "Bearer " + secret });
+  await afterSignIn();
+}
+
+async function afterSignIn() {
   const me = await api("GET", "/api/v1/users/me");
   state.user = me.name;
+  if (await continueToApp()) return;
   await loadWorkspaces();
+}
+
+// continueToApp: on /signin?app=HOST&state=S (an app host sent the browser
+// here), get a one-time code for that host and go back to it.
+async function continueToApp() {
+  if (location.pathname !== "/signin") return false;
+  const q = new URLSearchParams(location.search);
+  const host = q.get("app"), st = q.get("state");
+  if (!host || !st) return false;
+  const r = await api("POST", "/api/v1/signin/app-code", { host, state: st });
+  location.replace(r.redirect);
+  return true;
 }
 
 async function loadWorkspaces() {
@@ -113,7 +136,7 @@ async function patch(kind, name, role, expiresAt) {
 }
 
 function render() {
-  const signedIn = token() !== "" && state.user !== "";
+  const signedIn = state.user !== "";
   $("signin").hidden = signedIn;
   $("app").hidden = !signedIn;
   $("whoami").hidden = !signedIn;
@@ -172,6 +195,22 @@ function renderDetail() {
   $("shares").hidden = rows.length === 0;
   $("no-shares").hidden = rows.length > 0;
   $("share").hidden = !canShare;
+  $("open-app").hidden = !state.appsURL;
+  renderAppLink();
+}
+
+// renderAppLink points "Open" at the app on the typed port, under the
+// apps domain (each app its own origin).
+function renderAppLink() {
+  const sel = state.selected, port = Number($("app-port").value);
+  const link = $("app-link");
+  if (!sel || !state.appsURL || !Number.isInteger(port) || port < 1 || port > 65535) {
+    link.hidden = true;
+    link.removeAttribute("href");
+    return;
+  }
+  link.href = state.appsURL.replace("{port}", String(port)).replace("{name}", sel.ws.name).replace("{owner}", sel.ws.owner);
+  link.hidden = false;
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -181,7 +220,9 @@ document.addEventListener("DOMContentLoaded", () => {
     $("token").value = "";
     run(() => signIn(secret));
   });
-  $("signout").addEventListener("click", () => { showError(null); signOut(); });
+  $("signout").addEventListener("click", () => run(signOut));
+  $("app-port").addEventListener("input", renderAppLink);
+  $("open-app").addEventListener("submit", (ev) => ev.preventDefault());
   $("share").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const name = $("share-name").value.trim();
@@ -201,13 +242,23 @@ document.addEventListener("DOMContentLoaded", () => {
       await loadWorkspaces();
     });
   });
-  if (token()) {
-    run(async () => {
-      const me = await api("GET", "/api/v1/users/me");
-      state.user = me.name;
-      await loadWorkspaces();
-    });
-  } else {
-    render();
-  }
+  run(start);
 });
+
+// start: redeem a `wsgate web` code from the URL's fragment (never sent to
+// a server), then see whether the session cookie signs us in.
+async function start() {
+  const info = await api("GET", "/api/v1/info");
+  state.appsURL = info.apps_url || "";
+  const code = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (code) {
+    history.replaceState(null, "", location.pathname + location.search);
+    await api("POST", "/api/v1/signin", { code });
+  }
+  try {
+    await afterSignIn();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401) || code) throw err;
+    forget(); // not signed in yet: the form
+  }
+}
