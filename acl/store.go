@@ -119,6 +119,9 @@ type Store interface {
 	// SetWorkspaceSettings replaces the workspace's settings (validated) and emits EventWorkspaceSettingsChanged when the
 	// change narrows them (WorkspaceSettings.Narrows).
 	SetWorkspaceSettings(ctx context.Context, id WorkspaceID, s WorkspaceSettings) error
+
+	// Revoked SSH certificates and keys (certrevoke.go).
+	CertRevocations
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.
