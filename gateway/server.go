@@ -28,6 +28,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/gateway/internal/revokedkeys"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/gateway/webui"
@@ -94,6 +95,11 @@ type ServerConfig struct {
 	// than StoreGrace (default LockBestEffort).
 	LockMode LockMode
 	Logger   *slog.Logger
+	// RevokedKeysFile, when set, is an OpenSSH revoked-keys file (plain
+	// text, one key per line): its keys, and certificates of them, are
+	// refused; it is reloaded when it changes, dropping the sessions it
+	// then revokes.
+	RevokedKeysFile string
 }
 
 // withDefaults validates c and fills its defaults; it also returns the
@@ -149,6 +155,8 @@ type Server struct {
 	errOnce  sync.Once
 	err      error
 	done     chan struct{} // closed when a listener fails or Shutdown runs
+	// revokedKeys is ServerConfig.RevokedKeysFile, loaded; nil without.
+	revokedKeys *revokedkeys.File
 }
 
 // Start builds the replica's parts, once and in order (access, sessions,
@@ -167,6 +175,9 @@ func Start(cfg ServerConfig) (*Server, error) {
 	revCtx, stopRev := context.WithCancel(context.Background())
 	s.stopRev = stopRev
 	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
+	if s.revokedKeys != nil {
+		s.serve("revoked-keys", func() error { s.watchRevokedKeys(revCtx); return nil }, nil)
+	}
 	if s.cert != nil {
 		s.serve("tls-watch", func() error { s.cert.Watch(revCtx, tlsWatchInterval); return nil }, nil)
 	}
@@ -209,10 +220,16 @@ func (s *Server) build() error {
 		OnDisconnect: func(uid string) { s.revoker.AgentDisconnected(uid) },
 	})
 	info := agentinfo.New(s.agents, s.sessions)
+	if cfg.RevokedKeysFile != "" {
+		if s.revokedKeys, err = revokedkeys.Load(cfg.RevokedKeysFile, log.With("part", "revoked-keys")); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
-		Logger: log.With("part", "ssh"),
+		Logger:      log.With("part", "ssh"),
+		Revocations: revocations{store: cfg.Store, file: s.revokedKeys},
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

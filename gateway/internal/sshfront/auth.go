@@ -153,6 +153,8 @@ type authenticator struct {
 	// signing with it), so without this a client could try keys forever.
 	maxTries int
 	failures int // callbacks run one at a time, in the handshake goroutine
+	// revocations, when set, refuses revoked certificates and keys.
+	revocations Revocations
 }
 
 // userLookups are the reads that identify a key's or a certificate's user.
@@ -194,6 +196,9 @@ func (a *authenticator) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ss
 		return nil, errors.New("too many authentication failures")
 	}
 	perms, err := a.check(conn, key)
+	if err == nil {
+		perms, err = a.checkRevoked(perms)
+	}
 	if err != nil {
 		a.failures++
 	}
