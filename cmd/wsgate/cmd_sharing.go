@@ -47,7 +47,7 @@ func newSharingShareCmd() *cobra.Command {
 			if len(uspecs)+len(gspecs) == 0 {
 				return errors.New("nothing to share: give --user or --group")
 			}
-			expires, err := expiresAfter("for", forDur)
+			expires, err := expiresAfter(cmd, "for", forDur)
 			if err != nil {
 				return err
 			}

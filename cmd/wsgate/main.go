@@ -24,7 +24,8 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "wsgate:", err)
+		// Errors carry the server's messages.
+		fmt.Fprintln(os.Stderr, "wsgate:", sanitizeText(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -55,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newSettingsCmd(),
 		newWorkspacesCmd(),
 		newTokensCmd(),
+		newCertsCmd(),
 		newConfigSSHCmd(),
 		newSSHCmd(),
 	)

@@ -100,6 +100,10 @@ func (a *api) routes() {
 	a.handle("GET /api/v1/workspaces/{owner}/{name}/acl", a.getACL)
 	a.handle("PATCH /api/v1/workspaces/{owner}/{name}/acl", a.patchACL)
 	a.handle("DELETE /api/v1/workspaces/{owner}/{name}/acl", a.deleteACL)
+
+	// Revoked SSH certificates and keys (certs.go).
+	a.handle("GET "+apitypes.RevokedCertsPath, a.listRevokedCerts)
+	a.handle("POST "+apitypes.RevokedCertsPath, a.revokeCert)
 }
 
 // handle registers an authenticated handler.
