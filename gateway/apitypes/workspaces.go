@@ -28,6 +28,9 @@ type Workspace struct {
 	AgentTakeover *AgentRefusal `json:"agent_takeover,omitempty"`
 	// Settings are the workspace's own settings, every key (wssettings.go).
 	Settings WorkspaceSettings `json:"settings,omitempty"`
+	// SharingInactive, when set, says why SharedWith gives no access now
+	// (sharing is disabled for the deployment or the workspace's org).
+	SharingInactive string `json:"sharing_inactive,omitempty"`
 }
 
 // AgentRefusal is why and when a gateway last refused a workspace's

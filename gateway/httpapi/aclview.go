@@ -33,3 +33,14 @@ func onlyRemovals(req apitypes.ACLUpdate) bool {
 	}
 	return true
 }
+
+// markInactive sets v.SharingInactive when v lists grants that give
+// nothing now.
+func (a *api) markInactive(ctx context.Context, v *apitypes.Workspace, ws acl.Workspace) error {
+	if len(v.SharedWith.Users)+len(v.SharedWith.Groups) == 0 {
+		return nil
+	}
+	reason, err := a.inactiveReason(ctx, ws)
+	v.SharingInactive = reason
+	return err
+}
