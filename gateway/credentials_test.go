@@ -18,7 +18,9 @@ import (
 )
 
 // withRevocations makes the front door refuse what the store (and file,
-// when given) revokes, as Server wires it.
+// when given) revokes, as Server wires it — without the access cache,
+// which the harness builds after the options ran (e2e's store outage test
+// covers the cached path).
 func withRevocations(file *revokedkeys.File) envOption {
 	return func(c *envConfig) { c.ssh.Revocations = revocations{store: c.store, file: file} }
 }

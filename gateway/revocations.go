@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/revokedkeys"
 )
 
@@ -17,7 +18,10 @@ const revokedKeysInterval = 2 * time.Second
 // revoked-keys file, when one is configured.
 type revocations struct {
 	store acl.CertRevocations
-	file  *revokedkeys.File // nil: none
+	// access, when set, reads the store through its cache (the grace of a
+	// store outage applies as to key lookups).
+	access *access.Authorizer
+	file   *revokedkeys.File // nil: none
 }
 
 func (r revocations) Revoked(ctx context.Context, id acl.Identity) (bool, error) {
@@ -27,6 +31,9 @@ func (r revocations) Revoked(ctx context.Context, id acl.Identity) (bool, error)
 	var serial uint64
 	if id.Cert {
 		serial = id.CertSerial
+	}
+	if r.access != nil {
+		return r.access.Lookups(nil).CertRevoked(ctx, r.store, serial, id.KeyFingerprint)
 	}
 	return r.store.CertRevoked(ctx, serial, id.KeyFingerprint)
 }

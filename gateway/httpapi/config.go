@@ -54,6 +54,9 @@ type Config struct {
 	// means reachable. Default 60 s; no wait without a Provisioner or an
 	// AgentInfo.
 	AgentWait time.Duration
+	// MaxTokenLifetime is the longest an API token created through the API
+	// may live (default DefaultMaxTokenLifetime; negative: no limit).
+	MaxTokenLifetime time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -68,6 +71,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ProvisionTimeout <= 0 {
 		c.ProvisionTimeout = 10 * time.Minute
+	}
+	if c.MaxTokenLifetime == 0 {
+		c.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
 	if c.AgentWait <= 0 {
 		c.AgentWait = 60 * time.Second
