@@ -26,6 +26,9 @@ const (
 	// EventWorkspaceSettingsChanged: a workspace setting was narrowed
 	// (agent forwarding off, ssh -R back to loopback).
 	EventWorkspaceSettingsChanged EventKind = "workspace_settings_changed" // Workspace, WorkspaceUID
+	// EventCertRevoked: an SSH user certificate was revoked, by serial or
+	// by the certified key's fingerprint.
+	EventCertRevoked EventKind = "cert_revoked" // CertSerial or Fingerprint
 	// EventResync means events may have been lost: re-check everything.
 	EventResync EventKind = "resync"
 )
@@ -53,4 +56,7 @@ type Event struct {
 	// At is when the write happened (the store's clock), so that consumers
 	// can measure write-to-effect latency.
 	At time.Time `json:"at"`
+	// CertSerial is the revoked certificate serial of an EventCertRevoked
+	// (a string in JSON: serials use all 64 bits).
+	CertSerial uint64 `json:"cert_serial,omitempty,string"`
 }

@@ -1,5 +1,7 @@
 package acl
 
+import "time"
+
 // Identity is who a connection belongs to and the credential it was proved
 // with; revocation finds live sessions by each of these.
 type Identity struct {
@@ -13,4 +15,8 @@ type Identity struct {
 	// TokenID is the API token a connection over HTTPS was opened with
 	// (SSH over HTTPS, apps); empty for the SSH front door.
 	TokenID string
+	// Expires is when the credential itself stops being valid: the API
+	// token's expiry, the certificate's ValidBefore; zero for never. A
+	// session never outlives it.
+	Expires time.Time
 }

@@ -123,6 +123,9 @@ type Store interface {
 	// Agent keys (see agentkey.go). SetAgentTokenHash unpins the agent's
 	// key (a new token is a new enrolment); DeleteWorkspace removes it.
 	AgentKeyStore
+
+	// Revoked SSH certificates and keys (certrevoke.go).
+	CertRevocations
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

@@ -53,10 +53,11 @@ func seedServer(t testing.TB, dir string) string {
 // returns a devEnv that addresses it (known_hosts written from its key).
 func startServer(t testing.TB, dir string, extra ...string) *devEnv {
 	t.Helper()
-	sshPort, httpPort := freePort(t), freePort(t)
+	sshPort, httpPort, metricsPort := freePort(t), freePort(t), freePort(t)
 	args := append([]string{"server", "--data-dir", dir,
 		"--ssh-addr", fmt.Sprintf("127.0.0.1:%d", sshPort),
-		"--http-addr", fmt.Sprintf("127.0.0.1:%d", httpPort)}, extra...)
+		"--http-addr", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", metricsPort)}, extra...)
 	p := startProc(t, nil, args...)
 	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	testutil.WaitFor(t, 20*time.Second, "server health", func() bool {
@@ -80,7 +81,8 @@ func startServer(t testing.TB, dir string, extra ...string) *devEnv {
 	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(line), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &devEnv{dir: dir, sshHost: "127.0.0.1", sshPort: fmt.Sprint(sshPort), url: url, proc: p}
+	return &devEnv{dir: dir, sshHost: "127.0.0.1", sshPort: fmt.Sprint(sshPort), url: url, proc: p,
+		metricsURL: fmt.Sprintf("http://127.0.0.1:%d", metricsPort)}
 }
 
 // TestAgentLossAndReconnect: with the gateway and the agent as separate

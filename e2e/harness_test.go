@@ -95,6 +95,9 @@ type devEnv struct {
 	sshPort string
 	url     string
 	proc    *proc
+	// metricsURL is where /metrics is served: `wsgate server` serves it on
+	// --metrics-addr, `wsgate dev` on its (loopback) HTTP port.
+	metricsURL string
 }
 
 func startDev(t testing.TB, extra ...string) *devEnv {

@@ -128,7 +128,8 @@ func TestRevokeWhileAgentAwayEndsProcesses(t *testing.T) {
 	}
 	// The same ports: the agent dials the URL it was given.
 	d.proc = startProc(t, nil, "server", "--data-dir", d.dir,
-		"--ssh-addr", d.sshHost+":"+d.sshPort, "--http-addr", strings.TrimPrefix(d.url, "http://"))
+		"--ssh-addr", d.sshHost+":"+d.sshPort, "--http-addr", strings.TrimPrefix(d.url, "http://"),
+		"--metrics-addr", strings.TrimPrefix(d.metricsURL, "http://"))
 	d.waitAgent(t, "alice", "alice-ws")
 	testutil.WaitFor(t, 5*time.Second, "bob's process gone after the agent reconnected", func() bool {
 		return !running(pid, "sleep 325")

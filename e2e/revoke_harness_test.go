@@ -230,7 +230,11 @@ func (d *devEnv) api(t testing.TB, user, method, path, body string) {
 // metrics returns the gateway's /metrics text.
 func (d *devEnv) metrics(t testing.TB) string {
 	t.Helper()
-	resp, err := http.Get(d.url + "/metrics")
+	base := d.url
+	if d.metricsURL != "" {
+		base = d.metricsURL
+	}
+	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func startTLSServer(t testing.TB, dir, caFile, certFile, keyFile string, extra .
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", httpPort)
 	args := append([]string{"server", "--data-dir", dir,
 		"--ssh-addr", fmt.Sprintf("127.0.0.1:%d", sshPort), "--http-addr", httpAddr,
-		"--tls-cert-file", certFile, "--tls-key-file", keyFile}, extra...)
+		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--metrics-addr", "127.0.0.1:0"}, extra...)
 	p := startProc(t, nil, args...)
 	url := "https://" + httpAddr
 	client := httpsClient(t, caFile)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
@@ -29,6 +28,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/apps"
 	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
+	"github.com/wsgate/wsgate/gateway/internal/revokedkeys"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
 	"github.com/wsgate/wsgate/gateway/internal/websession"
@@ -96,6 +96,20 @@ type ServerConfig struct {
 	// than StoreGrace (default LockBestEffort).
 	LockMode LockMode
 	Logger   *slog.Logger
+	// RevokedKeysFile, when set, is an OpenSSH revoked-keys file (plain
+	// text, one key per line): its keys, and certificates of them, are
+	// refused; it is reloaded when it changes, dropping the sessions it
+	// then revokes.
+	RevokedKeysFile string
+	// MetricsListener, when set, serves GET /metrics on a port of its own
+	// (--metrics-addr, loopback by default). MetricsOnHTTPPort serves it
+	// on the public HTTP port instead (wsgate dev, on loopback). With
+	// neither, the metrics are not served.
+	MetricsListener   net.Listener
+	MetricsOnHTTPPort bool
+	// MaxTokenLifetime is the longest an API token made through the API may
+	// live (default httpapi.DefaultMaxTokenLifetime; negative: no limit).
+	MaxTokenLifetime time.Duration
 }
 
 // withDefaults validates c and fills its defaults; it also returns the
@@ -152,6 +166,9 @@ type Server struct {
 	errOnce  sync.Once
 	err      error
 	done     chan struct{} // closed when a listener fails or Shutdown runs
+	// revokedKeys is ServerConfig.RevokedKeysFile, loaded; nil without.
+	revokedKeys *revokedkeys.File
+	metricsSrv  *http.Server // nil without MetricsListener
 }
 
 // Start builds the replica's parts, once and in order (access, sessions,
@@ -170,12 +187,22 @@ func Start(cfg ServerConfig) (*Server, error) {
 	revCtx, stopRev := context.WithCancel(context.Background())
 	s.stopRev = stopRev
 	s.serve("revoke", func() error { return s.revoker.Run(revCtx) }, context.Canceled)
+	if s.revokedKeys != nil {
+		s.serve("revoked-keys", func() error { s.watchRevokedKeys(revCtx); return nil }, nil)
+	}
 	if s.cert != nil {
 		s.serve("tls-watch", func() error { s.cert.Watch(revCtx, tlsWatchInterval); return nil }, nil)
 	}
 	s.serve("ssh", func() error { return s.ssh.Serve(s.sshLn) }, sshfront.ErrServerClosed)
 	s.serve("http", func() error { return s.http.Serve(s.httpLn) }, http.ErrServerClosed)
-	cfg.Logger.Info("gateway listening", "ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String(), "access_url", s.cfg.AccessURL)
+	if s.metricsSrv != nil {
+		s.serve("metrics", func() error { return s.metricsSrv.Serve(cfg.MetricsListener) }, http.ErrServerClosed)
+	}
+	attrs := []any{"ssh", s.sshLn.Addr().String(), "http", s.httpLn.Addr().String(), "access_url", s.cfg.AccessURL}
+	if cfg.MetricsListener != nil {
+		attrs = append(attrs, "metrics", cfg.MetricsListener.Addr().String())
+	}
+	cfg.Logger.Info("gateway listening", attrs...)
 	return s, nil
 }
 
@@ -225,10 +252,16 @@ func (s *Server) build() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	s.keys = keys
+	if cfg.RevokedKeysFile != "" {
+		if s.revokedKeys, err = revokedkeys.Load(cfg.RevokedKeysFile, log.With("part", "revoked-keys")); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
-		Logger: log.With("part", "ssh"),
+		Logger:      log.With("part", "ssh"),
+		Revocations: revocations{store: cfg.Store, access: az, file: s.revokedKeys},
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -258,7 +291,7 @@ func (s *Server) build() error {
 		AccessURL: s.cfg.AccessURL,
 		Store:     cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
 		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
-		AgentInfo: info, Web: web, AppsURL: appsURL(s.cfg.AccessURL, cfg.AppsDomain),
+		AgentInfo: info, Web: web, AppsURL: appsURL(s.cfg.AccessURL, cfg.AppsDomain), MaxTokenLifetime: cfg.MaxTokenLifetime,
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -271,7 +304,10 @@ func (s *Server) build() error {
 	mux.Handle("POST "+tunnel.ConnectPath, s.agents.AgentHandler(agentAuth.Authenticate))
 	mux.Handle("POST "+apitypes.SSHUpgradePath, s.ssh.UpgradeHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
+	if cfg.MetricsOnHTTPPort {
+		mux.Handle("GET /metrics", metricsHandler(metrics))
+	}
+	s.buildMetricsServer(metrics)
 	mux.Handle("POST "+apitypes.AppCodePath, appProxy.AppCodeHandler())
 	mux.Handle("/api/v1/", api)
 	// The sharing page at /; every pattern above is more specific.
@@ -332,7 +368,7 @@ func (s *Server) ReloadTLS() error {
 
 // closeListeners undoes a Start that failed half-way.
 func (s *Server) closeListeners() {
-	for _, ln := range []net.Listener{s.sshLn, s.httpLn, s.cfg.SSHListener, s.cfg.HTTPListener} {
+	for _, ln := range []net.Listener{s.sshLn, s.httpLn, s.cfg.SSHListener, s.cfg.HTTPListener, s.cfg.MetricsListener} {
 		if ln != nil {
 			_ = ln.Close()
 		}
@@ -415,6 +451,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.agents.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close tunnels: %w", err))
+	}
+	if err := s.shutdownMetrics(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
 	}
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); s.keys.Wait(); close(waited) }()

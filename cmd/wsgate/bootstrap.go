@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
+	"github.com/wsgate/wsgate/gateway/httpapi"
 	"github.com/wsgate/wsgate/internal/atomicfile"
 )
 
@@ -18,11 +19,21 @@ const bootstrapUser = "admin"
 // adminTokenFile is the file in the data dir that receives its token.
 const adminTokenFile = "admin.token"
 
-// bootstrapAdmin creates the site admin "admin" with an API token, written
-// to dataDir/admin.token (mode 0600), when the store holds no user at all,
-// so that a fresh server can be signed in to. It reports whether it created
-// the user. Another replica winning the race is not an error.
+// bootstrapTokenName names the bootstrap token; `wsgate login` replaces it.
+const bootstrapTokenName = "bootstrap"
+
+// bootstrapAdmin is bootstrapAdminFor with the default token lifetime.
 func bootstrapAdmin(ctx context.Context, st acl.Store, dataDir string) (created bool, err error) {
+	return bootstrapAdminFor(ctx, st, dataDir, httpapi.DefaultMaxTokenLifetime)
+}
+
+// bootstrapAdminFor creates the site admin "admin" with an API token,
+// written to dataDir/admin.token (mode 0600), when the store holds no user
+// at all, so that a fresh server can be signed in to. The token expires
+// after lifetime (negative: never) and `wsgate login` replaces it. It
+// reports whether it created the user. Another replica winning the race is
+// not an error.
+func bootstrapAdminFor(ctx context.Context, st acl.Store, dataDir string, lifetime time.Duration) (created bool, err error) {
 	users, err := st.ListUsers(ctx)
 	if err != nil {
 		return false, fmt.Errorf("bootstrap: list users: %w", err)
@@ -51,7 +62,10 @@ func bootstrapAdmin(ctx context.Context, st acl.Store, dataDir string) (created 
 	if err != nil {
 		return false, fmt.Errorf("bootstrap: create user %q: %w", bootstrapUser, err)
 	}
-	tok := acl.Token{ID: acl.NewID(), User: bootstrapUser, Name: "bootstrap", Hash: acl.HashToken(secret), CreatedAt: now}
+	tok := acl.Token{ID: acl.NewID(), User: bootstrapUser, Name: bootstrapTokenName, Hash: acl.HashToken(secret), CreatedAt: now}
+	if lifetime > 0 {
+		tok.ExpiresAt = now.Add(lifetime).UTC()
+	}
 	if err := st.CreateToken(ctx, tok); err != nil {
 		// Undo, so that the next start tries again.
 		if derr := st.DeleteUser(ctx, bootstrapUser); derr != nil {

@@ -41,13 +41,14 @@ func userAndArg(args []string) (user, arg string) {
 }
 
 // expiresAfter turns the duration flag --name into an RFC 3339 time d from
-// now; 0 means no expiry ("").
-func expiresAfter(name string, d time.Duration) (string, error) {
-	switch {
-	case d < 0:
-		return "", fmt.Errorf("invalid --%s %s: must be positive", name, d)
-	case d == 0:
+// now; a flag not given means no expiry (""). A given duration must be
+// positive: "--for 0s" must not turn into "forever".
+func expiresAfter(cmd *cobra.Command, name string, d time.Duration) (string, error) {
+	if !cmd.Flags().Changed(name) {
 		return "", nil
+	}
+	if d <= 0 {
+		return "", fmt.Errorf("invalid --%s %s: must be positive (leave --%s out for no expiry)", name, d, name)
 	}
 	return formatTime(time.Now().Add(d)), nil
 }

@@ -68,10 +68,14 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
+// row writes one row; cells are sanitized, as they mostly hold what the
+// server sent.
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
 		if c == "" {
 			cells[i] = "-"
+		} else {
+			cells[i] = sanitize(c)
 		}
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))

@@ -122,8 +122,12 @@ func TestAdminCommands(t *testing.T) {
 	c.ok("root", "groups", "create", "ops", "--member", "erin,dave")
 	c.ok("root", "groups", "add-member", "ops", "bob")
 	c.ok("root", "groups", "remove-member", "ops", "dave")
-	if out := norm(c.ok("alice", "groups", "show", "ops")); out != "GROUP  ORG  MEMBERS\nops    -    bob,erin" {
+	if out := norm(c.ok("root", "groups", "show", "ops")); out != "GROUP  ORG  MEMBERS\nops    -    bob,erin" {
 		t.Errorf("groups show:\n%s", out)
+	}
+	// Members are for site admins and those who share a workspace with the group.
+	if out := norm(c.ok("alice", "groups", "show", "ops")); out != "GROUP  ORG  MEMBERS\nops    -    -" {
+		t.Errorf("groups show as alice:\n%s", out)
 	}
 
 	c.ok("root", "orgs", "create", "acme")

@@ -57,7 +57,11 @@ func newListCmd() *cobra.Command {
 
 func printWorkspaces(w io.Writer, ws []apitypes.Workspace, out *output) error {
 	return printRows(w, out, ws, []string{"WORKSPACE", "STATUS", "ROLE", "SHARED WITH"}, func(x apitypes.Workspace) []string {
-		return []string{x.Owner + "/" + x.Name, string(x.State), x.Role, sharedWith(x.SharedWith)}
+		shared := sharedWith(x.SharedWith)
+		if x.SharingInactive != "" {
+			shared += " (inactive: sharing is disabled)"
+		}
+		return []string{x.Owner + "/" + x.Name, string(x.State), x.Role, shared}
 	})
 }
 

@@ -60,6 +60,14 @@ func newLoginCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("check token with %s: %w", u, err)
 			}
+			replaced, err := replaceBootstrapToken(cmd.Context(), c, me)
+			if err != nil {
+				return err
+			}
+			if replaced != "" {
+				token = replaced
+				fmt.Fprintln(cmd.OutOrStdout(), "Replaced the bootstrap token with a token of this CLI's own; admin.token no longer signs in.")
+			}
 			path, err := saveCLIConfig(cliConfig{URL: u.String(), Token: token, CAFile: caFile})
 			if err != nil {
 				return err

@@ -47,7 +47,7 @@ func newSharingShareCmd() *cobra.Command {
 			if len(uspecs)+len(gspecs) == 0 {
 				return errors.New("nothing to share: give --user or --group")
 			}
-			expires, err := expiresAfter("for", forDur)
+			expires, err := expiresAfter(cmd, "for", forDur)
 			if err != nil {
 				return err
 			}
@@ -178,5 +178,11 @@ func printACL(w io.Writer, a apitypes.ACL, out *output) error {
 			row(m, g.Name, g.Role, g.ExpiresAt)
 		}
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if a.Inactive != "" && len(a.Users)+len(a.Groups) > 0 {
+		fmt.Fprintf(w, "Inactive: %s; these grants give no access until it is enabled again (they can be removed).\n", sanitize(a.Inactive))
+	}
+	return nil
 }

@@ -34,11 +34,19 @@ carol  contractor  use`)
 	if got := c.grantsOf(id); got != "user:bob:admin user:dave:use group:contractor:use" {
 		t.Errorf("grants %q", got)
 	}
-	// show, by name and by owner/name, and as a collaborator.
-	for _, args := range [][]string{{"alice", "alice-ws"}, {"alice", "alice/alice-ws"}, {"dave", "alice-ws"}} {
+	// show, by name and by owner/name, and as an admin grantee.
+	for _, args := range [][]string{{"alice", "alice-ws"}, {"alice", "alice/alice-ws"}, {"bob", "alice-ws"}} {
 		if got := norm(c.ok(args[0], "sharing", "show", args[1])); got != want {
 			t.Errorf("show %s as %s:\n%s", args[1], args[0], got)
 		}
+	}
+	// A use grantee sees the grants, not the group's members.
+	wantUse := norm(`USER  GROUP       ROLE
+bob   -           admin
+dave  -           use
+-     contractor  use`)
+	if got := norm(c.ok("dave", "sharing", "show", "alice/alice-ws")); got != wantUse {
+		t.Errorf("show as dave:\n%s\nwant:\n%s", got, wantUse)
 	}
 	// JSON is the API's ACL.
 	var acl apitypes.ACL

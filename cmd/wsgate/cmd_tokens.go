@@ -29,7 +29,7 @@ func newTokensCmd() *cobra.Command {
 		Short: "Create a token and print it (shown once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			expires, err := expiresAfter("lifetime", lifetime)
+			expires, err := expiresAfter(cmd, "lifetime", lifetime)
 			if err != nil {
 				return err
 			}
@@ -45,7 +45,7 @@ func newTokensCmd() *cobra.Command {
 			if createOut.json() {
 				return printJSON(w, res)
 			}
-			fmt.Fprintf(w, "Token %s (id %s) for %s, shown only now:\n%s\n", res.Token.Name, res.Token.ID, res.Token.User, res.Secret)
+			fmt.Fprintf(w, "Token %s (id %s) for %s, shown only now:\n%s\n", sanitize(res.Token.Name), res.Token.ID, res.Token.User, res.Secret)
 			return nil
 		},
 	}

@@ -119,7 +119,7 @@ func newWorkspacesShowCmd() *cobra.Command {
 			if !out.json() {
 				printAgentRefusal(cmd.OutOrStdout(), ws.AgentRefusal)
 				if t := ws.AgentTakeover; t != nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "agent: taken over (%s) at %s\n", t.Message, formatTime(t.At))
+					fmt.Fprintf(cmd.OutOrStdout(), "agent: taken over (%s) at %s\n", sanitize(t.Message), formatTime(t.At))
 				}
 				if len(ws.Settings) > 0 {
 					fmt.Fprintln(cmd.OutOrStdout(), "settings:")
@@ -140,7 +140,7 @@ func printAgentRefusal(w io.Writer, r *apitypes.AgentRefusal) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(w, "agent: refused (%s) at %s\n", r.Message, formatTime(r.At))
+	fmt.Fprintf(w, "agent: refused (%s) at %s\n", sanitize(r.Message), formatTime(r.At))
 }
 
 func newWorkspacesRenameCmd() *cobra.Command {
@@ -329,7 +329,8 @@ func newWorkspacesLogsCmd() *cobra.Command {
 				return printJSON(w, apitypes.AgentLogs{Lines: ls})
 			}
 			for _, l := range ls {
-				fmt.Fprintln(w, l)
+				// Agent output: a line could carry escape sequences.
+				fmt.Fprintln(w, sanitize(l))
 			}
 			return nil
 		},

@@ -24,7 +24,8 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "wsgate:", err)
+		// Errors carry the server's messages.
+		fmt.Fprintln(os.Stderr, "wsgate:", sanitizeText(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -56,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newWorkspacesCmd(),
 		newTokensCmd(),
 		newWebCmd(),
+		newCertsCmd(),
 		newConfigSSHCmd(),
 		newSSHCmd(),
 	)

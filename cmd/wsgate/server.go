@@ -41,6 +41,11 @@ type serverFlags struct {
 	sshProxyProtocol           bool
 	pprofAddr                  string
 	pprofAllowRemote           bool
+	// credflags.go
+	revokedKeysFile  string
+	metricsAddr      string
+	credFlags        bool // registerCredentials ran: `server`, not `dev` (which serves /metrics on its loopback HTTP port)
+	maxTokenLifetime time.Duration
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -104,6 +109,7 @@ Every flag can also be set as WSGATE_<FLAG>, e.g. WSGATE_REDIS_URL.`,
 	}
 	f.register(cmd, ":2222", ":8080", "./wsgate-data")
 	f.registerStore(cmd)
+	f.registerCredentials(cmd)
 	return cmd
 }
 
@@ -123,7 +129,7 @@ func runServer(ctx context.Context, f *serverFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	created, err := bootstrapAdmin(ctx, st, f.dataDir)
+	created, err := bootstrapAdminFor(ctx, st, f.dataDir, f.tokenLifetime())
 	if err != nil {
 		return err
 	}
@@ -179,7 +185,7 @@ func openStore(ctx context.Context, f *serverFlags, log *slog.Logger) (acl.Store
 
 // listeners are the gateway's ports, bound before it is built; pprof is
 // nil without --pprof-addr.
-type listeners struct{ ssh, http, pprof net.Listener }
+type listeners struct{ ssh, http, pprof, metrics net.Listener }
 
 func listen(f *serverFlags) (listeners, error) {
 	// First: a refused --pprof-addr must leave no port bound.
@@ -196,6 +202,10 @@ func listen(f *serverFlags) (listeners, error) {
 		l.close()
 		return listeners{}, fmt.Errorf("listen http %s: %w", f.httpAddr, err)
 	}
+	if l.metrics, err = f.listenMetrics(); err != nil {
+		l.close()
+		return listeners{}, err
+	}
 	return l, nil
 }
 
@@ -209,7 +219,7 @@ func (f *serverFlags) accessURLFor(l listeners) string {
 }
 
 func (l listeners) close() {
-	for _, ln := range []net.Listener{l.ssh, l.http, l.pprof} {
+	for _, ln := range []net.Listener{l.ssh, l.http, l.pprof, l.metrics} {
 		if ln != nil {
 			_ = ln.Close()
 		}
@@ -235,24 +245,28 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		return nil, err
 	}
 	srv, err := gateway.Start(gateway.ServerConfig{
-		Store:            st,
-		AccessURL:        f.accessURLFor(lns),
-		SSHListener:      lns.ssh,
-		HTTPListener:     lns.http,
-		HostSigner:       signer,
-		UserCAKeys:       cas,
-		HostnameSuffix:   f.hostnameSuffix,
-		DisableSharing:   f.disableSharing,
-		AppsDomain:       f.appsDomain,
-		PathApps:         f.pathApps,
-		Provisioner:      prov,
-		TLSCertFile:      f.tlsCertFile,
-		TLSKeyFile:       f.tlsKeyFile,
-		TrustedProxies:   f.trustedProxies,
-		SSHProxyProtocol: f.sshProxyProtocol,
-		StoreGrace:       f.storeGrace,
-		LockMode:         gateway.LockMode(f.lockMode),
-		Logger:           log,
+		Store:             st,
+		AccessURL:         f.accessURLFor(lns),
+		SSHListener:       lns.ssh,
+		HTTPListener:      lns.http,
+		HostSigner:        signer,
+		UserCAKeys:        cas,
+		HostnameSuffix:    f.hostnameSuffix,
+		DisableSharing:    f.disableSharing,
+		AppsDomain:        f.appsDomain,
+		PathApps:          f.pathApps,
+		Provisioner:       prov,
+		TLSCertFile:       f.tlsCertFile,
+		TLSKeyFile:        f.tlsKeyFile,
+		TrustedProxies:    f.trustedProxies,
+		SSHProxyProtocol:  f.sshProxyProtocol,
+		StoreGrace:        f.storeGrace,
+		LockMode:          gateway.LockMode(f.lockMode),
+		Logger:            log,
+		RevokedKeysFile:   f.revokedKeysFile,
+		MetricsListener:   lns.metrics,
+		MetricsOnHTTPPort: !f.credFlags,
+		MaxTokenLifetime:  f.tokenLifetime(),
 	})
 	if err != nil {
 		if lns.pprof != nil {

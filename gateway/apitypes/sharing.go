@@ -6,12 +6,17 @@ import "time"
 type ACL struct {
 	Users  []ACLUser  `json:"users"`
 	Groups []ACLGroup `json:"groups"`
+	// Inactive, when set, says why these grants give no access now
+	// (sharing is disabled); they can still be removed.
+	Inactive string `json:"inactive,omitempty"`
 }
 
 // ACLUser is a user's grant.
 type ACLUser = Share
 
-// ACLGroup is a group's grant with the group's members.
+// ACLGroup is a group's grant with the group's members (empty for callers
+// who may not share the workspace: member lists are for those who decide
+// what the group may reach).
 type ACLGroup struct {
 	Name      string    `json:"name"`
 	Role      string    `json:"role"`

@@ -31,6 +31,9 @@ type Workspace struct {
 	// AgentKey is the state of the agent's pinned key (GET of one
 	// workspace only, owner and admins): see AgentKeyEnrolled etc.
 	AgentKey string `json:"agent_key,omitempty"`
+	// SharingInactive, when set, says why SharedWith gives no access now
+	// (sharing is disabled for the deployment or the workspace's org).
+	SharingInactive string `json:"sharing_inactive,omitempty"`
 }
 
 // Values of Workspace.AgentKey.

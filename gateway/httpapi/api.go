@@ -103,6 +103,9 @@ func (a *api) routes() {
 
 	// Browser sign-in (signin.go).
 	a.signinRoutes()
+	// Revoked SSH certificates and keys (certs.go).
+	a.handle("GET "+apitypes.RevokedCertsPath, a.listRevokedCerts)
+	a.handle("POST "+apitypes.RevokedCertsPath, a.revokeCert)
 }
 
 // handle registers an authenticated handler.

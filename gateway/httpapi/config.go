@@ -61,6 +61,9 @@ type Config struct {
 	// AppsURL is served by GET /api/v1/info for the page's "Open" links
 	// (apitypes.Info.AppsURL).
 	AppsURL string
+	// MaxTokenLifetime is the longest an API token created through the API
+	// may live (default DefaultMaxTokenLifetime; negative: no limit).
+	MaxTokenLifetime time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ProvisionTimeout <= 0 {
 		c.ProvisionTimeout = 10 * time.Minute
+	}
+	if c.MaxTokenLifetime == 0 {
+		c.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
 	if c.AgentWait <= 0 {
 		c.AgentWait = 60 * time.Second

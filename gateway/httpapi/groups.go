@@ -56,18 +56,28 @@ func (a *api) createGroup(w http.ResponseWriter, r *http.Request, caller acl.Use
 }
 
 // Any signed-in user may read groups: owners need their names to share.
-func (a *api) listGroups(w http.ResponseWriter, r *http.Request, _ acl.User) error {
+// Members only for those who may see them (groupmembers.go).
+func (a *api) listGroups(w http.ResponseWriter, r *http.Request, caller acl.User) error {
 	gs, err := a.store.ListGroups(r.Context())
 	if err != nil {
 		return err
+	}
+	v := a.memberViewer(caller)
+	for i := range gs {
+		if gs[i], err = v.redact(r.Context(), gs[i]); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, nonNil(gs))
 	return nil
 }
 
-func (a *api) getGroup(w http.ResponseWriter, r *http.Request, _ acl.User) error {
+func (a *api) getGroup(w http.ResponseWriter, r *http.Request, caller acl.User) error {
 	g, err := a.store.GetGroup(r.Context(), r.PathValue("group"))
 	if err != nil {
+		return err
+	}
+	if g, err = a.memberViewer(caller).redact(r.Context(), g); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, g)

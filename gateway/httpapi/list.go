@@ -139,6 +139,9 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 		}
 		v := workspaceView(ws, d.Role, gs, now)
 		v.AgentRefusal = a.agentRefusal(ws)
+		if err := a.markInactive(ctx, &v, ws); err != nil {
+			return err
+		}
 		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -17,16 +17,24 @@ func (a *api) getACL(w http.ResponseWriter, r *http.Request, caller acl.User) er
 	if err != nil {
 		return err
 	}
-	return a.writeACL(w, r, c.ws.ID())
+	return a.writeACL(w, r, c, caller)
 }
 
-func (a *api) writeACL(w http.ResponseWriter, r *http.Request, id acl.WorkspaceID) error {
+// writeACL answers the workspace's grants as caller sees them: group
+// members only for those who may share the workspace (and site admins),
+// and marked inactive while sharing is disabled for it (aclview.go).
+func (a *api) writeACL(w http.ResponseWriter, r *http.Request, c *access, caller acl.User) error {
 	ctx := r.Context()
+	id := c.ws.ID()
 	grants, err := a.store.ListGrants(ctx, id)
 	if err != nil {
 		return err
 	}
 	out := apitypes.ACL{Users: []apitypes.ACLUser{}, Groups: []apitypes.ACLGroup{}}
+	if out.Inactive, err = a.inactiveReason(ctx, c.ws); err != nil {
+		return err
+	}
+	showMembers := caller.SiteAdmin || c.allows(acl.ActionShareUse)
 	for _, g := range liveGrants(grants, a.now()) {
 		switch g.Kind {
 		case acl.SubjectUser:
@@ -35,6 +43,7 @@ func (a *api) writeACL(w http.ResponseWriter, r *http.Request, id acl.WorkspaceI
 			members := []string{}
 			grp, err := a.store.GetGroup(ctx, g.Subject)
 			switch {
+			case err == nil && !showMembers:
 			case err == nil:
 				members = nonNil(grp.Members)
 			case !errors.Is(err, acl.ErrNotFound):
@@ -73,13 +82,18 @@ func (a *api) sharingOff(ctx context.Context, ws acl.Workspace) error {
 }
 
 // loadShareAccess does the checks every share call starts with: visible
-// (404), sharing on (403), and allowed to share at all (403).
-func (a *api) loadShareAccess(r *http.Request, caller acl.User) (*access, error) {
+// (404), sharing on (403) unless the call only removes grants, and allowed
+// to share at all (403). Removing stays possible while sharing is
+// disabled, so that stale grants do not come back when it is enabled again.
+func (a *api) loadShareAccess(r *http.Request, caller acl.User, removalOnly bool) (*access, error) {
 	c, err := a.loadAccess(r, caller, acl.ActionView)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.sharingOff(r.Context(), c.ws); err != nil {
+	if err := a.sharingOff(r.Context(), c.ws); err != nil && !removalOnly {
+		if he, ok := err.(*httpError); ok {
+			he.body.Message += " (grants can still be removed)"
+		}
 		return nil, err
 	}
 	if err := c.require(acl.ActionShareUse); err != nil {
@@ -98,7 +112,7 @@ func (a *api) patchACL(w http.ResponseWriter, r *http.Request, caller acl.User) 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	c, err := a.loadShareAccess(r, caller)
+	c, err := a.loadShareAccess(r, caller, onlyRemovals(req))
 	if err != nil {
 		return err
 	}
@@ -165,7 +179,7 @@ func (a *api) patchACL(w http.ResponseWriter, r *http.Request, caller acl.User) 
 		return shareStoreError(err)
 	}
 	a.log.InfoContext(ctx, "workspace sharing changed", "workspace", c.ws.ID().String(), "by", caller.Name, "changes", len(changes))
-	return a.writeACL(w, r, c.ws.ID())
+	return a.writeACL(w, r, c, caller)
 }
 
 // checkShareEntry validates one entry of a PATCH: a grantable role or ""
@@ -227,7 +241,7 @@ func shareStoreError(err error) error {
 }
 
 func (a *api) deleteACL(w http.ResponseWriter, r *http.Request, caller acl.User) error {
-	c, err := a.loadShareAccess(r, caller)
+	c, err := a.loadShareAccess(r, caller, true)
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,17 @@ func TestACLGetAndPatch(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("PATCH answer %+v\nwant %+v", got, want)
 	}
-	// GET shows the same to a use grantee; the raw JSON has the documented shape.
-	r = e.expect(http.StatusOK, "bob", "GET", aclPath, nil)
+	// GET shows the same to an admin grantee; the raw JSON has the documented shape.
+	r = e.expect(http.StatusOK, "adam", "GET", aclPath, nil)
 	wantJSON := `{"users":[{"name":"adam","role":"admin"},{"name":"bob","role":"use"},{"name":"carol","role":"admin"}],"groups":[{"name":"contractor","role":"use","members":["carol","dave"]}]}`
 	if strings.TrimSpace(string(r.body)) != wantJSON {
 		t.Errorf("GET body\n%s\nwant\n%s", r.body, wantJSON)
+	}
+	// A use grantee sees the grants, not who is in the group.
+	r = e.expect(http.StatusOK, "bob", "GET", aclPath, nil)
+	wantJSON = `{"users":[{"name":"adam","role":"admin"},{"name":"bob","role":"use"},{"name":"carol","role":"admin"}],"groups":[{"name":"contractor","role":"use","members":[]}]}`
+	if strings.TrimSpace(string(r.body)) != wantJSON {
+		t.Errorf("GET body as a use grantee\n%s\nwant\n%s", r.body, wantJSON)
 	}
 	// A merge: "" removes, others stay.
 	r = e.expect(http.StatusOK, "alice", "PATCH", aclPath, patch(map[string]string{"carol": ""}, nil))
@@ -180,33 +186,64 @@ func TestSharingDisabledRefusesEveryShareCall(t *testing.T) {
 	// An org admin switch through the API.
 	e.expect(http.StatusForbidden, "olga", "PATCH", "/api/v1/orgs/acme/settings", apitypes.SharingSetting{Sharing: "disabled"})
 	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/orgs/acme/settings", apitypes.SharingSetting{Sharing: "disabled"})
-	for _, m := range []string{"PATCH", "DELETE"} {
-		r := e.expect(http.StatusForbidden, "olga", m, "/api/v1/workspaces/olga/ows/acl", patch(map[string]string{"carol": "use"}, nil))
-		if msg := r.apiError(t).Message; msg != `workspace sharing is disabled for organization "acme"` {
-			t.Errorf("%s message %q", m, msg)
-		}
+	r := e.expect(http.StatusForbidden, "olga", "PATCH", "/api/v1/workspaces/olga/ows/acl", patch(map[string]string{"carol": "use"}, nil))
+	if msg := r.apiError(t).Message; msg != `workspace sharing is disabled for organization "acme" (grants can still be removed)` {
+		t.Errorf("PATCH message %q", msg)
 	}
-	// The grant remains but gives nothing.
+	// The grant remains but gives nothing, and says so.
 	e.expect(http.StatusNotFound, "bob", "GET", "/api/v1/workspaces/olga/ows", nil)
-	// Other orgs' workspaces are unaffected.
+	var inactive apitypes.ACL
+	e.expect(http.StatusOK, "olga", "GET", "/api/v1/workspaces/olga/ows/acl", nil).json(t, &inactive)
+	if len(inactive.Users) != 1 || inactive.Inactive != `workspace sharing is disabled for organization "acme"` {
+		t.Errorf("ACL while sharing is disabled: %+v", inactive)
+	}
+	// Other orgs' workspaces are unaffected, and say nothing.
+	var active apitypes.ACL
+	e.expect(http.StatusOK, "alice", "GET", aclPath, nil).json(t, &active)
+	if active.Inactive != "" {
+		t.Errorf("ACL of another org's workspace: %+v", active)
+	}
 	e.expect(http.StatusOK, "alice", "PATCH", aclPath, patch(map[string]string{"bob": "use"}, nil))
 
 	// The deployment switch.
 	e.expect(http.StatusForbidden, "alice", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
 	e.expect(http.StatusBadRequest, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "off"})
-	r := e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
+	r = e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
 	var s apitypes.Settings
 	r.json(t, &s)
 	if s.Sharing != "disabled" || s.DisabledByServer {
 		t.Errorf("settings %+v", s)
 	}
 	r = e.expect(http.StatusForbidden, "alice", "PATCH", aclPath, patch(map[string]string{"carol": "use"}, nil))
-	if msg := r.apiError(t).Message; msg != "workspace sharing is disabled for this deployment" {
+	if msg := r.apiError(t).Message; msg != "workspace sharing is disabled for this deployment (grants can still be removed)" {
 		t.Errorf("message %q", msg)
 	}
 	e.expect(http.StatusNotFound, "bob", "GET", "/api/v1/workspaces/alice/ws", nil)
 	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "enabled"})
 	e.expect(http.StatusOK, "bob", "GET", "/api/v1/workspaces/alice/ws", nil)
+}
+
+// TestGrantsRemovableWhileSharingDisabled: the owner can remove grants
+// while sharing is off (one by one, or all), so that stale grants do not
+// come back when it is turned on again; an admin grantee, whose grant
+// gives nothing meanwhile, cannot.
+func TestGrantsRemovableWhileSharingDisabled(t *testing.T) {
+	e := shareEnv(t)
+	e.grant(wsID, acl.SubjectUser, "bob", acl.RoleUse)
+	e.grant(wsID, acl.SubjectGroup, "contractor", acl.RoleUse)
+	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "disabled"})
+	var got apitypes.ACL
+	e.expect(http.StatusOK, "alice", "PATCH", aclPath, patch(map[string]string{"bob": ""}, nil)).json(t, &got)
+	if got.Inactive != "workspace sharing is disabled for this deployment" || len(got.Users) != 1 || got.Users[0].Name != "adam" {
+		t.Fatalf("after removing bob: %+v", got)
+	}
+	e.expect(http.StatusNotFound, "adam", "PATCH", aclPath, patch(map[string]string{"contractor": ""}, nil))
+	e.expect(http.StatusNoContent, "alice", "DELETE", aclPath, nil)
+	if gs := e.grants(wsID); len(gs) != 0 {
+		t.Fatalf("grants after DELETE while sharing is disabled: %+v", gs)
+	}
+	e.expect(http.StatusOK, "root", "PATCH", "/api/v1/settings", apitypes.SharingSetting{Sharing: "enabled"})
+	e.expect(http.StatusNotFound, "bob", "GET", "/api/v1/workspaces/alice/ws", nil)
 }
 
 func TestServerFlagOverridesSetting(t *testing.T) {

@@ -32,6 +32,12 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, caller acl.Use
 		}
 		expires = t
 	}
+	if len(vs) == 0 {
+		var v *apitypes.Validation
+		if expires, v = a.tokenExpiry(expires); v != nil {
+			vs = append(vs, *v)
+		}
+	}
 	if len(vs) > 0 {
 		return invalid(vs...)
 	}

@@ -69,6 +69,9 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := workspaceView(ws, c.role, grants, a.now())
 	v.AgentRefusal = a.agentRefusal(ws)
+	if err := a.markInactive(r.Context(), &v, ws); err != nil {
+		return err
+	}
 	if a.cfg.AgentInfo != nil {
 		v.AgentTakeover = a.cfg.AgentInfo.LastTakeover(ws)
 	}

@@ -18,5 +18,5 @@ func (a *Authorizer) IdentifyToken(ctx context.Context, secret string) (acl.Iden
 	if err != nil {
 		return acl.Identity{}, err
 	}
-	return acl.Identity{User: u.Name, TokenID: tok.ID}, nil
+	return acl.Identity{User: u.Name, TokenID: tok.ID, Expires: tok.ExpiresAt}, nil
 }

@@ -114,6 +114,8 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 		for _, ls := range r.reg.WithToken(ev.TokenID) {
 			r.dropAsync(ls, reasonTokenRevoked, "your API token was revoked", ev.At)
 		}
+	case acl.EventCertRevoked:
+		r.certRevoked(ev) // credentials.go
 	case acl.EventWorkspaceStopped:
 		r.workspaceStopped(ctx, ev)
 	case acl.EventWorkspaceDeleted:

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// sweepExpired removes expired grants from the store: once at start, for
-// expiries that passed while no gateway ran, then at each live session's
-// expiry and at least every SweepInterval. The store's EventGrantExpired
+// sweepExpired drops the sessions whose credential expired and removes
+// expired grants from the store: once at start, for expiries that passed
+// while no gateway ran, then at each live session's expiry (of its access
+// or of its credential) and at least every SweepInterval. The store's EventGrantExpired
 // then drops the sessions on every replica; replicas that sweep the same
 // grant find it gone, so each expiry is announced once.
 func (r *Revoker) sweepExpired(ctx context.Context) error {
@@ -40,6 +41,7 @@ func (r *Revoker) sweepExpired(ctx context.Context) error {
 // are logged: the next sweep tries again.
 func (r *Revoker) sweepOnce(ctx context.Context) time.Time {
 	now := r.now()
+	r.dropExpiredCredentials(now)
 	sctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
 	n, err := r.store.DeleteExpiredGrants(sctx, now)
 	cancel()

@@ -45,7 +45,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, r := range []string{reasonRevoked, reasonExpired, reasonWorkspaceStopped, reasonWorkspaceDeleted,
 		reasonKeyRemoved, reasonTokenRevoked, reasonSuspended, reasonUserDeleted,
-		reasonSharingDisabled, reasonStoreUnreachable} {
+		reasonSharingDisabled, reasonStoreUnreachable, reasonCredentialExpired, reasonCertRevoked} {
 		m.revocations.WithLabelValues(r)
 	}
 	if reg != nil {

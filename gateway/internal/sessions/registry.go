@@ -95,7 +95,7 @@ func (r *Registry) Track(s *Session) bool {
 	if stale {
 		r.Recheck(s)
 	}
-	if !s.ValidUntil().IsZero() {
+	if !s.ValidUntil().IsZero() || !s.Info.Expires.IsZero() {
 		kick(r.expiryKick)
 	}
 	if r.onTrack != nil {
@@ -244,18 +244,20 @@ func list[K comparable](r *Registry, ix index[K], k K) []*Session {
 	return ix.list(k)
 }
 
-// NextExpiry is the earliest session expiry after t, zero when none.
+// NextExpiry is the earliest session expiry after t, zero when none: of
+// the access a session rests on, or of the credential it was opened with.
 func (r *Registry) NextExpiry(after time.Time) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next time.Time
 	for _, s := range r.byID {
-		e := s.ValidUntil()
-		if e.IsZero() || !e.After(after) {
-			continue
-		}
-		if next.IsZero() || e.Before(next) {
-			next = e
+		for _, e := range [2]time.Time{s.ValidUntil(), s.Info.Expires} {
+			if e.IsZero() || !e.After(after) {
+				continue
+			}
+			if next.IsZero() || e.Before(next) {
+				next = e
+			}
 		}
 	}
 	return next

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -25,6 +27,8 @@ const (
 	extNoPortForward  = "wsgate-no-port-forwarding"
 	extNoAgentForward = "wsgate-no-agent-forwarding"
 	extTokenID        = "wsgate-token-id"
+	// extExpires is when the credential expires (Unix nanoseconds).
+	extExpires = "wsgate-credential-expires"
 	// extVerified marks permissions that a verified key (or a bound
 	// identity) produced; only such permissions name the connection's user.
 	extVerified = "wsgate-verified"
@@ -77,6 +81,9 @@ func (id identity) permissions(criticalOptions map[string]string) *ssh.Permissio
 	if id.TokenID != "" {
 		ext[extTokenID] = id.TokenID
 	}
+	if !id.Expires.IsZero() {
+		ext[extExpires] = strconv.FormatInt(id.Expires.UnixNano(), 10)
+	}
 	return &ssh.Permissions{CriticalOptions: criticalOptions, Extensions: ext}
 }
 
@@ -122,6 +129,13 @@ func parseIdentity(p *ssh.Permissions) (identity, error) {
 		}
 		id.Cert, id.CertSerial = true, n
 	}
+	if s, ok := e[extExpires]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return identity{}, fmt.Errorf("bad credential expiry %q: %w", s, err)
+		}
+		id.Expires = time.Unix(0, n)
+	}
 	id.ForceCommand, id.HasForce = e[extForceCommand]
 	return id, nil
 }
@@ -139,6 +153,8 @@ type authenticator struct {
 	// signing with it), so without this a client could try keys forever.
 	maxTries int
 	failures int // callbacks run one at a time, in the handshake goroutine
+	// revocations, when set, refuses revoked certificates and keys.
+	revocations Revocations
 }
 
 // userLookups are the reads that identify a key's or a certificate's user.
@@ -180,6 +196,9 @@ func (a *authenticator) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ss
 		return nil, errors.New("too many authentication failures")
 	}
 	perms, err := a.check(conn, key)
+	if err == nil {
+		perms, err = a.checkRevoked(perms)
+	}
 	if err != nil {
 		a.failures++
 	}
@@ -303,6 +322,7 @@ func (a *authenticator) certificate(conn ssh.ConnMetadata, cert *ssh.Certificate
 			Cert:           true,
 			CertSerial:     cert.Serial,
 			CertKeyID:      cert.KeyId,
+			Expires:        certExpiry(cert),
 		},
 		// OpenSSH semantics: a capability absent from the certificate's
 		// extensions is not granted.
@@ -318,6 +338,14 @@ func (a *authenticator) certificate(conn ssh.ConnMetadata, cert *ssh.Certificate
 		opts[k] = v
 	}
 	return id.permissions(opts), nil
+}
+
+// certExpiry is the certificate's ValidBefore, zero for "forever".
+func certExpiry(cert *ssh.Certificate) time.Time {
+	if cert.ValidBefore == ssh.CertTimeInfinity || cert.ValidBefore > math.MaxInt64/uint64(time.Second) {
+		return time.Time{}
+	}
+	return time.Unix(int64(cert.ValidBefore), 0)
 }
 
 func hasExt(cert *ssh.Certificate, name string) bool {

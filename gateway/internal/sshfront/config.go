@@ -53,6 +53,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock for certificate validity and snapshots.
 	Now func() time.Time
+	// Revocations, when set, refuses revoked certificates and keys at
+	// authentication (revoked.go).
+	Revocations Revocations
 }
 
 // withDefaults validates the config and returns a copy with defaults filled.

@@ -198,7 +198,7 @@ func (s *Server) handshake(cs *connState, bound *identity) {
 	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	fc := newFrontConn(cs, bound)
-	fc.auth = &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&fc.unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries}
+	fc.auth = &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&fc.unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries, revocations: s.cfg.Revocations}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

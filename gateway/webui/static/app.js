@@ -194,6 +194,10 @@ function renderDetail() {
   $("shares").tBodies[0].replaceChildren(...rows);
   $("shares").hidden = rows.length === 0;
   $("no-shares").hidden = rows.length > 0;
+  // Grants that give nothing while sharing is disabled; they can be removed.
+  $("shares-inactive").textContent = acl.inactive
+    ? "Inactive: " + acl.inactive + "; these grants give no access until it is enabled again." : "";
+  $("shares-inactive").hidden = !acl.inactive || rows.length === 0;
   $("share").hidden = !canShare;
   $("open-app").hidden = !state.appsURL;
   renderAppLink();
