@@ -126,6 +126,9 @@ type Store interface {
 
 	// Revoked SSH certificates and keys (certrevoke.go).
 	CertRevocations
+
+	// Single uses every replica agrees on (once.go).
+	OnceStore
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

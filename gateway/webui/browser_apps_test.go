@@ -24,6 +24,7 @@ import (
 
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/agent"
+	"github.com/wsgate/wsgate/agent/agentkey"
 	"github.com/wsgate/wsgate/gateway"
 	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/internal/devca"
@@ -99,11 +100,16 @@ func runAgent(t *testing.T, base string, tlsConf *tls.Config, ws, token string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The gateway pins the key the agent enrols with its token.
+	ident, err := agentkey.Open(filepath.Join(t.TempDir(), agentkey.FileName(ws)), token)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- tunnel.Run(ctx, tunnel.ClientConfig{
-			URL: base, Token: token, Handler: a.HandleStream, TLSConfig: tlsConf,
+			URL: base, Identity: ident, Handler: a.HandleStream, TLSConfig: tlsConf,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		})
 	}()

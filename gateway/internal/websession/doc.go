@@ -6,8 +6,8 @@
 // (acl.Store.Secret), expires no later than that token, and is checked
 // against the store on use, so revoking or expiring the token ends it.
 //
-// One-time codes are single-use through a replay cache on the replica that
-// redeems them (Once); they are short-lived (30 s for apps, 60 s for
+// One-time codes are single-use on every replica: the store records a
+// code's use until it expires (acl.OnceStore); they are short-lived (30 s for apps, 60 s for
 // `wsgate web`), and app codes are also bound to a state cookie of the
 // browser they were made for.
 package websession

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsgate/wsgate/acl"
 )
 
 // Kind says what a signed value is for; a value of one kind is never
@@ -69,6 +71,8 @@ var (
 // SecretStore gives the shared signing key; acl.Store satisfies it.
 type SecretStore interface {
 	Secret(ctx context.Context, name string) ([]byte, error)
+	// UseOnce makes one-time codes single-use on every replica.
+	acl.OnceStore
 }
 
 // secretName names the store secret values are signed with.
@@ -79,7 +83,6 @@ const secretName = "web-session"
 type Signer struct {
 	store SecretStore
 	now   func() time.Time
-	once  *Once
 
 	mu  sync.Mutex
 	key []byte
@@ -91,7 +94,7 @@ func New(store SecretStore, now func() time.Time) *Signer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{store: store, now: now, once: NewOnce(now)}
+	return &Signer{store: store, now: now}
 }
 
 // Now is the Signer's clock.
@@ -167,13 +170,19 @@ func (s *Signer) Verify(ctx context.Context, value string, kind Kind) (Claims, e
 	return c, nil
 }
 
-// Redeem is Verify for a one-time code: a code is accepted once.
+// Redeem is Verify for a one-time code: a code is accepted once, on any
+// replica (the store records its use until it expires). A store that
+// cannot record the use refuses the code.
 func (s *Signer) Redeem(ctx context.Context, value string, kind Kind) (Claims, error) {
 	c, err := s.Verify(ctx, value, kind)
 	if err != nil {
 		return Claims{}, err
 	}
-	if !s.once.Use(string(kind)+"\x00"+c.ID, c.ExpiresAt()) {
+	first, err := s.store.UseOnce(ctx, "web:"+string(kind)+":"+c.ID, c.ExpiresAt())
+	if err != nil {
+		return Claims{}, fmt.Errorf("redeem code: %w", err)
+	}
+	if !first {
 		return Claims{}, ErrUsed
 	}
 	return c, nil

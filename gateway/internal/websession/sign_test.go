@@ -66,6 +66,10 @@ func TestSignVerifyRedeem(t *testing.T) {
 	if _, err := s.Redeem(ctx, code, KindAppCode); !errors.Is(err, ErrUsed) {
 		t.Fatalf("second redeem: %v", err)
 	}
+	// The store records the use: another replica refuses it too.
+	if _, err := New(st, c.now).Redeem(ctx, code, KindAppCode); !errors.Is(err, ErrUsed) {
+		t.Fatalf("redeemed again on another replica: %v", err)
+	}
 	code2, _, _ := s.Sign(ctx, claims, AppCodeTTL, time.Time{})
 	c.t = c.t.Add(AppCodeTTL)
 	if _, err := s.Redeem(ctx, code2, KindAppCode); !errors.Is(err, ErrExpired) {
