@@ -58,7 +58,12 @@ func New(cfg Config) (*Server, error) {
 		MaxAuthTries:  cfg.MaxAuthTries,
 		ServerVersion: serverVersion,
 	}
-	base.AddHostKey(cfg.HostSigner)
+	applyAlgorithms(base)
+	host, err := hardenedHostSigner(cfg.HostSigner)
+	if err != nil {
+		return nil, fmt.Errorf("ssh host key: %w", err)
+	}
+	base.AddHostKey(host)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:       cfg,
