@@ -80,6 +80,9 @@ type frontConn struct {
 	bound       *identity // set: the client already proved who it is
 	auth        *authenticator
 	unavailable atomic.Bool
+	// refused is set once refuseEarly refused the user; authentication
+	// callbacks run one at a time on the handshake goroutine.
+	refused bool
 	gctx        gssh.Context // set by ConnCallback, before the handshake
 
 	authOnce sync.Once

@@ -260,20 +260,39 @@ func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
 		}
 		conf.VerifiedPublicKeyCallback = verifiedKey
 	}
-	noneAuth, verified := conf.NoClientAuthCallback, conf.VerifiedPublicKeyCallback
+	// Once the identity is settled, refuseEarly decides the target; only a
+	// user who may reach it is let in.
+	noneAuth, pubKey, verified := conf.NoClientAuthCallback, conf.PublicKeyCallback, conf.VerifiedPublicKeyCallback
 	conf.NoClientAuthCallback = func(cm ssh.ConnMetadata) (*ssh.Permissions, error) {
+		if err := fc.refusedEarly(); err != nil {
+			return nil, err
+		}
 		perms, err := noneAuth(cm)
 		if err == nil {
-			fc.authenticated()
+			err = s.refuseEarly(fc, cm, perms)
 		}
-		return perms, err
+		if err != nil {
+			return nil, err
+		}
+		fc.authenticated()
+		return perms, nil
+	}
+	conf.PublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		if err := fc.refusedEarly(); err != nil {
+			return nil, err
+		}
+		return pubKey(cm, key)
 	}
 	conf.VerifiedPublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, alg string) (*ssh.Permissions, error) {
 		perms, err := verified(cm, key, perms, alg)
 		if err == nil {
-			fc.authenticated()
+			err = s.refuseEarly(fc, cm, perms)
 		}
-		return perms, err
+		if err != nil {
+			return nil, err
+		}
+		fc.authenticated()
+		return perms, nil
 	}
 	return &conf
 }
