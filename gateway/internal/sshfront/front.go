@@ -83,7 +83,7 @@ type frontConn struct {
 	// refused is set once refuseEarly refused the user; authentication
 	// callbacks run one at a time on the handshake goroutine.
 	refused bool
-	gctx        gssh.Context // set by ConnCallback, before the handshake
+	gctx    gssh.Context // set by ConnCallback, before the handshake
 
 	authOnce sync.Once
 	authed   chan struct{} // closed once authentication succeeded
