@@ -94,6 +94,9 @@ type ServerConfig struct {
 	// than StoreGrace (default LockBestEffort).
 	LockMode LockMode
 	Logger   *slog.Logger
+	// Edge bounds what clients hold before they are trusted (pre-auth
+	// limits, timeouts, connections per source).
+	Edge EdgeLimits
 }
 
 // withDefaults validates c and fills its defaults; it also returns the
@@ -112,6 +115,11 @@ func (c ServerConfig) withDefaults() (ServerConfig, edge.Proxies, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	edgeLimits, _, err := c.Edge.withDefaults()
+	if err != nil {
+		return c, none, fmt.Errorf("gateway: %w", err)
+	}
+	c.Edge = edgeLimits
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return c, none, errors.New("gateway: TLS needs both a certificate file and a key file")
 	}
@@ -209,10 +217,17 @@ func (s *Server) build() error {
 		OnDisconnect: func(uid string) { s.revoker.AgentDisconnected(uid) },
 	})
 	info := agentinfo.New(s.agents, s.sessions)
+	_, startups, err := cfg.Edge.withDefaults()
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	upgradeStartups := startups
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
-		Logger: log.With("part", "ssh"),
+		Logger:           log.With("part", "ssh"),
+		HandshakeTimeout: cfg.Edge.SSHLoginGraceTime, BannerTimeout: cfg.Edge.SSHBannerTimeout,
+		Startups: &startups, UpgradeStartups: &upgradeStartups, Metrics: metrics,
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -229,7 +244,7 @@ func (s *Server) build() error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	if err := s.listen(); err != nil {
+	if err := s.listen(metrics); err != nil {
 		return err
 	}
 	if s.cfg.AccessURL == "" {
@@ -256,7 +271,8 @@ func (s *Server) build() error {
 	mux.Handle("/", webui.Handler())
 	s.http = &http.Server{
 		Handler:           edge.Forwarded(s.proxies, appProxy.Handler(mux)),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.Edge.HTTPReadHeaderTimeout,
+		IdleTimeout:       cfg.Edge.HTTPIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          httpErrorLog(log),
 	}
@@ -264,8 +280,9 @@ func (s *Server) build() error {
 }
 
 // listen binds the ports that were not given as listeners, and puts TLS
-// and the PROXY protocol in front of them as configured.
-func (s *Server) listen() error {
+// and the PROXY protocol in front of them as configured, and the HTTP
+// connection cap under TLS (it counts TCP peers).
+func (s *Server) listen(metrics prometheus.Registerer) error {
 	var err error
 	if s.sshLn = s.cfg.SSHListener; s.sshLn == nil {
 		if s.sshLn, err = net.Listen("tcp", s.cfg.SSHAddr); err != nil {
@@ -280,6 +297,11 @@ func (s *Server) listen() error {
 			return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
 		}
 	}
+	limited, err := limitHTTP(s.httpLn, s.cfg.Edge, s.proxies, metrics)
+	if err != nil {
+		return err
+	}
+	s.httpLn = limited
 	if s.cert != nil {
 		s.httpLn = tls.NewListener(s.httpLn, s.cert.TLSConfig())
 	} else if !isLoopback(s.httpLn.Addr()) {

@@ -41,6 +41,7 @@ type serverFlags struct {
 	sshProxyProtocol           bool
 	pprofAddr                  string
 	pprofAllowRemote           bool
+	edge                       edgeFlags
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -62,6 +63,7 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; loopback only unless --pprof-allow-remote (default: off)")
 	fl.BoolVar(&f.pprofAllowRemote, "pprof-allow-remote", false, "allow a --pprof-addr that is not loopback: anyone who can reach it can read memory profiles")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.edge.register(cmd)
 }
 
 func (f *serverFlags) registerStore(cmd *cobra.Command) {
@@ -253,6 +255,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		StoreGrace:       f.storeGrace,
 		LockMode:         gateway.LockMode(f.lockMode),
 		Logger:           log,
+		Edge:             f.edge.limits(),
 	})
 	if err != nil {
 		if lns.pprof != nil {

@@ -95,6 +95,14 @@ type frontConn struct {
 	inEnd bool
 
 	out *asyncWriter // the SSH transport's writes, sent on another goroutine
+
+	banner bannerWatch // moves the deadline once the client's version line came
+}
+
+func (fc *frontConn) Read(p []byte) (int, error) {
+	n, err := fc.connState.Read(p)
+	fc.banner.read(p[:n])
+	return n, err
 }
 
 func (fc *frontConn) Write(p []byte) (int, error) { return fc.out.Write(p) }
