@@ -51,7 +51,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 	dir := b.TempDir()
 	token := seedServer(b, dir)
 	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
-	d := startServer(b, dir, "--pprof-addr", pprofAddr)
+	d := startServer(b, dir, "--pprof-addr", pprofAddr, benchStartups)
 	gw := &procMeter{name: "gateway", pid: d.proc.cmd.Process.Pid, pprof: "http://" + pprofAddr}
 	metrics := d.url + "/metrics"
 	cfg := idleClientConfig(b, d)
@@ -117,7 +117,7 @@ func BenchmarkIdleSessionsDev(b *testing.B) {
 	raiseNoFile(b, n, idleDevFDsPerSession, "the dev process")
 	b.Setenv("SHELL", "/bin/sh")
 	pprofAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(b)))
-	d := startDev(b, "--pprof-addr", pprofAddr)
+	d := startDev(b, "--pprof-addr", pprofAddr, benchStartups)
 	m := &procMeter{name: "dev", pid: d.proc.cmd.Process.Pid, pprof: "http://" + pprofAddr}
 	metrics := d.url + "/metrics"
 	cfg := idleClientConfig(b, d)

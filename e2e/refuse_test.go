@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestRefusals(t *testing.T) {
 
 	t.Run("unshared_user", func(t *testing.T) {
 		for _, user := range []string{"bob", "carol"} {
-			r := d.sshRun(t, user, "alice-ws", nil, "echo should-not-run")
+			r := d.sshRunLoud(t, user, "alice-ws", "echo should-not-run")
 			if r.code == 0 || strings.Contains(r.stdout, "should-not-run") {
 				t.Fatalf("%s got in: code %d stdout %q", user, r.code, r.stdout)
 			}
@@ -24,10 +25,10 @@ func TestRefusals(t *testing.T) {
 	})
 
 	t.Run("missing_and_forbidden_look_alike", func(t *testing.T) {
-		forbidden := d.sshRun(t, "bob", "alice--alice-ws", nil, "true")
-		missing := d.sshRun(t, "bob", "alice--no-such-ws", nil, "true")
+		forbidden := d.sshRunLoud(t, "bob", "alice--alice-ws", "true")
+		missing := d.sshRunLoud(t, "bob", "alice--no-such-ws", "true")
 		norm := func(s string) string {
-			return strings.NewReplacer(`"alice--alice-ws"`, "X", `"alice--no-such-ws"`, "X").Replace(s)
+			return strings.NewReplacer("alice--alice-ws", "X", "alice--no-such-ws", "X").Replace(s)
 		}
 		if forbidden.code != missing.code || norm(forbidden.stderr) != norm(missing.stderr) {
 			t.Fatalf("forbidden (%d %q) and missing (%d %q) differ", forbidden.code, forbidden.stderr, missing.code, missing.stderr)
@@ -103,6 +104,20 @@ func TestCertificates(t *testing.T) {
 			mustContain(t, "stderr", r.stderr, "Permission denied")
 		})
 	}
+	t.Run("no_access", func(t *testing.T) {
+		// carol's certificate proves who she is; she has no access to
+		// alice-ws, so she is refused while authenticating, with the line.
+		key := newCert("carols", ca, "carol", "-5m:+1h")
+		// At LogLevel INFO, OpenSSH's default: it prints banners from there.
+		opts := d.sshOpts(key)
+		opts[slices.Index(opts, "LogLevel=ERROR")] = "LogLevel=INFO"
+		args := append(opts, "-o", "CertificateFile="+key+"-cert.pub", "-p", d.sshPort, "-l", "alice-ws", d.sshHost, "echo in")
+		r := run(t, 30*time.Second, nil, "ssh", args...)
+		if r.code != 255 || r.stdout != "" {
+			t.Fatalf("code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+		}
+		mustContain(t, "stderr", r.stderr, `wsgate: workspace "alice-ws" not found or access denied`)
+	})
 	t.Run("source_address", func(t *testing.T) {
 		r := login(newCert("elsewhere", ca, "alice", "-5m:+1h", "-O", "source-address=10.9.8.7/32"), "echo in")
 		if r.code != 255 {

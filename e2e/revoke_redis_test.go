@@ -106,7 +106,7 @@ func TestRevokeRedisOutage(t *testing.T) {
 	if r := b.sshRun(t, "bob", "alice/alice-ws", nil, "echo cached"); r.stdout != "cached\n" {
 		t.Fatalf("bob on B during the outage: %+v", r)
 	}
-	r := b.sshRun(t, "carol", "alice/alice-ws", nil, "true")
+	r := b.sshRunLoud(t, "carol", "alice/alice-ws", "true")
 	if r.code == 0 {
 		t.Fatal("carol got in while B could not check her")
 	}
@@ -273,7 +273,7 @@ func TestRevokeStrictLockMode(t *testing.T) {
 		t.Fatalf("dropped %v after Redis stopped, before the 1s grace", after)
 	}
 	mustContain(t, "alice", alice.stderr.String(), "wsgate: access can no longer be checked: the access store is unreachable")
-	r := d.sshRun(t, "alice", "alice-ws", nil, "true")
+	r := d.sshRunLoud(t, "alice", "alice-ws", "true")
 	if r.code == 0 {
 		t.Fatal("a new session got in past the grace")
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,9 +83,14 @@ func TestOpenSSHThroughStdioProxy(t *testing.T) {
 		t.Fatalf("wrong token: %+v", r)
 	}
 	// bob without a share reads what the SSH port tells him.
-	viaProxy := d.runProxySSH(t, "bob", "bob", "alice-ws", nil, "true")
-	viaPort := d.sshRun(t, "bob", "alice-ws", nil, "true")
-	if viaProxy.code != 1 || viaProxy.stderr != viaPort.stderr || viaPort.code != 1 {
+	// Refused during authentication: OpenSSH prints the banner at its
+	// default LogLevel.
+	args := d.proxySSHArgs(t, "bob", "alice-ws", "true")
+	args[slices.Index(args, "LogLevel=ERROR")] = "LogLevel=INFO"
+	viaProxy := runWith(t, 60*time.Second, d.cliEnv(t, "bob"), nil, "ssh", args...)
+	viaPort := d.sshRunLoud(t, "bob", "alice-ws", "true")
+	const denied = `wsgate: workspace "alice-ws" not found or access denied` + "\n"
+	if viaProxy.code != 255 || viaPort.code != 255 || !strings.HasPrefix(viaProxy.stderr, denied) || !strings.HasPrefix(viaPort.stderr, denied) {
 		t.Fatalf("bob without share: proxy %+v, port %+v", viaProxy, viaPort)
 	}
 }
@@ -119,9 +125,12 @@ func TestWsgateSSH(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "unauthorized: missing, invalid or expired API token") || !strings.Contains(r.stderr, "wsgate login") {
 		t.Fatalf("wrong token: %+v", r)
 	}
+	// Refused during authentication with the line OpenSSH prints, and
+	// OpenSSH's exit status.
 	viaHTTPS := d.wsgateAs(t, "bob", nil, "ssh", "alice-ws", "true")
-	viaPort := d.sshRun(t, "bob", "alice-ws", nil, "true")
-	if viaHTTPS.code != 1 || viaHTTPS.stderr != viaPort.stderr {
+	viaPort := d.sshRunLoud(t, "bob", "alice-ws", "true")
+	const denied = `wsgate: workspace "alice-ws" not found or access denied` + "\n"
+	if viaHTTPS.code != 255 || viaHTTPS.stderr != denied || viaPort.code != 255 || !strings.HasPrefix(viaPort.stderr, denied) {
 		t.Fatalf("bob without share: https %+v, port %+v", viaHTTPS, viaPort)
 	}
 	if r := d.wsgateCLI(t, "alice", "sharing", "share", "alice-ws", "--user", "bob"); r.code != 0 {

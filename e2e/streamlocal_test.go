@@ -57,17 +57,17 @@ func TestStreamLocalForward(t *testing.T) {
 		go serveEcho(laptop)
 		sock := filepath.Join(wsDir, "remote.sock")
 		fwd := startForward(t, d, alice, "-R", sock+":"+laptop.Addr().String())
+		// The socket file appears at bind, a moment before the listen:
+		// wait for a connection, not for the file.
+		var c net.Conn
 		testutil.WaitFor(t, 15*time.Second, "the agent's socket "+sock, func() bool {
 			if fwd.exited() {
 				t.Fatalf("ssh -R exited: %v\nstderr: %s", fwd.err, fwd.stderr.String())
 			}
-			_, err := os.Stat(sock)
+			var err error
+			c, err = net.Dial("unix", sock)
 			return err == nil
 		})
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			t.Fatalf("dial %s: %v\nssh stderr: %s", sock, err, fwd.stderr.String())
-		}
 		defer c.Close()
 		if err := echoExchange(c, 256<<10); err != nil {
 			t.Fatalf("through -R %s: %v\nssh stderr: %s", sock, err, fwd.stderr.String())
@@ -118,8 +118,22 @@ func TestStreamLocalForward(t *testing.T) {
 		})
 	}
 	t.Run("no_access", func(t *testing.T) {
-		// bob authenticates but may not reach alice-ws.
-		refused(t, d.sshOpts(d.key("bob")))
+		// bob may not reach alice-ws: he is refused while authenticating,
+		// so neither forward is ever asked for and no socket appears.
+		sock := filepath.Join(wsDir, "g-noaccess.sock")
+		for _, fwd := range [][]string{
+			{"-L", fmt.Sprintf("127.0.0.1:%d:%s", freePort(t), filepath.Join(wsDir, "g.sock"))},
+			{"-R", sock + ":" + listen(t).Addr().String()},
+		} {
+			r := run(t, 30*time.Second, nil, "ssh", forwardArgs(d, d.sshOpts(d.key("bob")), fwd...)...)
+			if r.code != 255 {
+				t.Fatalf("ssh %s: code %d, want 255 (stderr %q)", fwd[0], r.code, r.stderr)
+			}
+			mustContain(t, "ssh "+fwd[0]+" stderr", r.stderr, `wsgate: workspace "alice-ws" not found or access denied`)
+		}
+		if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the refused forward's socket exists: %v", err)
+		}
 	})
 	t.Run("cert_without_port_forwarding", func(t *testing.T) {
 		key := filepath.Join(t.TempDir(), "nofwd")

@@ -11,20 +11,6 @@ import (
 	"github.com/wsgate/wsgate/internal/testutil"
 )
 
-// refusedWith dials as user and checks that the connection is let in only
-// to show msg on its session's stderr.
-func (e *testEnv) refusedWith(user, login, msg string) {
-	e.t.Helper()
-	c, err := e.dial(user, login)
-	if err != nil {
-		e.t.Fatalf("dial as %s: %v", user, err)
-	}
-	r := run(e.t, c, "echo in", nil)
-	if r.stdout != "" || r.stderr != msg+"\r\n" {
-		e.t.Fatalf("%s to %s: %+v, want refused with %q", user, login, r, msg)
-	}
-}
-
 // msgStoreUnavailable is what users are told while the store cannot be
 // asked.
 const msgStoreUnavailable = "wsgate: cannot check access right now: the access store is unreachable; try again later"

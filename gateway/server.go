@@ -110,6 +110,9 @@ type ServerConfig struct {
 	// MaxTokenLifetime is the longest an API token made through the API may
 	// live (default httpapi.DefaultMaxTokenLifetime; negative: no limit).
 	MaxTokenLifetime time.Duration
+	// Edge bounds what clients hold before they are trusted (pre-auth
+	// limits, timeouts, connections per source).
+	Edge EdgeLimits
 }
 
 // withDefaults validates c and fills its defaults; it also returns the
@@ -128,6 +131,11 @@ func (c ServerConfig) withDefaults() (ServerConfig, edge.Proxies, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	edgeLimits, _, err := c.Edge.withDefaults()
+	if err != nil {
+		return c, none, fmt.Errorf("gateway: %w", err)
+	}
+	c.Edge = edgeLimits
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return c, none, errors.New("gateway: TLS needs both a certificate file and a key file")
 	}
@@ -257,11 +265,18 @@ func (s *Server) build() error {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	}
+	_, startups, err := cfg.Edge.withDefaults()
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	upgradeStartups := startups
 	if s.ssh, err = sshfront.New(sshfront.Config{
 		Access: az, Sessions: s.sessions, Agents: s.agents,
 		HostSigner: cfg.HostSigner, UserCAKeys: cfg.UserCAKeys, HostnameSuffix: cfg.HostnameSuffix,
-		Logger:      log.With("part", "ssh"),
-		Revocations: revocations{store: cfg.Store, access: az, file: s.revokedKeys},
+		Logger:           log.With("part", "ssh"),
+		Revocations:      revocations{store: cfg.Store, access: az, file: s.revokedKeys},
+		HandshakeTimeout: cfg.Edge.SSHLoginGraceTime, BannerTimeout: cfg.Edge.SSHBannerTimeout,
+		Startups: &startups, UpgradeStartups: &upgradeStartups, Metrics: metrics,
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -271,7 +286,7 @@ func (s *Server) build() error {
 	}); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	if err := s.listen(); err != nil {
+	if err := s.listen(metrics); err != nil {
 		return err
 	}
 	if s.cfg.AccessURL == "" {
@@ -314,7 +329,8 @@ func (s *Server) build() error {
 	mux.Handle("/", webui.Handler())
 	s.http = &http.Server{
 		Handler:           edge.Forwarded(s.proxies, appProxy.Handler(mux)),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.Edge.HTTPReadHeaderTimeout,
+		IdleTimeout:       cfg.Edge.HTTPIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          httpErrorLog(log),
 	}
@@ -322,8 +338,9 @@ func (s *Server) build() error {
 }
 
 // listen binds the ports that were not given as listeners, and puts TLS
-// and the PROXY protocol in front of them as configured.
-func (s *Server) listen() error {
+// and the PROXY protocol in front of them as configured, and the HTTP
+// connection cap under TLS (it counts TCP peers).
+func (s *Server) listen(metrics prometheus.Registerer) error {
 	var err error
 	if s.sshLn = s.cfg.SSHListener; s.sshLn == nil {
 		if s.sshLn, err = net.Listen("tcp", s.cfg.SSHAddr); err != nil {
@@ -338,6 +355,11 @@ func (s *Server) listen() error {
 			return fmt.Errorf("listen http %s: %w", s.cfg.HTTPAddr, err)
 		}
 	}
+	limited, err := limitHTTP(s.httpLn, s.cfg.Edge, s.proxies, metrics)
+	if err != nil {
+		return err
+	}
+	s.httpLn = limited
 	if s.cert != nil {
 		s.httpLn = tls.NewListener(s.httpLn, s.cert.TLSConfig())
 	} else if !isLoopback(s.httpLn.Addr()) {

@@ -50,6 +50,14 @@ func (e *testEnv) apiToken(user string, mod ...func(*acl.Token)) (secret, id str
 // are offered after "none" (which the gateway accepts first).
 func (e *testEnv) dialHTTPS(hs *httptest.Server, token, login string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
 	e.t.Helper()
+	return e.dialHTTPSConfig(hs, token, &ssh.ClientConfig{
+		User: login, Auth: auth, HostKeyCallback: ssh.FixedHostKey(e.hostKey), Timeout: 5 * time.Second,
+	})
+}
+
+// dialHTTPSConfig is dialHTTPS with the client's whole config.
+func (e *testEnv) dialHTTPSConfig(hs *httptest.Server, token string, conf *ssh.ClientConfig) (*ssh.Client, error) {
+	e.t.Helper()
 	c, err := apiclient.New(hs.URL, token, apiclient.WithHTTPClient(hs.Client()))
 	if err != nil {
 		e.t.Fatal(err)
@@ -60,9 +68,7 @@ func (e *testEnv) dialHTTPS(hs *httptest.Server, token, login string, auth ...ss
 	if err != nil {
 		return nil, err
 	}
-	sc, chans, reqs, err := ssh.NewClientConn(conn, "gateway", &ssh.ClientConfig{
-		User: login, Auth: auth, HostKeyCallback: ssh.FixedHostKey(e.hostKey), Timeout: 5 * time.Second,
-	})
+	sc, chans, reqs, err := ssh.NewClientConn(conn, "gateway", conf)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -129,9 +135,8 @@ func TestSSHOverHTTPSForeignKeyDoesNotChangeIdentity(t *testing.T) {
 		t.Fatalf("with bob's key: %+v", r)
 	}
 	// bob's own workspace stays closed to alice, bob's key or not.
-	c = e.mustDialHTTPS(hs, token, "bob/bob-ws", ssh.PublicKeys(e.keys["bob"]))
-	if r := run(t, c, "echo in", nil); r.exit != 1 || !strings.Contains(r.stderr, "not found or access denied") {
-		t.Fatalf("alice's token with bob's key into bob-ws: %+v", r)
+	if b := e.refusedEarlyHTTPS(hs, token, "bob/bob-ws", ssh.PublicKeys(e.keys["bob"])); !strings.Contains(b, "not found or access denied") {
+		t.Fatalf("alice's token with bob's key into bob-ws: banner %q", b)
 	}
 }
 
@@ -142,11 +147,10 @@ func TestSSHOverHTTPSRefusalMatchesFrontDoor(t *testing.T) {
 	hs := e.upgradeServer(false)
 	token, _ := e.apiToken("bob")
 	for _, login := range []string{"alice-ws", "alice/alice-ws", "nope-ws"} {
-		viaHTTPS := run(t, e.mustDialHTTPS(hs, token, login), "echo in", nil)
-		viaSSH := run(t, e.mustDial("bob", login), "echo in", nil)
-		if viaHTTPS.exit != 1 || viaHTTPS.stderr == "" || viaHTTPS.stdout != "" ||
-			viaHTTPS.exit != viaSSH.exit || viaHTTPS.stderr != viaSSH.stderr || viaHTTPS.stdout != viaSSH.stdout {
-			t.Fatalf("%s: over https %+v, over ssh %+v", login, viaHTTPS, viaSSH)
+		viaHTTPS := e.refusedEarlyHTTPS(hs, token, login)
+		viaSSH := e.refusedEarly("bob", login)
+		if viaHTTPS == "" || viaHTTPS != viaSSH {
+			t.Fatalf("%s: over https %q, over ssh %q", login, viaHTTPS, viaSSH)
 		}
 	}
 	// After a share the same token gets in.

@@ -209,8 +209,13 @@ func TestRenameKeepsSessionsAndTunnel(t *testing.T) {
 	if r := run(t, e.dial("mallory", "alice/renamed-ws"), "cat here.txt", nil); r.stdout != "same agent\n" {
 		t.Fatalf("new name: %+v", r)
 	}
-	if r := run(t, e.dial("alice", "alice-ws"), "true", nil); !strings.Contains(r.stderr, "not found or access denied") {
-		t.Fatalf("old name: %+v", r)
+	var rec bannerRecorder
+	_, err := ssh.Dial("tcp", e.srv.SSHAddr().String(), &ssh.ClientConfig{
+		User: "alice-ws", Auth: []ssh.AuthMethod{ssh.PublicKeys(e.keys["alice"])},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), BannerCallback: rec.callback,
+	})
+	if err == nil || !strings.Contains(rec.String(), "not found or access denied") {
+		t.Fatalf("old name: err %v banner %q", err, rec.String())
 	}
 }
 

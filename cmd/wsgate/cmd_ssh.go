@@ -135,8 +135,12 @@ func runSSHSession(ctx context.Context, c *apiclient.Client, target string, comm
 	if err != nil {
 		return err
 	}
+	var banner strings.Builder
 	sc, chans, reqs, err := ssh.NewClientConn(conn, c.URL().Host, &ssh.ClientConfig{
 		User: target,
+		// The gateway refuses a target the user may not reach during
+		// authentication, saying why in a banner.
+		BannerCallback: func(msg string) error { banner.WriteString(msg); return nil },
 		// The gateway accepts "none": the token in the upgrade already
 		// said who we are. Its host key is not checked because TLS (for
 		// https URLs) authenticated the gateway before the token was sent;
@@ -146,6 +150,11 @@ func runSSHSession(ctx context.Context, c *apiclient.Client, target string, comm
 	})
 	if err != nil {
 		_ = conn.Close()
+		if banner.Len() > 0 {
+			// As OpenSSH: the gateway's line, then exit status 255.
+			fmt.Fprint(os.Stderr, banner.String())
+			return &exitError{code: 255}
+		}
 		return fmt.Errorf("ssh handshake with the gateway: %w", err)
 	}
 	client := ssh.NewClient(sc, chans, reqs)

@@ -46,6 +46,7 @@ type serverFlags struct {
 	metricsAddr      string
 	credFlags        bool // registerCredentials ran: `server`, not `dev` (which serves /metrics on its loopback HTTP port)
 	maxTokenLifetime time.Duration
+	edge             edgeFlags
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, dataDefault string) {
@@ -67,6 +68,7 @@ func (f *serverFlags) register(cmd *cobra.Command, sshDefault, httpDefault, data
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; loopback only unless --pprof-allow-remote (default: off)")
 	fl.BoolVar(&f.pprofAllowRemote, "pprof-allow-remote", false, "allow a --pprof-addr that is not loopback: anyone who can reach it can read memory profiles")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.edge.register(cmd)
 }
 
 func (f *serverFlags) registerStore(cmd *cobra.Command) {
@@ -267,6 +269,7 @@ func startGateway(f *serverFlags, st acl.Store, prov httpapi.Provisioner, lns li
 		MetricsListener:   lns.metrics,
 		MetricsOnHTTPPort: !f.credFlags,
 		MaxTokenLifetime:  f.tokenLifetime(),
+		Edge:              f.edge.limits(),
 	})
 	if err != nil {
 		if lns.pprof != nil {

@@ -25,15 +25,35 @@ const extStoreUnavailable = "wsgate-store-unavailable"
 // refusal it returns the line to show the user and the rejection reason
 // for non-session channels.
 func (s *Server) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
-	az := s.cfg.Access
-	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
-	refuse := func(result access.Result, msg string, reason ssh.RejectionReason) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
-		az.Count(result)
-		return acl.WorkspaceID{}, access.Decision{}, msg, reason
+	v := s.decideTarget(ctx, user, login, log)
+	s.cfg.Access.Count(v.result)
+	if v.refusal == "" {
+		log.Info("ssh allowed", "workspace", v.ws.String(), "role", v.d.Role.String(), "cached", v.d.Cached)
 	}
-	failed := func(err error) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
+	return v.ws, v.d, v.refusal, v.reason
+}
+
+// verdict is decideTarget's answer: the workspace and decision, or the
+// line to show the user and the rejection reason for other channels.
+type verdict struct {
+	ws      acl.WorkspaceID
+	d       access.Decision
+	refusal string
+	reason  ssh.RejectionReason
+	result  access.Result
+}
+
+// decideTarget resolves login for user and checks connect, counting
+// nothing: authorize (after login) and refuseEarly (during it) both ask.
+func (s *Server) decideTarget(ctx context.Context, user, login string, log *slog.Logger) verdict {
+	az := s.cfg.Access
+	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)
+	refuse := func(result access.Result, msg string, reason ssh.RejectionReason) verdict {
+		return verdict{refusal: msg, reason: reason, result: result}
+	}
+	failed := func(err error) verdict {
 		if errors.Is(err, access.ErrStoreUnavailable) {
 			return refuse(access.Unavailable, msgStoreUnavailable, ssh.ConnectionFailed)
 		}
@@ -68,7 +88,5 @@ func (s *Server) authorize(user, login string, log *slog.Logger) (acl.WorkspaceI
 		log.Info("ssh denied", "target", login, "workspace", ws.String(), "reason", d.Reason.String())
 		return refuse(access.Denied, denied, ssh.Prohibited)
 	}
-	log.Info("ssh allowed", "workspace", ws.String(), "role", d.Role.String(), "cached", d.Cached)
-	az.Count(access.Allowed)
-	return ws, d, "", 0
+	return verdict{ws: ws, d: d, result: access.Allowed}
 }

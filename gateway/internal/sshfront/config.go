@@ -8,9 +8,11 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/tunnel"
 )
@@ -24,7 +26,7 @@ type Dialer interface {
 const (
 	DefaultHostnameSuffix     = "coder"
 	DefaultHandshakeTimeout   = 10 * time.Second
-	DefaultMaxUnauthenticated = 64
+	DefaultMaxUnauthenticated = 256
 	DefaultMaxAuthTries       = 6
 )
 
@@ -40,11 +42,23 @@ type Config struct {
 	UserCAKeys []ssh.PublicKey
 	// HostnameSuffix is tolerated at the end of a target ("alice-ws.coder").
 	HostnameSuffix string
-	// HandshakeTimeout bounds the whole handshake, authentication included.
+	// HandshakeTimeout bounds the whole handshake, authentication included
+	// (OpenSSH's LoginGraceTime).
 	HandshakeTimeout time.Duration
-	// MaxUnauthenticated caps concurrent connections that have not finished
-	// authenticating; extra ones are closed at once.
+	// BannerTimeout bounds the wait for the client's version line
+	// (default DefaultBannerTimeout; at most HandshakeTimeout).
+	BannerTimeout time.Duration
+	// MaxUnauthenticated is a hard cap over both pools of connections that
+	// have not finished authenticating; extra ones are closed at once.
 	MaxUnauthenticated int
+	// Startups limits the SSH port's connections still authenticating
+	// (nil: DefaultStartups; a zero Limits: no limit), UpgradeStartups
+	// those of SSH over HTTPS, a pool of their own (nil:
+	// DefaultUpgradeStartups).
+	Startups, UpgradeStartups *edge.Limits
+	// Metrics is where wsgate_ssh_preauth_refused_total is registered; nil
+	// keeps it unregistered.
+	Metrics prometheus.Registerer
 	// MaxAuthTries caps failed authentication attempts per connection.
 	MaxAuthTries int
 	// IdleTimeout closes a connection that has had no open channel and no
@@ -81,11 +95,27 @@ func (c Config) withDefaults() (Config, error) {
 	if err := validSuffix(c.HostnameSuffix); err != nil {
 		errs = append(errs, err)
 	}
-	if c.HandshakeTimeout < 0 || c.MaxUnauthenticated < 0 || c.MaxAuthTries < 0 || c.IdleTimeout < 0 {
+	if c.HandshakeTimeout < 0 || c.BannerTimeout < 0 || c.MaxUnauthenticated < 0 || c.MaxAuthTries < 0 || c.IdleTimeout < 0 {
 		errs = append(errs, errors.New("timeouts and limits must not be negative"))
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.BannerTimeout == 0 {
+		c.BannerTimeout = DefaultBannerTimeout
+	}
+	if c.Startups == nil {
+		l := DefaultStartups
+		c.Startups = &l
+	}
+	if c.UpgradeStartups == nil {
+		l := DefaultUpgradeStartups
+		c.UpgradeStartups = &l
+	}
+	for name, l := range map[string]*edge.Limits{"Startups": c.Startups, "UpgradeStartups": c.UpgradeStartups} {
+		if err := l.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
 	}
 	if c.MaxUnauthenticated == 0 {
 		c.MaxUnauthenticated = DefaultMaxUnauthenticated

@@ -61,7 +61,7 @@ func TestConfigValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.cfg
-	if c.HostnameSuffix != "coder" || c.HandshakeTimeout != 10*time.Second || c.MaxUnauthenticated != 64 || c.MaxAuthTries != 6 || c.Now == nil || c.Logger == nil {
+	if c.HostnameSuffix != "coder" || c.HandshakeTimeout != 10*time.Second || c.MaxUnauthenticated != 256 || c.MaxAuthTries != 6 || c.Now == nil || c.Logger == nil {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
 }

@@ -80,7 +80,10 @@ type frontConn struct {
 	bound       *identity // set: the client already proved who it is
 	auth        *authenticator
 	unavailable atomic.Bool
-	gctx        gssh.Context // set by ConnCallback, before the handshake
+	// refused is set once refuseEarly refused the user; authentication
+	// callbacks run one at a time on the handshake goroutine.
+	refused bool
+	gctx    gssh.Context // set by ConnCallback, before the handshake
 
 	authOnce sync.Once
 	authed   chan struct{} // closed once authentication succeeded
@@ -92,6 +95,14 @@ type frontConn struct {
 	inEnd bool
 
 	out *asyncWriter // the SSH transport's writes, sent on another goroutine
+
+	banner bannerWatch // moves the deadline once the client's version line came
+}
+
+func (fc *frontConn) Read(p []byte) (int, error) {
+	n, err := fc.connState.Read(p)
+	fc.banner.read(p[:n])
+	return n, err
 }
 
 func (fc *frontConn) Write(p []byte) (int, error) { return fc.out.Write(p) }

@@ -8,7 +8,7 @@ import (
 )
 
 // refuse serves an authenticated connection that may not reach any
-// workspace: every session shows msg on stderr and exits 1, other channels
+// workspace: every session shows msg on stderr and exits 255, other channels
 // are rejected with reason, global requests fail. The connection lives at
 // most HandshakeTimeout more, so refused clients cannot hold it open.
 func (s *Server) refuse(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, msg string, reason ssh.RejectionReason) {
@@ -42,7 +42,7 @@ func (s *Server) refuse(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewC
 
 // refuseSession waits for the session to ask for a shell, a command or a
 // subsystem (so that clients read the answer as the command's outcome), or
-// for HandshakeTimeout, then prints msg on stderr, sends exit-status 1 and
+// for HandshakeTimeout, then prints msg on stderr, sends exit-status 255 (as OpenSSH does when it cannot run a command at all) and
 // closes the channel.
 func (s *Server) refuseSession(ch ssh.Channel, reqs <-chan *ssh.Request, msg string) {
 	t := time.NewTimer(s.cfg.HandshakeTimeout)
@@ -70,7 +70,7 @@ wait:
 		}
 	}
 	_, _ = ch.Stderr().Write([]byte(msg + "\r\n"))
-	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{1}))
+	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{255}))
 	_ = ch.Close()
 	rejectRequests(reqs)
 }

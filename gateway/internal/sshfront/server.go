@@ -35,6 +35,7 @@ type Server struct {
 	front   *gssh.Server
 	checker *ssh.CertChecker
 	log     *slog.Logger
+	preauth *preauth
 
 	ctx    context.Context // canceled by Shutdown
 	cancel context.CancelFunc
@@ -58,9 +59,19 @@ func New(cfg Config) (*Server, error) {
 		MaxAuthTries:  cfg.MaxAuthTries,
 		ServerVersion: serverVersion,
 	}
-	base.AddHostKey(cfg.HostSigner)
+	applyAlgorithms(base)
+	host, err := hardenedHostSigner(cfg.HostSigner)
+	if err != nil {
+		return nil, fmt.Errorf("ssh host key: %w", err)
+	}
+	base.AddHostKey(host)
+	pa, err := newPreauth(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ssh metrics: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
+		preauth:   pa,
 		cfg:       cfg,
 		base:      base,
 		checker:   newCertChecker(cfg),
@@ -128,11 +139,13 @@ func (s *Server) isClosed() bool {
 }
 
 // ServeConn serves one connection and blocks until it is done.
-func (s *Server) ServeConn(conn net.Conn) { s.serveConn(conn, nil) }
+func (s *Server) ServeConn(conn net.Conn) { s.serveConn(conn, nil, nil) }
 
 // serveConn serves conn; bound, when set, is the identity the connection
 // already proved (see ServeConnAs), else the client authenticates by key.
-func (s *Server) serveConn(conn net.Conn, bound *identity) {
+// release, when set, is the pre-authentication slot the caller took for
+// conn; else serveConn takes one.
+func (s *Server) serveConn(conn net.Conn, bound *identity, release func()) {
 	cs := newConnState(conn)
 	s.mu.Lock()
 	if s.closed {
@@ -150,7 +163,7 @@ func (s *Server) serveConn(conn net.Conn, bound *identity) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	s.handshake(cs, bound)
+	s.handshake(cs, bound, release)
 }
 
 // Shutdown stops accepting, tells live sessions the gateway is going away,
@@ -188,16 +201,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // handshake runs the SSH handshake (gliderlabs' HandleConn) under the
 // unauthenticated cap and the handshake timeout, then hands the connection
 // on.
-func (s *Server) handshake(cs *connState, bound *identity) {
+func (s *Server) handshake(cs *connState, bound *identity, release func()) {
 	remote := cs.RemoteAddr().String()
+	pool := poolSSH
+	if bound != nil {
+		pool = poolHTTPS
+	}
+	if release == nil {
+		var ok bool
+		if release, ok = s.preauth.admit(pool, remote); !ok {
+			return
+		}
+	}
+	defer release() // idempotent: the normal path releases sooner
 	if s.unauth.Add(1) > int64(s.cfg.MaxUnauthenticated) {
 		s.unauth.Add(-1)
-		s.log.Warn("ssh connection refused: too many unauthenticated connections", "remote", remote)
+		s.preauth.refuse(pool, reasonMaxUnauthenticated, remote)
 		return
 	}
-	_ = cs.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 	fc := newFrontConn(cs, bound)
+	s.watchBanner(fc, cs)
 	fc.auth = &authenticator{ctx: ctx, store: s.cfg.Access.Lookups(&fc.unavailable), caKeys: s.cfg.UserCAKeys, checker: s.checker, log: s.log, maxTries: s.cfg.MaxAuthTries, revocations: s.cfg.Revocations}
 	served := make(chan struct{})
 	go func() {
@@ -210,6 +234,7 @@ func (s *Server) handshake(cs *connState, bound *identity) {
 	sc := fc.waitServerConn(served)
 	cancel()
 	s.unauth.Add(-1)
+	release()
 	if sc == nil {
 		return // ConnectionFailedCallback logged why
 	}
@@ -255,20 +280,39 @@ func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
 		}
 		conf.VerifiedPublicKeyCallback = verifiedKey
 	}
-	noneAuth, verified := conf.NoClientAuthCallback, conf.VerifiedPublicKeyCallback
+	// Once the identity is settled, refuseEarly decides the target; only a
+	// user who may reach it is let in.
+	noneAuth, pubKey, verified := conf.NoClientAuthCallback, conf.PublicKeyCallback, conf.VerifiedPublicKeyCallback
 	conf.NoClientAuthCallback = func(cm ssh.ConnMetadata) (*ssh.Permissions, error) {
+		if err := fc.refusedEarly(); err != nil {
+			return nil, err
+		}
 		perms, err := noneAuth(cm)
 		if err == nil {
-			fc.authenticated()
+			err = s.refuseEarly(fc, cm, perms)
 		}
-		return perms, err
+		if err != nil {
+			return nil, err
+		}
+		fc.authenticated()
+		return perms, nil
+	}
+	conf.PublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		if err := fc.refusedEarly(); err != nil {
+			return nil, err
+		}
+		return pubKey(cm, key)
 	}
 	conf.VerifiedPublicKeyCallback = func(cm ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, alg string) (*ssh.Permissions, error) {
 		perms, err := verified(cm, key, perms, alg)
 		if err == nil {
-			fc.authenticated()
+			err = s.refuseEarly(fc, cm, perms)
 		}
-		return perms, err
+		if err != nil {
+			return nil, err
+		}
+		fc.authenticated()
+		return perms, nil
 	}
 	return &conf
 }

@@ -21,7 +21,7 @@ import (
 // changes nothing. Everything after authentication (target, Authorize,
 // proxy, refusals) is ServeConn's.
 func (s *Server) ServeConnAs(conn net.Conn, id acl.Identity) {
-	s.serveConn(conn, &identity{Identity: id})
+	s.serveConn(conn, &identity{Identity: id}, nil)
 }
 
 // bindIdentity makes conf accept the client as id, whatever it offers.
@@ -75,6 +75,14 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		apitypes.WriteError(w, http.StatusServiceUnavailable, "the gateway is shutting down")
 		return
 	}
+	// The slot is taken before the 101, so that a refused client hears why.
+	release, ok := s.preauth.admit(poolHTTPS, remote)
+	if !ok {
+		w.Header().Set("Retry-After", "5")
+		apitypes.WriteError(w, http.StatusServiceUnavailable, "too many SSH connections being set up; try again later")
+		return
+	}
+	defer release()
 	conn, err := upgrade.Accept(w, apitypes.SSHUpgradeProtocol)
 	if err != nil {
 		s.log.Error("ssh over https: cannot take over the connection", "err", err)
@@ -91,7 +99,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("ssh over https: upgraded", "user", id.User, "token_id", id.TokenID, "remote", remote)
 	// The session's address is the client's, as the HTTP side saw it
 	// (behind a trusted proxy, the original one).
-	s.ServeConnAs(withRemoteAddr(conn, remote), id)
+	s.serveConn(withRemoteAddr(conn, remote), &identity{Identity: id}, release)
 }
 
 // remoteConn is a connection that reports another peer address.
