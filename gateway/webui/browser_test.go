@@ -351,7 +351,7 @@ func TestShareButtonInChromium(t *testing.T) {
 	// (no pick) is added as the kind selected.
 	openShareDialog(t, ctx)
 	wantExp, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`document.getElementById("share-expires").value = "2031-05-06T07:08"; ` +
+		`document.getElementById("share-expires").value = "2031-05-06T07:08"; `+
 			`new Date("2031-05-06T07:08").toISOString().replace(/\.000Z$/, "Z")`))
 	if err != nil {
 		t.Fatal(err)
