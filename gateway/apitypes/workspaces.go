@@ -34,6 +34,13 @@ type Workspace struct {
 	// SharingInactive, when set, says why SharedWith gives no access now
 	// (sharing is disabled for the deployment or the workspace's org).
 	SharingInactive string `json:"sharing_inactive,omitempty"`
+	// AllowedActions are what the caller may do on the workspace (the
+	// names of acl.Action: "start", "share-use", ...), computed from the
+	// role table the API enforces, so that clients offer only those.
+	AllowedActions []string `json:"allowed_actions,omitempty"`
+	// AgentConnected, when the answering gateway knows it (GET of one
+	// workspace), says whether the workspace's agent has a tunnel to it.
+	AgentConnected *bool `json:"agent_connected,omitempty"`
 }
 
 // Values of Workspace.AgentKey.

@@ -100,6 +100,7 @@ func (a *api) routes() {
 	a.handle("GET /api/v1/workspaces/{owner}/{name}/acl", a.getACL)
 	a.handle("PATCH /api/v1/workspaces/{owner}/{name}/acl", a.patchACL)
 	a.handle("DELETE /api/v1/workspaces/{owner}/{name}/acl", a.deleteACL)
+	a.handle("GET /api/v1/workspaces/{owner}/{name}"+apitypes.ShareCandidatesPath, a.getShareCandidates)
 
 	// Browser sign-in (signin.go).
 	a.signinRoutes()

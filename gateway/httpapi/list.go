@@ -139,6 +139,7 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 		}
 		v := workspaceView(ws, d.Role, gs, now)
 		v.AgentRefusal = a.agentRefusal(ws)
+		v.AllowedActions = allowedActions(snap, caller.Name, ws.ID())
 		if err := a.markInactive(ctx, &v, ws); err != nil {
 			return err
 		}

@@ -76,6 +76,11 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 		v.AgentTakeover = a.cfg.AgentInfo.LastTakeover(ws)
 	}
 	v.AgentKey = a.agentKeyState(r.Context(), ws, c.role)
+	v.AllowedActions = allowedActions(c.snap, c.caller, ws.ID())
+	if a.cfg.AgentInfo != nil {
+		connected := a.cfg.AgentInfo.Connected(ws)
+		v.AgentConnected = &connected
+	}
 	writeJSON(w, status, v)
 	return nil
 }
@@ -180,7 +185,10 @@ func (a *api) renameWorkspace(w http.ResponseWriter, r *http.Request, caller acl
 		return err
 	}
 	a.log.InfoContext(r.Context(), "workspace renamed", "workspace", c.ws.ID().String(), "name", req.Name, "by", caller.Name)
-	c.ws.Name = req.Name
+	// The snapshot knew the old name: load the caller's standing anew.
+	if c, err = a.loadAccessID(r, caller, acl.WorkspaceID{Owner: c.ws.Owner, Name: req.Name}, acl.ActionView); err != nil {
+		return err
+	}
 	return a.writeWorkspace(w, r, http.StatusOK, c)
 }
 

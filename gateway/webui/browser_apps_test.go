@@ -215,7 +215,7 @@ func TestAppIsolationInChromium(t *testing.T) {
 	link := signInLink(t, client, base, tokens["carol"])
 	do(t, bctx, "open the sign-in link",
 		chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.WaitVisible(wsLink("alice/alice-ws")),
 	)
 	href, err := chromedp.Run(bctx, chromedp.Location())
 	if err != nil || strings.Contains(href, "code=") {
@@ -223,7 +223,7 @@ func TestAppIsolationInChromium(t *testing.T) {
 	}
 	// The page's "Open" link for alice's app.
 	do(t, bctx, "select alice-ws and type the port",
-		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.Click(wsLink("alice/alice-ws")),
 		chromedp.WaitVisible(chromedp.ID("app-port")),
 		chromedp.SendKeys(chromedp.ID("app-port"), fmt.Sprint(victim.port)),
 		chromedp.WaitVisible(chromedp.ID("app-link")),

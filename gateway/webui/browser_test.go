@@ -230,6 +230,25 @@ func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
+// wsLink selects the list's link to workspace owner/name.
+func wsLink(id string) chromedp.CSS {
+	return chromedp.CSS(`#workspaces a[data-workspace="` + id + `"]`)
+}
+
+// dialogRow selects the Share dialog's row of kind:name.
+func dialogRow(subject string) chromedp.CSS {
+	return chromedp.CSS(`#dialog-shares tr[data-subject="` + subject + `"]`)
+}
+
+// openShareDialog presses Share and waits for the dialog.
+func openShareDialog(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "press Share",
+		chromedp.Click(chromedp.ID("share-open")),
+		chromedp.WaitVisible(chromedp.ID("share-dialog")),
+	)
+}
+
 // rowSel selects the share row of kind:name.
 func rowSel(subject string) chromedp.CSS {
 	return chromedp.CSS(`#shares tr[data-subject="` + subject + `"]`)
@@ -251,6 +270,9 @@ func (g *liveGateway) pollGrants(t *testing.T, what string, ok func(map[string]s
 	}
 }
 
+// TestShareButtonInChromium: signing in (a wrong token, then alice's),
+// the list and its roles, no token kept, a reload, a share with an expiry
+// through the dialog, an unknown name refused per entry, sign out.
 func TestShareButtonInChromium(t *testing.T) {
 	g := startLiveGateway(t)
 	ctx := startBrowser(t)
@@ -268,7 +290,7 @@ func TestShareButtonInChromium(t *testing.T) {
 	do(t, ctx, "sign in as alice",
 		chromedp.SendKeys(chromedp.ID("token"), g.tokens["alice"]),
 		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.WaitVisible(wsLink("alice/alice-ws")),
 	)
 	who, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("username")))
 	if err != nil || who != "alice" {
@@ -276,7 +298,7 @@ func TestShareButtonInChromium(t *testing.T) {
 	}
 	// Own and shared workspaces, each with alice's role.
 	list, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("#workspaces button")].map(b => b.textContent)`))
+		`[...document.querySelectorAll("#workspaces a")].map(b => b.textContent)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,108 +318,81 @@ func TestShareButtonInChromium(t *testing.T) {
 	// A reload stays signed in: the session is the cookie's.
 	do(t, ctx, "reload",
 		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.WaitVisible(wsLink("alice/alice-ws")),
 	)
 
-	// A workspace shared with alice at use: shares visible, no Share form.
-	do(t, ctx, "select bob/bob-ws",
-		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="bob/bob-ws"]`)),
+	// A workspace shared with alice at use: shares visible, no Share button.
+	do(t, ctx, "open bob/bob-ws",
+		chromedp.Click(wsLink("bob/bob-ws")),
 		chromedp.WaitVisible(rowSel("user:alice")),
-		chromedp.WaitNotVisible(chromedp.ID("share")),
-		chromedp.WaitNotPresent(chromedp.CSS(`#shares button.remove`)),
+		chromedp.WaitNotVisible(chromedp.ID("share-open")),
+		chromedp.WaitNotVisible(chromedp.ID("rename")),
 	)
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/workspaces/bob/bob-ws") {
+		t.Fatalf("the view is at %s, want /workspaces/bob/bob-ws", loc)
+	}
 
 	// alice-ws: the group's expiring grant is listed with its expiry.
-	do(t, ctx, "select alice/alice-ws",
-		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+	do(t, ctx, "open alice/alice-ws",
+		chromedp.Click(wsLink("alice/alice-ws")),
 		chromedp.WaitVisible(rowSel("group:contractor")),
-		chromedp.WaitVisible(chromedp.ID("share-name")),
+		chromedp.WaitVisible(chromedp.ID("share-open")),
 	)
 	row, err := chromedp.Run(ctx, chromedp.TextContent(rowSel("group:contractor")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "groupcontractoruse" + g.expires.Format(time.RFC3339) + "Remove"; row != want {
+	if want := "groupcontractoruse" + g.expires.Format(time.RFC3339); row != want {
 		t.Fatalf("contractor row %q, want %q", row, want)
 	}
 
-	do(t, ctx, "share with bob",
-		chromedp.SendKeys(chromedp.ID("share-name"), "bob"),
-		chromedp.Click(chromedp.ID("share-button")),
-		chromedp.WaitVisible(rowSel("user:bob")),
-	)
-	row, err = chromedp.Run(ctx, chromedp.TextContent(rowSel("user:bob")))
-	if err != nil || row != "userbobuse—Remove" {
-		t.Fatalf("bob row %q (%v)", row, err)
-	}
-	if got := g.grants(t)["user:bob"]; got != "use" {
-		t.Fatalf("store: bob holds %q on alice-ws, want use", got)
-	}
-
-	// A successful share empties the name field.
-	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("share-name"))); err != nil || v != "" {
-		t.Fatalf("name field holds %q after sharing (%v)", v, err)
-	}
-	// An unknown user: the API's message, verbatim, in the alert.
-	do(t, ctx, "share with nobody",
-		chromedp.SendKeys(chromedp.ID("share-name"), "nobody"),
-		chromedp.Click(chromedp.ID("share-button")),
-	)
-	waitAlert(t, ctx, `user "nobody" not found`)
-	if _, ok := g.grants(t)["user:nobody"]; ok {
-		t.Fatal("store: nobody holds a grant")
-	}
-
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	saveScreenshot(t, shot)
-
 	// An expiring share: the form takes the browser's local time, the
-	// store holds it in UTC and the list shows it.
+	// store holds it in UTC and the list shows it. A name typed in full
+	// (no pick) is added as the kind selected.
+	openShareDialog(t, ctx)
 	wantExp, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`document.getElementById("share-name").value = ""; `+
-			`document.getElementById("share-expires").value = "2031-05-06T07:08"; `+
+		`document.getElementById("share-expires").value = "2031-05-06T07:08"; `+
 			`new Date("2031-05-06T07:08").toISOString().replace(/\.000Z$/, "Z")`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	do(t, ctx, "share with carol until 2031-05-06 07:08",
-		chromedp.SendKeys(chromedp.ID("share-name"), "carol"),
-		chromedp.Click(chromedp.ID("share-button")),
+		chromedp.SendKeys(chromedp.ID("picker-input"), "carol"),
+		chromedp.Click(chromedp.ID("picker-add")),
+		chromedp.WaitVisible(dialogRow("user:carol")),
+		chromedp.Click(chromedp.ID("share-confirm")),
+		chromedp.WaitNotVisible(chromedp.ID("share-dialog")),
 		chromedp.WaitVisible(rowSel("user:carol")),
 	)
 	row, err = chromedp.Run(ctx, chromedp.TextContent(rowSel("user:carol")))
-	if err != nil || row != "usercaroluse"+wantExp+"Remove" {
+	if err != nil || row != "usercaroluse"+wantExp {
 		t.Fatalf("carol row %q (%v), want expiry %s", row, err, wantExp)
 	}
 	if got := g.expiry(t, "carol"); got.Format(time.RFC3339) != wantExp {
 		t.Fatalf("store: carol's grant expires %v, want %s", got, wantExp)
 	}
 
-	do(t, ctx, "remove bob",
-		chromedp.Click(chromedp.CSS(`#shares tr[data-subject="user:bob"] button.remove`)),
-		chromedp.WaitNotPresent(rowSel("user:bob")),
-		chromedp.WaitVisible(rowSel("group:contractor")),
+	// An unknown user among good entries: the API's message for that
+	// entry, in the dialog, the row marked, and nothing applied.
+	openShareDialog(t, ctx)
+	do(t, ctx, "share with nobody and bob",
+		chromedp.SendKeys(chromedp.ID("picker-input"), "nobody"),
+		chromedp.Click(chromedp.ID("picker-add")),
+		chromedp.SendKeys(chromedp.ID("picker-input"), "bob"),
+		chromedp.Click(chromedp.ID("picker-add")),
+		chromedp.WaitVisible(dialogRow("user:bob")),
+		chromedp.Click(chromedp.ID("share-confirm")),
+		chromedp.WaitVisible(chromedp.ID("dialog-errors")),
+		chromedp.WaitVisible(chromedp.CSS(`#dialog-shares tr[data-subject="user:nobody"][aria-invalid="true"]`)),
 	)
-	g.pollGrants(t, "bob removed", func(m map[string]string) bool {
-		_, ok := m["user:bob"]
-		return !ok && m["group:contractor"] == "use" && m["user:carol"] == "use"
-	})
-	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("error").hidden`))
-	if err != nil || !hidden {
-		t.Fatalf("the old alert is still shown after a successful remove (hidden=%v, %v)", hidden, err)
+	msg, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("dialog-errors")))
+	if err != nil || msg != `user "nobody" not found` {
+		t.Fatalf("dialog errors %q (%v)", msg, err)
 	}
-
-	// Sharing disabled for the workspace's org: the 403's message.
-	do(t, ctx, "share locked-ws",
-		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/locked-ws"]`)),
-		chromedp.WaitVisible(chromedp.ID("no-shares")),
-		chromedp.SendKeys(chromedp.ID("share-name"), "bob"),
-		chromedp.Click(chromedp.ID("share-button")),
-	)
-	waitAlert(t, ctx, `workspace sharing is disabled for organization "x"`)
+	if got := g.grants(t); got["user:nobody"] != "" || got["user:bob"] != "" {
+		t.Fatalf("store: grants %v after a refused batch", got)
+	}
+	do(t, ctx, "cancel", chromedp.Click(chromedp.ID("share-cancel")), chromedp.WaitNotVisible(chromedp.ID("share-dialog")))
 
 	do(t, ctx, "sign out",
 		chromedp.Click(chromedp.ID("signout")),
@@ -415,22 +410,30 @@ func TestShareButtonInChromium(t *testing.T) {
 	)
 }
 
-// saveScreenshot checks the PNG decodes to the window's size and keeps it
-// in the test's temp dir, or in $WEBUI_SCREENSHOT_DIR to look at it.
-func saveScreenshot(t *testing.T, data []byte) {
+// saveScreenshot checks the PNG decodes and is at least minW wide, and
+// keeps it as name.png: in docs/screenshots with WSGATE_UPDATE_SCREENSHOTS=1
+// (the README shows those), else in $WEBUI_SCREENSHOT_DIR or the test's temp
+// dir.
+func saveScreenshot(t *testing.T, data []byte, name string, minW int) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("screenshot is not a PNG: %v", err)
 	}
-	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 500 {
+	if b := img.Bounds(); b.Dx() < minW || b.Dy() < 300 {
 		t.Fatalf("screenshot is %v", b)
 	}
 	dir := os.Getenv("WEBUI_SCREENSHOT_DIR")
+	if os.Getenv("WSGATE_UPDATE_SCREENSHOTS") == "1" {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	path := filepath.Join(dir, "webui-share.png")
+	path := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

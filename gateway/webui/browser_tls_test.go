@@ -137,23 +137,26 @@ func TestSharingPageOverHTTPS(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), g.tokens["alice"]),
 		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
+		chromedp.WaitVisible(wsLink("alice/alice-ws")),
 	)
 	where, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.protocol + "//" + location.host + "|" + window.isSecureContext`))
 	if err != nil || where != strings.TrimSuffix(g.url, "/")+"|true" {
 		t.Fatalf("page at %q (%v), want %s in a secure context", where, err, g.url)
 	}
 	list, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("#workspaces button")].map(b => b.textContent)`))
+		`[...document.querySelectorAll("#workspaces a")].map(b => b.textContent)`))
 	if err != nil || strings.Join(list, ",") != "alice/alice-wsowner" {
 		t.Fatalf("workspace list %q (%v)", list, err)
 	}
 
 	do(t, ctx, "share alice-ws with bob over https",
-		chromedp.Click(chromedp.CSS(`#workspaces button[data-workspace="alice/alice-ws"]`)),
-		chromedp.WaitVisible(chromedp.ID("share-name")),
-		chromedp.SendKeys(chromedp.ID("share-name"), "bob"),
-		chromedp.Click(chromedp.ID("share-button")),
+		chromedp.Click(wsLink("alice/alice-ws")),
+		chromedp.WaitVisible(chromedp.ID("share-open")),
+		chromedp.Click(chromedp.ID("share-open")),
+		chromedp.WaitVisible(chromedp.ID("picker-input")),
+		chromedp.SendKeys(chromedp.ID("picker-input"), "bob"),
+		chromedp.Click(chromedp.ID("picker-add")),
+		chromedp.Click(chromedp.ID("share-confirm")),
 		chromedp.WaitVisible(rowSel("user:bob")),
 	)
 	gs, err := g.store.ListGrants(t.Context(), acl.WorkspaceID{Owner: "alice", Name: "alice-ws"})

@@ -33,7 +33,7 @@ func TestGatewayMountsPage(t *testing.T) {
 	defer http.DefaultClient.CloseIdleConnections()
 
 	resp, body := get(t, g.url+"/")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="share-button"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="share-open"`) {
 		t.Fatalf("GET /: %d %.200s", resp.StatusCode, body)
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {

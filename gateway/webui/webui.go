@@ -24,6 +24,21 @@ const StaticPrefix = "/static/"
 // fragment and finishes an app's sign-in (apitypes.SignInPage).
 const SignInPage = "/signin"
 
+// WorkspacePrefix is where a workspace's view is served, deep-linkable:
+// /workspaces/OWNER/NAME is the page, which shows that workspace.
+const WorkspacePrefix = "/workspaces/"
+
+// isWorkspacePath reports whether p is /workspaces/OWNER/NAME with two
+// non-empty segments (the page checks the names with the API).
+func isWorkspacePath(p string) bool {
+	rest, ok := strings.CutPrefix(p, WorkspacePrefix)
+	if !ok {
+		return false
+	}
+	owner, name, ok := strings.Cut(rest, "/")
+	return ok && owner != "" && name != "" && !strings.Contains(name, "/")
+}
+
 // securityHeaders go on every answer. The page runs only its own script and
 // style files (no inline code, so an injected string cannot execute), calls
 // only its own origin, and may not be framed.
@@ -35,7 +50,8 @@ var securityHeaders = map[string]string{
 	"X-Frame-Options":        "DENY",
 }
 
-// Handler serves GET and HEAD of / and /signin (the page) and /static/<file>; every
+// Handler serves GET and HEAD of /, /signin and /workspaces/OWNER/NAME (the
+// page) and /static/<file>; every
 // other path is 404 and every other method 405.
 func Handler() http.Handler { return handler{} }
 
@@ -47,7 +63,7 @@ func (handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var name string
 	switch p := r.URL.Path; {
-	case p == "/" || p == SignInPage:
+	case p == "/" || p == SignInPage || isWorkspacePath(p):
 		name = "index.html"
 	case strings.HasPrefix(p, StaticPrefix) && p != StaticPrefix:
 		name = strings.TrimPrefix(p, StaticPrefix)

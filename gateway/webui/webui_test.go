@@ -92,8 +92,20 @@ func TestPageHasNoInlineCode(t *testing.T) {
 	}
 }
 
+// A workspace's view is deep-linkable: the page is served at its path.
+func TestServesWorkspaceView(t *testing.T) {
+	resp := serve(t, http.MethodGet, "/workspaces/alice/alice-ws")
+	if b := body(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, `<script src="/static/app.js" defer></script>`) {
+		t.Fatalf("GET /workspaces/alice/alice-ws: %d %.200s", resp.StatusCode, b)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Fatalf("CSP %q", csp)
+	}
+}
+
 func TestUnknownPathsAndMethods(t *testing.T) {
-	for _, p := range []string{"/nope", "/static/", "/static/nope.js", "/static/../static/app.js", "/static/index.html", "/index.html", "/api/v1/workspaces"} {
+	for _, p := range []string{"/nope", "/static/", "/static/nope.js", "/static/../static/app.js", "/static/index.html", "/index.html", "/api/v1/workspaces",
+		"/workspaces/", "/workspaces/alice", "/workspaces/alice/", "/workspaces//ws", "/workspaces/alice/ws/x"} {
 		if resp := serve(t, http.MethodGet, p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", p, resp.StatusCode)
 		}
