@@ -34,6 +34,14 @@ type Workspace struct {
 	// SharingInactive, when set, says why SharedWith gives no access now
 	// (sharing is disabled for the deployment or the workspace's org).
 	SharingInactive string `json:"sharing_inactive,omitempty"`
+	// UpdateRequired: the workspace needs an update (marked by a site
+	// admin or said by the provisioner); a `use` grantee may update it, and
+	// start updates it first.
+	UpdateRequired bool `json:"update_required,omitempty"`
+	// ViaSiteAdmin: Role is "owner" only because the caller is a site
+	// admin; Grant is the role they hold by grant, if any.
+	ViaSiteAdmin bool   `json:"via_site_admin,omitempty"`
+	Grant        string `json:"grant,omitempty"`
 }
 
 // Values of Workspace.AgentKey.
@@ -92,3 +100,21 @@ type AgentTokenResponse struct {
 type UpdateWorkspaceRequest struct {
 	Name string `json:"name"`
 }
+
+// TransferWorkspaceRequest is the body of POST .../transfer.
+type TransferWorkspaceRequest struct {
+	// To is the new owner.
+	To string `json:"to"`
+	// KeepAccess is the role the old owner keeps: "admin", "use" or
+	// "none" (the default).
+	KeepAccess string `json:"keep_access,omitempty"`
+}
+
+// UpdateRequiredRequest is the body of PUT .../update-required.
+type UpdateRequiredRequest struct {
+	Required bool `json:"required"`
+}
+
+// DeleteUserTransferParam is the query parameter of DELETE
+// /api/v1/users/{user} that names who receives the user's workspaces.
+const DeleteUserTransferParam = "transfer_to"

@@ -138,6 +138,7 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 			continue
 		}
 		v := workspaceView(ws, d.Role, gs, now)
+		callerView(&v, ws, caller.Name, d.Role, gs)
 		v.AgentRefusal = a.agentRefusal(ws)
 		if err := a.markInactive(ctx, &v, ws); err != nil {
 			return err
