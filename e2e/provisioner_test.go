@@ -32,6 +32,7 @@ start|update)
   echo $! >"$state/pid"
   echo "started agent $!" ;;
 stop) stop; echo stopped ;;
+needs-update) if [ -f "$state/outdated" ]; then exit 0; else exit 1; fi ;;
 *) echo "unknown verb $verb" >&2; exit 2 ;;
 esac
 `

@@ -48,9 +48,12 @@ func (a *api) lifecycle(w http.ResponseWriter, r *http.Request, caller acl.User,
 	}
 	defer unlock()
 	id := ws.ID()
-	required, err := a.updateRequired(r.Context(), ws)
-	if err != nil {
-		return err
+	// Only start and update depend on it; stop never runs the check.
+	required := false
+	if o != opStop {
+		if required, err = a.updateRequired(r.Context(), ws); err != nil {
+			return errorf(http.StatusBadGateway, "%v", err)
+		}
 	}
 	switch o {
 	case opStart:
