@@ -34,12 +34,12 @@ func TestAuthFailuresLookAlike(t *testing.T) {
 
 	var first string
 	for name, req := range map[string]func() *http.Request{
-		"missing":   func() *http.Request { return e.newRequest("") },
-		"wrong":     func() *http.Request { return e.newRequest("Bearer wsg_nope") },
-		"empty":     func() *http.Request { return e.newRequest("Bearer ") },
-		"scheme":    func() *http.Request { return e.newRequest("Basic " + e.tokens["alice"]) },
-		"expired":   func() *http.Request { return e.newRequest("Bearer " + expiring) },
-		"deleted":   func() *http.Request { return e.newRequest("Bearer " + e.tokens["gone"]) },
+		"missing": func() *http.Request { return e.newRequest("") },
+		"wrong":   func() *http.Request { return e.newRequest("Bearer wsg_nope") },
+		"empty":   func() *http.Request { return e.newRequest("Bearer ") },
+		"scheme":  func() *http.Request { return e.newRequest("Basic " + e.tokens["alice"]) },
+		"expired": func() *http.Request { return e.newRequest("Bearer " + expiring) },
+		"deleted": func() *http.Request { return e.newRequest("Bearer " + e.tokens["gone"]) },
 	} {
 		r := e.send(req())
 		if r.status != http.StatusUnauthorized {
