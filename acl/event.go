@@ -29,6 +29,9 @@ const (
 	// EventCertRevoked: an SSH user certificate was revoked, by serial or
 	// by the certified key's fingerprint.
 	EventCertRevoked EventKind = "cert_revoked" // CertSerial or Fingerprint
+	// EventWorkspaceTransferred: the workspace has a new owner; the old
+	// owner (User) keeps Role, or nothing when Role is empty.
+	EventWorkspaceTransferred EventKind = "workspace_transferred" // Workspace (old ID), WorkspaceUID, User, NewOwner, Role
 	// EventResync means events may have been lost: re-check everything.
 	EventResync EventKind = "resync"
 )
@@ -59,4 +62,7 @@ type Event struct {
 	// CertSerial is the revoked certificate serial of an EventCertRevoked
 	// (a string in JSON: serials use all 64 bits).
 	CertSerial uint64 `json:"cert_serial,omitempty,string"`
+	// NewOwner is the owner after an EventWorkspaceTransferred (the
+	// workspace's name is unchanged, under NewOwner).
+	NewOwner string `json:"new_owner,omitempty"`
 }

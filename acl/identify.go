@@ -17,6 +17,12 @@ type TokenReader interface {
 // callers answer all alike.
 var ErrBadToken = errors.New("unauthorized: missing, invalid or expired API token")
 
+// ErrSuspended is the ErrBadToken of a valid token whose user is
+// suspended. Only a holder of the secret sees it, so telling them is no
+// oracle; errors.Is(err, ErrBadToken) holds for callers that answer all
+// alike.
+var ErrSuspended = fmt.Errorf("%w: your account is suspended; ask a site admin", ErrBadToken)
+
 // IdentifyToken finds the user an API token secret belongs to, as of now.
 // Every reason to refuse the token is ErrBadToken, so that a caller cannot
 // leak which one applied; a store failure is returned wrapped instead, so
@@ -44,7 +50,7 @@ func IdentifyToken(ctx context.Context, st TokenReader, secret string, now time.
 		return User{}, Token{}, fmt.Errorf("look up user of token: %w", err)
 	}
 	if u.Suspended {
-		return User{}, Token{}, ErrBadToken
+		return User{}, Token{}, ErrSuspended
 	}
 	return u, tok, nil
 }

@@ -116,6 +116,10 @@ type Workspace struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 	// Settings are the workspace's own (wssettings.go).
 	Settings WorkspaceSettings `json:"settings"`
+	// UpdateRequired is set by hand (wsgate workspaces mark-outdated) and
+	// cleared by a successful update; while set, a `use` grantee may
+	// update and start updates first.
+	UpdateRequired bool `json:"update_required,omitempty"`
 }
 
 // ID returns the workspace's owner/name.

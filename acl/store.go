@@ -129,6 +129,9 @@ type Store interface {
 
 	// Single uses every replica agrees on (once.go).
 	OnceStore
+
+	// Ownership transfer and the update-required flag (transfer.go).
+	WorkspaceTransfers
 }
 
 // SharedWorkspace is a workspace as seen by one grantee.

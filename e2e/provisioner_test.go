@@ -24,6 +24,7 @@ set -eu
 verb=$1 ws=$2
 state=%[1]s/$(echo "$ws" | tr / _)
 mkdir -p "$state/home"
+echo "$verb" >>"$state/verbs"
 stop() { if [ -f "$state/pid" ]; then kill "$(cat "$state/pid")" 2>/dev/null || true; rm -f "$state/pid"; fi; }
 case $verb in
 start|update)
@@ -32,6 +33,7 @@ start|update)
   echo $! >"$state/pid"
   echo "started agent $!" ;;
 stop) stop; echo stopped ;;
+needs-update) if [ -f "$state/outdated" ]; then exit 0; else exit 1; fi ;;
 *) echo "unknown verb $verb" >&2; exit 2 ;;
 esac
 `

@@ -150,7 +150,7 @@ func TestRevokeDropsLiveSessions(t *testing.T) {
 	})
 	t.Run("user deleted", func(t *testing.T) {
 		d.cli(t, "alice", "sharing", "share", "alice-ws", "--user", "dave")
-		each(t, "dave", "alice-ws", "your account was deleted", func() { d.cli(t, "root", "users", "delete", "dave") })
+		each(t, "dave", "alice-ws", "your account was deleted", func() { d.cli(t, "root", "users", "delete", "-y", "dave") })
 	})
 	t.Run("workspace stopped", func(t *testing.T) {
 		alice := d.live(t, "alice", "alice-ws")

@@ -309,6 +309,21 @@ func TestRevokeTable(t *testing.T) {
 			write: func(e *testEnv, _ map[string]string) { must(t, e.store.RenameWorkspace(ctx, aliceWS, "renamed-ws")) },
 		},
 		{
+			// The old owner keeps nothing: their session ends; bob, who
+			// held a grant, owns it now and stays.
+			name: "workspace transferred, old owner keeps nothing",
+			write: func(e *testEnv, _ map[string]string) {
+				must(t, e.store.TransferWorkspace(ctx, aliceWS, "bob", acl.RoleNone))
+			},
+			dropped: map[string]string{"alice@alice-ws": "workspace alice/alice-ws was transferred to bob; you no longer have access to it"},
+		},
+		{
+			name: "workspace transferred, old owner keeps use",
+			write: func(e *testEnv, _ map[string]string) {
+				must(t, e.store.TransferWorkspace(ctx, aliceWS, "bob", acl.RoleUse))
+			},
+		},
+		{
 			name: "agent token rotated keeps sessions that still pass",
 			write: func(e *testEnv, _ map[string]string) {
 				must(t, e.store.SetAgentTokenHash(ctx, aliceWS, acl.HashToken(acl.NewSecret(acl.AgentTokenPrefix))))

@@ -14,7 +14,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("acltest: Harness needs Open, Reopen and EventBuffer")
 	}
 	var cases []testCase
-	for _, group := range [][]testCase{userCases(), groupCases(), workspaceCases(), uidCases(), grantCases(), tokenCases(), keyOwnerCases(), eventCases(), durabilityCases(), workspaceSettingsCases(), agentKeyCases(), certRevocationCases(), onceCases()} {
+	for _, group := range [][]testCase{userCases(), groupCases(), workspaceCases(), uidCases(), grantCases(), tokenCases(), keyOwnerCases(), eventCases(), durabilityCases(), workspaceSettingsCases(), agentKeyCases(), certRevocationCases(), onceCases(), transferCases()} {
 		cases = append(cases, group...)
 	}
 	for _, c := range cases {

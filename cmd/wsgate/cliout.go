@@ -11,8 +11,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// output is the -o flag of listing commands.
-type output struct{ format string }
+// output is the -o flag of listing commands, and -c where a command has
+// one (cmd_list_columns.go).
+type output struct {
+	format  string
+	columns []string
+}
 
 // addOutputFlag adds -o to cmd and checks its value before cmd runs, so a
 // bad format fails before any request.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,17 +51,8 @@ func newListCmd() *cobra.Command {
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "list every workspace you can see")
 	cmd.Flags().StringVar(&search, "search", "", "search query (see above)")
 	out = addOutputFlag(cmd)
+	addColumnsFlag(cmd, out)
 	return cmd
-}
-
-func printWorkspaces(w io.Writer, ws []apitypes.Workspace, out *output) error {
-	return printRows(w, out, ws, []string{"WORKSPACE", "STATUS", "ROLE", "SHARED WITH"}, func(x apitypes.Workspace) []string {
-		shared := sharedWith(x.SharedWith)
-		if x.SharingInactive != "" {
-			shared += " (inactive: sharing is disabled)"
-		}
-		return []string{x.Owner + "/" + x.Name, string(x.State), x.Role, shared}
-	})
 }
 
 // sharedWith renders grants as "bob:use, contractor(group):use".

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wsgate/wsgate/gateway/apitypes"
 )
 
 // newSettingsCmd manages deployment-wide settings (site admins).
@@ -33,7 +35,7 @@ func newSettingsCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deployment: sharing=%s\n", s.Sharing)
-			return nil
+			return overriddenSharing(val, s)
 		},
 	}
 	show := &cobra.Command{
@@ -89,4 +91,14 @@ func parseKeyValues(args []string) (map[string]string, error) {
 		out[key] = val
 	}
 	return out, nil
+}
+
+// overriddenSharing fails a `settings set sharing=enabled` that the
+// server's --disable-sharing flag keeps from taking effect: the setting is
+// stored, but exiting 0 would read as "sharing is on".
+func overriddenSharing(asked string, s apitypes.Settings) error {
+	if asked != apitypes.SharingEnabled || !s.DisabledByServer {
+		return nil
+	}
+	return fmt.Errorf("sharing=enabled was stored, but the server runs with --disable-sharing, which overrides it: sharing stays disabled until the server runs without that flag")
 }

@@ -28,8 +28,9 @@ func newSharingShareCmd() *cobra.Command {
 		out           *output
 	)
 	cmd := &cobra.Command{
-		Use:   "share WORKSPACE --user NAME[:ROLE],... --group NAME[:ROLE],...",
-		Short: "Grant users or groups a role (use or admin; default use) on a workspace",
+		Use:     "share WORKSPACE --user NAME[:ROLE],... --group NAME[:ROLE],...",
+		Aliases: []string{"add"}, // Coder's name
+		Short:   "Grant users or groups a role (use or admin; default use) on a workspace",
 		Example: "  wsgate sharing share alice-ws --user alice:admin,bob --group contractor\n" +
 			"  wsgate sharing share alice-ws --user bob --for 2h",
 		Args: cobra.ExactArgs(1),
@@ -90,6 +91,9 @@ func newSharingRemoveCmd() *cobra.Command {
 			if len(unames)+len(gnames) == 0 {
 				return errors.New("nothing to remove: give --user or --group")
 			}
+			if err := requireGrants(cmd, args[0], unames, gnames); err != nil {
+				return err
+			}
 			upd := apitypes.ACLUpdate{Users: map[string]string{}, Groups: map[string]string{}}
 			for _, n := range unames {
 				upd.Users[n] = ""
@@ -122,9 +126,10 @@ func patchACL(cmd *cobra.Command, ref string, upd apitypes.ACLUpdate, out *outpu
 func newSharingShowCmd() *cobra.Command {
 	var out *output
 	cmd := &cobra.Command{
-		Use:   "show WORKSPACE",
-		Short: "Show who a workspace is shared with",
-		Args:  cobra.ExactArgs(1),
+		Use:     "show WORKSPACE",
+		Aliases: []string{"status", "list"}, // Coder's names
+		Short:   "Show who a workspace is shared with",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ws, err := workspaceArg(cmd, args[0])
 			if err != nil {

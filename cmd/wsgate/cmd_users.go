@@ -182,25 +182,6 @@ func newUsersSetCmd() *cobra.Command {
 	return cmd
 }
 
-func newUsersDeleteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a user with their keys, tokens, memberships and grants (site admins only)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newAPIClient()
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteUser(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "User %s deleted.\n", args[0])
-			return nil
-		},
-	}
-}
-
 func newUsersKeysCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",

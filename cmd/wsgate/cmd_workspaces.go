@@ -36,6 +36,8 @@ func newWorkspacesCmd() *cobra.Command {
 		newWorkspacesLogsCmd(),
 		newWorkspacesConnectionsCmd(),
 		newWorkspacesSettingsCmd(),
+		newWorkspacesTransferCmd(),
+		newWorkspacesMarkOutdatedCmd(),
 	)
 	return cmd
 }
@@ -99,6 +101,7 @@ func newWorkspacesListCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&search, "search", "", "search query, as for `wsgate list --search`")
 	out = addOutputFlag(cmd)
+	addColumnsFlag(cmd, out)
 	return cmd
 }
 

@@ -61,5 +61,6 @@ func newRootCmd() *cobra.Command {
 		newConfigSSHCmd(),
 		newSSHCmd(),
 	)
+	strictSubcommands(root)
 	return root
 }

@@ -41,6 +41,14 @@ type Workspace struct {
 	// AgentConnected, when the answering gateway knows it (GET of one
 	// workspace), says whether the workspace's agent has a tunnel to it.
 	AgentConnected *bool `json:"agent_connected,omitempty"`
+	// UpdateRequired: the workspace needs an update (marked by a site
+	// admin or said by the provisioner); a `use` grantee may update it, and
+	// start updates it first.
+	UpdateRequired bool `json:"update_required,omitempty"`
+	// ViaSiteAdmin: Role is "owner" only because the caller is a site
+	// admin; Grant is the role they hold by grant, if any.
+	ViaSiteAdmin bool   `json:"via_site_admin,omitempty"`
+	Grant        string `json:"grant,omitempty"`
 }
 
 // Values of Workspace.AgentKey.
@@ -99,3 +107,21 @@ type AgentTokenResponse struct {
 type UpdateWorkspaceRequest struct {
 	Name string `json:"name"`
 }
+
+// TransferWorkspaceRequest is the body of POST .../transfer.
+type TransferWorkspaceRequest struct {
+	// To is the new owner.
+	To string `json:"to"`
+	// KeepAccess is the role the old owner keeps: "admin", "use" or
+	// "none" (the default).
+	KeepAccess string `json:"keep_access,omitempty"`
+}
+
+// UpdateRequiredRequest is the body of PUT .../update-required.
+type UpdateRequiredRequest struct {
+	Required bool `json:"required"`
+}
+
+// DeleteUserTransferParam is the query parameter of DELETE
+// /api/v1/users/{user} that names who receives the user's workspaces.
+const DeleteUserTransferParam = "transfer_to"

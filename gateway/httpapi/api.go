@@ -87,6 +87,8 @@ func (a *api) routes() {
 	a.handle("POST /api/v1/workspaces/{owner}/{name}/stop", a.stopWorkspace)
 	a.handle("POST /api/v1/workspaces/{owner}/{name}/update", a.updateWorkspace)
 	a.handle("POST /api/v1/workspaces/{owner}/{name}/agent-token", a.rotateAgentToken)
+	a.handle("POST /api/v1/workspaces/{owner}/{name}/transfer", a.transferWorkspace)
+	a.handle("PUT /api/v1/workspaces/{owner}/{name}/update-required", a.setUpdateRequired)
 	a.handle("GET /api/v1/workspaces/{owner}/{name}/settings", a.getWorkspaceSettings)
 	a.handle("PUT /api/v1/workspaces/{owner}/{name}/settings", a.setWorkspaceSettings(false))
 	a.handle("PATCH /api/v1/workspaces/{owner}/{name}/settings", a.setWorkspaceSettings(true))

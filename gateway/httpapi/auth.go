@@ -20,6 +20,10 @@ func (a *api) authenticate(r *http.Request) (acl.User, error) {
 		return acl.User{}, errUnauthorized
 	}
 	u, _, err := acl.IdentifyToken(r.Context(), a.store, secret, a.now())
+	if errors.Is(err, acl.ErrSuspended) {
+		// The token is valid: its holder may know their account's state.
+		return acl.User{}, errSuspended
+	}
 	if errors.Is(err, acl.ErrBadToken) {
 		return acl.User{}, errUnauthorized
 	}

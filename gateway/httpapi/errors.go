@@ -45,6 +45,9 @@ func invalidField(field, format string, args ...any) *httpError {
 // client cannot tell a wrong token from a suspended user's.
 var errUnauthorized = errorf(http.StatusUnauthorized, "unauthorized: missing, invalid or expired API token")
 
+// errSuspended answers a valid token of a suspended user (auth.go).
+var errSuspended = errorf(http.StatusUnauthorized, "unauthorized: your account is suspended; ask a site admin to unsuspend it")
+
 // writeError maps err to a status and the JSON error body. Store errors map
 // by type: not found 404, conflict 409, invalid 400; anything else is a 500
 // whose detail stays in the log.

@@ -48,9 +48,12 @@ func (a *api) lifecycle(w http.ResponseWriter, r *http.Request, caller acl.User,
 	}
 	defer unlock()
 	id := ws.ID()
-	required, err := a.updateRequired(r.Context(), ws)
-	if err != nil {
-		return err
+	// Only start and update depend on it; stop never runs the check.
+	required := false
+	if o != opStop {
+		if required, err = a.updateRequired(r.Context(), ws); err != nil {
+			return errorf(http.StatusBadGateway, "%v", err)
+		}
 	}
 	switch o {
 	case opStart:
@@ -78,6 +81,11 @@ func (a *api) lifecycle(w http.ResponseWriter, r *http.Request, caller acl.User,
 	if err := a.runTransition(r, ws, run, caller.Name); err != nil {
 		return err
 	}
+	if run == opUpdate {
+		if err := a.clearUpdateRequired(r, ws); err != nil {
+			return err
+		}
+	}
 	return a.writeWorkspace(w, r, http.StatusOK, c)
 }
 
@@ -91,6 +99,9 @@ func stateIn(s acl.WorkspaceState, states []acl.WorkspaceState) bool {
 }
 
 func (a *api) updateRequired(ctx context.Context, ws acl.Workspace) (bool, error) {
+	if ws.UpdateRequired { // marked by hand (mark-outdated)
+		return true, nil
+	}
 	uc, ok := a.cfg.Provisioner.(UpdateChecker)
 	if !ok {
 		return false, nil

@@ -138,6 +138,7 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request, caller acl.
 			continue
 		}
 		v := workspaceView(ws, d.Role, gs, now)
+		callerView(&v, ws, caller.Name, d.Role, gs)
 		v.AgentRefusal = a.agentRefusal(ws)
 		v.AllowedActions = allowedActions(snap, caller.Name, ws.ID())
 		if err := a.markInactive(ctx, &v, ws); err != nil {

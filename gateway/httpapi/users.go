@@ -160,6 +160,11 @@ func (a *api) deleteUser(w http.ResponseWriter, r *http.Request, caller acl.User
 	if name == caller.Name {
 		return invalidField("user", "you cannot delete yourself")
 	}
+	if to := r.URL.Query().Get(apitypes.DeleteUserTransferParam); to != "" {
+		if err := a.transferAll(r.Context(), name, to); err != nil {
+			return err
+		}
+	}
 	if err := a.store.DeleteUser(r.Context(), name); err != nil {
 		return err
 	}

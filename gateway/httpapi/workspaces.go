@@ -68,6 +68,7 @@ func (a *api) writeWorkspace(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	v := workspaceView(ws, c.role, grants, a.now())
+	callerView(&v, ws, c.caller, c.role, grants)
 	v.AgentRefusal = a.agentRefusal(ws)
 	if err := a.markInactive(r.Context(), &v, ws); err != nil {
 		return err

@@ -21,18 +21,22 @@ type WorkspaceRecord struct {
 	UpdatedAt      time.Time          `json:"updated_at"`
 	// Settings: absent in records written before workspace settings.
 	Settings acl.WorkspaceSettings `json:"settings,omitzero"`
+	// UpdateRequired: see acl.Workspace.
+	UpdateRequired bool `json:"update_required,omitempty"`
 }
 
 // ToWorkspaceRecord is w as stored.
 func ToWorkspaceRecord(w acl.Workspace) WorkspaceRecord {
 	return WorkspaceRecord{UID: w.UID, Owner: w.Owner, Name: w.Name, Org: w.Org, State: w.State,
-		AgentTokenHash: w.AgentTokenHash, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Settings: w.Settings}
+		AgentTokenHash: w.AgentTokenHash, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Settings: w.Settings,
+		UpdateRequired: w.UpdateRequired}
 }
 
 // Workspace is the stored workspace back as an acl.Workspace.
 func (r WorkspaceRecord) Workspace() acl.Workspace {
 	return acl.Workspace{UID: r.UID, Owner: r.Owner, Name: r.Name, Org: r.Org, State: r.State,
-		AgentTokenHash: r.AgentTokenHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Settings: r.Settings}
+		AgentTokenHash: r.AgentTokenHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Settings: r.Settings,
+		UpdateRequired: r.UpdateRequired}
 }
 
 // TokenRecord is a token as stored, hash included.

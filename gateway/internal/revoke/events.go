@@ -101,6 +101,9 @@ func (r *Revoker) handle(ctx context.Context, ev acl.Event) {
 	defer r.handled.Add(1)
 	defer r.noteProcesses(ev) // after the drops started (processes.go)
 	r.authz.Invalidate()
+	if ev.Kind == acl.EventWorkspaceTransferred {
+		r.noteOwner(ev.WorkspaceUID, ev.Workspace, acl.WorkspaceID{Owner: ev.NewOwner, Name: ev.Workspace.Name})
+	}
 	switch ev.Kind {
 	case acl.EventKeyRemoved:
 		// The key no longer names anyone: sessions made with it end,
@@ -148,22 +151,22 @@ func (r *Revoker) touched(ctx context.Context, ev acl.Event) []*sessions.Session
 				return filter(on, func(ls *sessions.Session) bool { return members[ls.Info.User] })
 			}
 		}
-		return filter(on, notOwner)
+		return filter(on, r.notOwner)
 	case acl.EventGroupMemberRemoved, acl.EventUserSuspended, acl.EventUserDeleted, acl.EventSiteAdminRevoked:
 		return reg.OfUser(ev.User)
 	case acl.EventGroupDeleted:
 		// Its members are gone with it: anyone but an owner may have
 		// rested on it.
-		return filter(reg.All(), notOwner)
+		return filter(reg.All(), r.notOwner)
 	case acl.EventSharingDisabled:
 		if ev.Org != "" {
 			if wss, ok := r.orgWorkspaces(ctx, ev.Org); ok {
-				return filter(reg.All(), func(ls *sessions.Session) bool { return wss[ls.Info.WorkspaceUID] && notOwner(ls) })
+				return filter(reg.All(), func(ls *sessions.Session) bool { return wss[ls.Info.WorkspaceUID] && r.notOwner(ls) })
 			}
 		}
-		return filter(reg.All(), notOwner)
+		return filter(reg.All(), r.notOwner)
 	case acl.EventWorkspaceDeleted, acl.EventWorkspaceRenamed, acl.EventAgentTokenRotated,
-		acl.EventWorkspaceSettingsChanged:
+		acl.EventWorkspaceSettingsChanged, acl.EventWorkspaceTransferred:
 		return r.onWorkspace(ev)
 	}
 	// EventResync, and kinds this gateway does not know yet.
@@ -180,8 +183,12 @@ func (r *Revoker) onWorkspace(ev acl.Event) []*sessions.Session {
 }
 
 // notOwner: only an owner's access to their own workspace rests on no
-// grant, group or sharing setting.
-func notOwner(ls *sessions.Session) bool { return ls.Info.User != ls.Info.Workspace.Owner }
+// grant, group or sharing setting. A session knows the owner the workspace
+// had when it opened; once the workspace was transferred that may be
+// someone who now holds a grant like anyone else (transfer.go).
+func (r *Revoker) notOwner(ls *sessions.Session) bool {
+	return ls.Info.User != ls.Info.Workspace.Owner || r.ownerMoved(ls.Info.WorkspaceUID)
+}
 
 func filter(in []*sessions.Session, keep func(*sessions.Session) bool) []*sessions.Session {
 	out := in[:0]

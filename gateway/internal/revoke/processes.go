@@ -95,7 +95,7 @@ func (r *Revoker) noteProcesses(ev acl.Event) {
 		// agent is disconnected).
 		w.mu.Unlock()
 		return
-	case acl.EventGrantRemoved, acl.EventGrantLowered, acl.EventGrantExpired:
+	case acl.EventGrantRemoved, acl.EventGrantLowered, acl.EventGrantExpired, acl.EventWorkspaceTransferred:
 		if ev.WorkspaceUID != "" {
 			if w.connected[ev.WorkspaceUID] {
 				w.pending[ev.WorkspaceUID] = true

@@ -54,6 +54,7 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 			}
 			continue
 		}
+		r.noteOwner(k.uid, groups[k][0].Info.Workspace, c.ws)
 		for _, ls := range groups[k] {
 			if c.d.Allow {
 				ls.SetValidUntil(c.validUntil)
@@ -123,6 +124,9 @@ func decided(snap *acl.Snapshot, user string, ws acl.WorkspaceID) check {
 // precisely as the event and the decision allow; ws is the workspace's
 // current name.
 func dropReason(ev acl.Event, ls *sessions.Session, ws acl.WorkspaceID, d acl.Decision, now time.Time) (reason, msg string) {
+	if ev.Kind == acl.EventWorkspaceTransferred && d.Reason == acl.ReasonNoRole && ls.Info.User == ev.User {
+		return reasonRevoked, fmt.Sprintf("workspace %s was transferred to %s; you no longer have access to it", ev.Workspace, ev.NewOwner)
+	}
 	switch d.Reason {
 	case acl.ReasonSuspended:
 		return reasonSuspended, "your account was suspended"

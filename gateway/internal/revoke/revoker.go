@@ -142,6 +142,10 @@ type Revoker struct {
 	handled atomic.Uint64
 
 	procs *procWatch // nil without Config.Processes
+
+	// moved holds the UIDs of workspaces whose owner changed since their
+	// sessions opened (transfer.go).
+	moved sync.Map
 }
 
 // New validates cfg; Run does the work.
