@@ -122,7 +122,7 @@ func TestWorkspacePaths(t *testing.T) {
 		}
 		return r
 	}
-	scp(local, host+":")        // the issue's `scp f alice-ws.coder:`
+	scp(local, host+":")           // the issue's `scp f alice-ws.coder:`
 	sftp("ls\nls " + wsDir + "\n") // and `sftp ls`
 	scp(local, host+":~/"+mark+"scp")
 	scp("-O", local, host+":~/"+mark+"scp-O")
