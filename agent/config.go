@@ -6,12 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 )
 
 // Config configures an Agent.
 type Config struct {
 	Workspace string // "owner/name", exported to sessions as WSGATE_WORKSPACE (not set when empty)
-	Dir       string // start directory of shells and exec; created (0755) if missing; default: home
+	Dir       string // start directory of shells and exec, made absolute; created (0755) if missing; default: home
 	Shell     string // default: $SHELL if set and executable, else /bin/bash if present, else /bin/sh (with RunAs: that user's login shell)
 	Logger    *slog.Logger
 	// RuntimeDir is the sessions' XDG_RUNTIME_DIR and TMUX_TMPDIR; default:
@@ -42,6 +43,11 @@ type Config struct {
 	// is served inside the agent, which is refused when RunAs is another
 	// user (it would run as the agent's user).
 	SFTPCommand []string
+	// Home is the sessions' home: their HOME, what `~` means in SFTP
+	// paths, and where SFTP's relative paths start (as with sshd, so that
+	// `scp f host:~/x`, whose ~/ OpenSSH's scp strips, lands where `scp -O`
+	// puts it). Default: the OS user's home directory, else Dir.
+	Home string
 }
 
 // withDefaults fills unset fields and validates the result. It creates Dir.
@@ -62,6 +68,21 @@ func (c Config) withDefaults() (Config, osUser, error) {
 	if c.Dir == "" {
 		return c, u, errors.New("agent config: no start directory and no home directory")
 	}
+	// Absolute: a relative Dir would be resolved against the agent's own
+	// working directory by some consumers and the session's by others.
+	if c.Dir, err = filepath.Abs(c.Dir); err != nil {
+		return c, u, fmt.Errorf("agent config: start directory: %w", err)
+	}
+	if c.Home == "" {
+		c.Home = u.home
+	}
+	if c.Home == "" {
+		c.Home = c.Dir
+	}
+	if c.Home, err = filepath.Abs(c.Home); err != nil {
+		return c, u, fmt.Errorf("agent config: home directory: %w", err)
+	}
+	u.home = c.Home
 	// Created as the session user: it is theirs, and root creates nothing
 	// where they could not.
 	if err := asUser(u, func() error { return os.MkdirAll(c.Dir, 0o755) }); err != nil {

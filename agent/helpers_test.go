@@ -53,11 +53,15 @@ func newTestAgent(t *testing.T) *Agent {
 	cfg := Config{
 		Workspace:  "alice/alice-ws",
 		Dir:        filepath.Join(t.TempDir(), "ws"),
+		Home:       filepath.Join(t.TempDir(), "home"),
 		Logger:     testLogger(t),
 		RuntimeDir: filepath.Join(t.TempDir(), "run"),
 	}
 	if executable("/bin/bash") {
 		cfg.Shell = "/bin/bash"
+	}
+	if err := os.Mkdir(cfg.Home, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	a, err := New(cfg)
 	if err != nil {

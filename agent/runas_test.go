@@ -129,7 +129,8 @@ func TestRunAsSFTP(t *testing.T) {
 		t.Fatalf("sftp: %v", err)
 	}
 	defer sc.Close()
-	f, err := sc.Create("up.txt")
+	// Relative paths start in the session's home, bob's.
+	f, err := sc.Create(filepath.Join(a.cfg.Dir, "up.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestRunAsSFTP(t *testing.T) {
 	if owner, _ := ownerOf(t, filepath.Join(a.cfg.Dir, "up.txt")); owner != uid {
 		t.Errorf("uploaded file owned by uid %d, want %d", owner, uid)
 	}
-	if g, err := sc.Open("roots-secret"); err == nil {
+	if g, err := sc.Open(filepath.Join(a.cfg.Dir, "roots-secret")); err == nil {
 		g.Close()
 		t.Fatal("sftp opened a file of root's with mode 0600")
 	}

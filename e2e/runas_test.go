@@ -99,14 +99,14 @@ func TestAgentRunAs(t *testing.T) {
 		t.Fatal(err)
 	}
 	scpArgs := append(d.sshOpts(d.key("alice")), "-P", d.sshPort)
-	if r := run(t, 30*time.Second, nil, "scp", append(scpArgs, local, "alice-ws@"+d.sshHost+":via-scp")...); r.code != 0 {
+	if r := run(t, 30*time.Second, nil, "scp", append(scpArgs, local, "alice-ws@"+d.sshHost+":"+wsDir+"/via-scp")...); r.code != 0 {
 		t.Fatalf("scp: %+v", r)
 	}
 	if r := run(t, 30*time.Second, nil, "scp", append(scpArgs, "-O", local, "alice-ws@"+d.sshHost+":via-legacy-scp")...); r.code != 0 {
 		t.Fatalf("scp -O: %+v", r)
 	}
 	sftpArgs := append(d.sshOpts(d.key("alice")), "-P", d.sshPort, "-b", "-", "alice-ws@"+d.sshHost)
-	if r := run(t, 30*time.Second, strings.NewReader("put "+local+" via-sftp\n"), "sftp", sftpArgs...); r.code != 0 {
+	if r := run(t, 30*time.Second, strings.NewReader("put "+local+" "+wsDir+"/via-sftp\n"), "sftp", sftpArgs...); r.code != 0 {
 		t.Fatalf("sftp: %+v", r)
 	}
 	for _, name := range []string{"via-ssh", "via-scp", "via-legacy-scp", "via-sftp"} {

@@ -307,6 +307,7 @@ func (s *Server) build() error {
 		Store:     cfg.Store, DisableSharing: cfg.DisableSharing, Logger: log.With("part", "api"),
 		Provisioner: cfg.Provisioner, SSHAddr: s.sshLn.Addr().String(), HostnameSuffix: cfg.HostnameSuffix,
 		AgentInfo: info, Web: web, AppsURL: appsURL(s.cfg.AccessURL, cfg.AppsDomain), MaxTokenLifetime: cfg.MaxTokenLifetime,
+		SSHHostKeys: hostKeyLines(cfg.HostSigner),
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -109,10 +111,8 @@ forks and calls setsid quickly enough escapes.`,
 			if err != nil {
 				return err
 			}
-			if dir == "" {
-				if dir, err = os.Getwd(); err != nil {
-					return err
-				}
+			if dir, err = agentDir(dir, runAs); err != nil {
+				return err
 			}
 			if runAs, err = resolveRunAs(runAs, dir); err != nil {
 				return err
@@ -158,7 +158,7 @@ forks and calls setsid quickly enough escapes.`,
 	f.IntVar(&tokenFD, "token-fd", -1, "descriptor to read the agent token from (the agent's own re-exec)")
 	_ = f.MarkHidden("token-fd")
 	f.StringVar(&runAs, "run-as", "", "OS user sessions run as when the agent runs as root (default: the owner of --dir; root only when named)")
-	f.StringVar(&dir, "dir", "", "start directory of sessions (default: the current directory)")
+	f.StringVar(&dir, "dir", "", "start directory of sessions, made absolute (default: the --run-as user's home, else the current directory)")
 	f.StringVar(&shell, "shell", "", "login shell (default: $SHELL, else /bin/bash or /bin/sh)")
 	f.StringVar(&workspace, "workspace", "", "owner/name, shown to sessions as WSGATE_WORKSPACE")
 	f.StringVar(&caFile, "ca-file", "", "PEM file of CA certificates to trust for the gateway, besides the system's")
@@ -167,6 +167,29 @@ forks and calls setsid quickly enough escapes.`,
 	f.BoolVar(&insecurePlaintext, "insecure-plaintext", false, "allow an http:// URL to a host that is not loopback (the token travels in cleartext)")
 	cmd.AddCommand(newAgentSFTPServerCmd())
 	return cmd
+}
+
+// agentDir is the sessions' start directory as an absolute path: a
+// relative one would mean the agent's working directory to some parts and
+// the session's to others (scp into "alice-ws/…" from a shell started in
+// it). Without --dir it is the --run-as user's home, else the current
+// directory.
+func agentDir(dir, runAs string) (string, error) {
+	if dir == "" && runAs != "" {
+		u, err := user.Lookup(runAs)
+		if err != nil {
+			return "", fmt.Errorf("--run-as: %w", err)
+		}
+		dir = u.HomeDir
+	}
+	if dir == "" {
+		return os.Getwd()
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--dir: %w", err)
+	}
+	return abs, nil
 }
 
 // parseOnRevoke reads --on-revoke: whether processes are kept.

@@ -27,6 +27,9 @@ type cliEnv struct {
 	tokens map[string]string
 }
 
+// testHostKey is the gateway host key the test API serves.
+const testHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIMlTPbMWr3Q9dG8/V3n4Yx5l0wV9u5l9S3Cjq5Yq1pC"
+
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	return newCLIEnvServing(t, httptest.NewServer)
@@ -40,7 +43,7 @@ func newCLIEnvServing(t *testing.T, serve func(http.Handler) *httptest.Server) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Config{Store: st, SSHAddr: ":2222"})
+	h, err := httpapi.New(httpapi.Config{Store: st, SSHAddr: ":2222", SSHHostKeys: []string{testHostKey}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,8 @@ func newConfigSSHCmd() *cobra.Command {
 		suffix string
 		yes    bool
 		https  bool
+		idFile string
+		khFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "config-ssh",
@@ -49,7 +51,13 @@ func newConfigSSHCmd() *cobra.Command {
 			"`ssh <name>.coder`, `ssh <owner>--<name>.coder` and scp/sftp/rsync work.\n" +
 			"Every entry lists AES-GCM first in Ciphers (faster on the gateway than\n" +
 			"OpenSSH's default chacha20-poly1305). Text outside the block is never\n" +
-			"changed. It shows the change first and asks before writing, unless -y.",
+			"changed; a new block goes before the first `Host *` or `Match all`, whose\n" +
+			"settings would otherwise override the entries'. It shows the change first\n" +
+			"and asks before writing, unless -y.\n\n" +
+			"Each entry names your key (--identity-file; by default the first key in\n" +
+			"~/.ssh whose public half is registered to your account) and a known_hosts\n" +
+			"file that config-ssh writes with the gateway's host key, fetched over the\n" +
+			"API, under one HostKeyAlias: no alias asks to trust the gateway.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
@@ -69,17 +77,39 @@ func newConfigSSHCmd() *cobra.Command {
 					return err
 				}
 			}
-			block, err := buildSSHBlock(cmd.Context(), c, suffix, proxy)
+			if khFile == "" {
+				khFile = filepath.Join(filepath.Dir(file), "wsgate_known_hosts")
+			}
+			if khFile, err = filepath.Abs(khFile); err != nil {
+				return err
+			}
+			if idFile == "" {
+				idFile = findIdentityFile(cmd.Context(), c)
+			} else if idFile, err = filepath.Abs(idFile); err != nil {
+				return err
+			}
+			dep, err := c.Deployment(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("read the gateway's SSH address: %w", err)
+			}
+			opts := sshBlockOptions{suffix: suffix, proxy: proxy, identityFile: idFile, knownHosts: khFile,
+				hostKeyAlias: hostKeyAlias(c.URL().Host)}
+			block, err := buildSSHBlock(cmd.Context(), c, dep, opts)
 			if err != nil {
 				return err
 			}
-			return applySSHBlock(cmd, file, block, dryRun, yes)
+			if err := applySSHBlock(cmd, file, block, dryRun, yes); err != nil || dryRun {
+				return err
+			}
+			return writeKnownHosts(cmd.OutOrStdout(), khFile, opts.hostKeyAlias, dep.SSHHostKeys)
 		},
 	}
 	cmd.Flags().StringVar(&file, "ssh-config-file", "", "SSH config file to change (default ~/.ssh/config)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the change without writing it")
 	cmd.Flags().StringVar(&suffix, "hostname-suffix", "", "host alias suffix (default the server's, usually coder)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "write without asking")
+	cmd.Flags().StringVar(&idFile, "identity-file", "", "private key file the entries use (default: a key in ~/.ssh registered to your account, if any)")
+	cmd.Flags().StringVar(&khFile, "known-hosts-file", "", "known_hosts file written with the gateway's host key (default: wsgate_known_hosts next to the SSH config file)")
 	cmd.Flags().BoolVar(&https, "use-https", false, "connect through the HTTP(S) port with `wsgate ssh --stdio` (ProxyCommand) instead of the SSH port")
 	return cmd
 }
@@ -90,14 +120,20 @@ type sshHost struct {
 	user    string // the gateway's target: owner--name
 }
 
+// sshBlockOptions shape the entries of the managed block.
+type sshBlockOptions struct {
+	suffix       string // host alias suffix; "" for the server's
+	proxy        string // ProxyCommand instead of HostName and Port
+	identityFile string // IdentityFile, when set
+	knownHosts   string // UserKnownHostsFile, with hostKeyAlias, when set
+	hostKeyAlias string
+}
+
 // buildSSHBlock returns the managed block for the caller's reachable
-// workspaces, marker lines included. With proxyCommand set, entries reach
+// workspaces, marker lines included. With opts.proxy set, entries reach
 // the gateway through it instead of the SSH port.
-func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix, proxyCommand string) (string, error) {
-	dep, err := c.Deployment(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read the gateway's SSH address: %w", err)
-	}
+func buildSSHBlock(ctx context.Context, c *apiclient.Client, dep apitypes.Deployment, opts sshBlockOptions) (string, error) {
+	suffix := opts.suffix
 	if suffix == "" {
 		suffix = dep.HostnameSuffix
 	}
@@ -127,14 +163,21 @@ func buildSSHBlock(ctx context.Context, c *apiclient.Client, suffix, proxyComman
 	fmt.Fprintf(&b, "# Managed by `wsgate config-ssh` for %s; edits here are overwritten.\n", c.URL())
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "Host %s\n", strings.Join(h.aliases, " "))
-		if proxyCommand != "" {
-			fmt.Fprintf(&b, "  ProxyCommand %s\n", proxyCommand)
+		if opts.proxy != "" {
+			fmt.Fprintf(&b, "  ProxyCommand %s\n", opts.proxy)
 		} else {
 			fmt.Fprintf(&b, "  HostName %s\n", host)
 			fmt.Fprintf(&b, "  Port %s\n", port)
 		}
 		fmt.Fprintf(&b, "  User %s\n", h.user)
 		fmt.Fprintf(&b, "  Ciphers %s\n", sshCiphers)
+		if opts.identityFile != "" {
+			fmt.Fprintf(&b, "  IdentityFile %s\n", sshConfigQuote(opts.identityFile))
+		}
+		if opts.knownHosts != "" {
+			fmt.Fprintf(&b, "  UserKnownHostsFile %s\n", sshConfigQuote(opts.knownHosts))
+			fmt.Fprintf(&b, "  HostKeyAlias %s\n", opts.hostKeyAlias)
+		}
 	}
 	b.WriteString(sshBlockEnd + "\n")
 	return b.String(), nil
@@ -202,8 +245,11 @@ func sshHosts(me string, ws []apitypes.Workspace, suffix string) []sshHost {
 	return out
 }
 
-// replaceSSHBlock returns content with its managed block replaced by block,
-// or block appended when there is none.
+// replaceSSHBlock returns content with its managed block replaced by
+// block. ssh takes each option from the first entry that sets it, so the
+// block must come before the first catch-all (`Host *`, `Match all`),
+// whose User or Port would otherwise win: a new block goes there (else at
+// the end), and a block found after one is moved there.
 func replaceSSHBlock(content, block string) (string, error) {
 	lines := strings.SplitAfter(content, "\n")
 	start, end := -1, -1
@@ -223,22 +269,60 @@ func replaceSSHBlock(content, block string) (string, error) {
 	}
 	switch {
 	case start < 0 && end < 0:
-		if content == "" {
-			return block, nil
-		}
-		sep := "\n"
-		if !strings.HasSuffix(content, "\n") {
-			sep = "\n\n"
-		} else if strings.HasSuffix(content, "\n\n") {
-			sep = ""
-		}
-		return content + sep + block, nil
 	case start < 0 || end < 0 || end < start:
 		return "", errors.New("the wsgate markers are unpaired or out of order; fix the file by hand")
+	default:
+		if c := firstCatchAll(lines); c < 0 || start < c {
+			before := strings.Join(lines[:start], "")
+			after := strings.Join(lines[end+1:], "")
+			return before + block + after, nil
+		}
+		// Misplaced: take it out, then place it as a new one.
+		after := strings.TrimPrefix(strings.Join(lines[end+1:], ""), "\n")
+		content = strings.Join(lines[:start], "") + after
+		lines = strings.SplitAfter(content, "\n")
 	}
-	before := strings.Join(lines[:start], "")
-	after := strings.Join(lines[end+1:], "")
-	return before + block + after, nil
+	if c := firstCatchAll(lines); c >= 0 {
+		before := strings.Join(lines[:c], "")
+		if before != "" && !strings.HasSuffix(before, "\n\n") {
+			before += "\n"
+		}
+		return before + block + "\n" + strings.Join(lines[c:], ""), nil
+	}
+	if content == "" {
+		return block, nil
+	}
+	sep := "\n"
+	if !strings.HasSuffix(content, "\n") {
+		sep = "\n\n"
+	} else if strings.HasSuffix(content, "\n\n") {
+		sep = ""
+	}
+	return content + sep + block, nil
+}
+
+// firstCatchAll is the index of the first `Host` line with the pattern
+// `*` or `Match all` line (keywords in any case, `=` allowed), or -1.
+func firstCatchAll(lines []string) int {
+	for i, l := range lines {
+		f := strings.Fields(strings.ReplaceAll(l, "=", " "))
+		if len(f) < 2 {
+			continue
+		}
+		switch strings.ToLower(f[0]) {
+		case "host":
+			for _, p := range f[1:] {
+				if p == "*" {
+					return i
+				}
+			}
+		case "match":
+			if strings.ToLower(f[1]) == "all" {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // applySSHBlock shows the change to file and writes it (unless dry-run or

@@ -86,7 +86,8 @@ func (d *devProc) ssh(t *testing.T, user, config string, args ...string) (string
 	base := []string{"-F", config,
 		"-i", filepath.Join(d.dir, "users", user, "id_ed25519"),
 		"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-		"-o", "UserKnownHostsFile=" + filepath.Join(d.dir, "known_hosts"),
+		// The entry's own known_hosts file and HostKeyAlias, written by
+		// config-ssh, must be enough.
 		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"}
 	cmd := exec.CommandContext(t.Context(), "ssh", append(base, args...)...)
 	out, err := cmd.CombinedOutput()
@@ -113,7 +114,7 @@ func TestConfigSSHRealSSH(t *testing.T) {
 	// The entry's cipher order decides: the gateway agrees to AES-GCM.
 	verbose := exec.CommandContext(t.Context(), "ssh", "-v", "-F", aliceCfg,
 		"-i", filepath.Join(d.dir, "users", "alice", "id_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-		"-o", "UserKnownHostsFile="+filepath.Join(d.dir, "known_hosts"), "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
 		"alice-ws.coder", "true")
 	if out, err := verbose.CombinedOutput(); err != nil || !strings.Contains(string(out), "cipher: aes128-gcm@openssh.com") {
 		t.Errorf("ssh -v alice-ws.coder: %v, want cipher aes128-gcm@openssh.com negotiated:\n%s", err, out)

@@ -226,3 +226,56 @@ func TestDiffLines(t *testing.T) {
 		t.Errorf("diff %q", got)
 	}
 }
+
+// TestConfigSSHBeforeCatchAll: the block goes before the user's `Host *`,
+// whose User and Port would otherwise win; a block found after one is
+// moved; entries name the identity file and the managed known_hosts file
+// under one HostKeyAlias, which holds the gateway's host key.
+func TestConfigSSHBeforeCatchAll(t *testing.T) {
+	c, id := sharingEnv(t)
+	c.grant(id, acl.SubjectUser, "bob", acl.RoleUse)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config")
+	star := "Host *\n  User nobody\n  Port 1\n"
+	c.must(os.WriteFile(file, []byte(userText+"\n"+star), 0o600))
+	key := filepath.Join(dir, "my key")
+	c.ok("bob", "config-ssh", "--ssh-config-file", file, "-y", "--identity-file", key)
+	data, err := os.ReadFile(file)
+	c.must(err)
+	if s := string(data); !strings.HasPrefix(s, userText+"\n"+sshBlockStart) || !strings.HasSuffix(s, sshBlockEnd+"\n\n"+star) {
+		t.Fatalf("block not placed before Host *:\n%s", s)
+	}
+	kh := filepath.Join(dir, "wsgate_known_hosts")
+	got := sshG(t, file, "alice-ws.coder", "user", "port", "identityfile", "userknownhostsfile", "hostkeyalias")
+	if got["user"] != "alice--alice-ws" || got["port"] != "2222" || got["identityfile"] != key ||
+		got["userknownhostsfile"] != kh || !strings.HasPrefix(got["hostkeyalias"], "wsgate-") {
+		t.Errorf("alice-ws.coder resolves to %v", got)
+	}
+	khData, err := os.ReadFile(kh)
+	c.must(err)
+	if !strings.Contains(string(khData), got["hostkeyalias"]+" ssh-") {
+		t.Errorf("known_hosts %s has no host key under %s:\n%s", kh, got["hostkeyalias"], khData)
+	}
+
+	// A block the user moved after `Host *` is moved back before it.
+	block := string(data)[strings.Index(string(data), sshBlockStart) : strings.Index(string(data), sshBlockEnd)+len(sshBlockEnd)+1]
+	c.must(os.WriteFile(file, []byte(userText+star+block), 0o600))
+	c.ok("bob", "config-ssh", "--ssh-config-file", file, "-y", "--identity-file", key)
+	data, err = os.ReadFile(file)
+	c.must(err)
+	if s := string(data); strings.Index(s, sshBlockStart) > strings.Index(s, "Host *") || strings.Count(s, sshBlockStart) != 1 {
+		t.Fatalf("block after Host * not moved:\n%s", s)
+	}
+}
+
+func TestReplaceSSHBlockMatchAll(t *testing.T) {
+	block := sshBlockStart + "\nHost a\n" + sshBlockEnd + "\n"
+	got, err := replaceSSHBlock("Host x\n  User y\nmatch ALL\n  User z\n", block)
+	if err != nil || got != "Host x\n  User y\n\n"+block+"\nmatch ALL\n  User z\n" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	got, err = replaceSSHBlock("Host=*\n", block)
+	if err != nil || got != block+"\nHost=*\n" {
+		t.Errorf("got %q, %v", got, err)
+	}
+}

@@ -52,7 +52,13 @@ func (d *devAgent) Start(ctx context.Context, ws acl.Workspace) error {
 			d.mu.Unlock()
 			return fmt.Errorf("start agent: %w", err)
 		}
-		a, err := agent.New(agent.Config{Workspace: d.ws.String(), Dir: d.dir, Logger: d.log, RotateKey: keys.Rotate})
+		a, err := agent.New(agent.Config{
+			Workspace: d.ws.String(), Dir: d.dir, Logger: d.log, RotateKey: keys.Rotate,
+			// The demo workspace is its sessions' home: `~`, scp and sftp
+			// land in it, and collaborators' dotfiles and history stay out
+			// of yours.
+			Home: d.dir,
+		})
 		if err != nil {
 			d.mu.Unlock()
 			return fmt.Errorf("start agent: %w", err)

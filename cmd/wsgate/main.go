@@ -60,6 +60,7 @@ func newRootCmd() *cobra.Command {
 		newCertsCmd(),
 		newConfigSSHCmd(),
 		newSSHCmd(),
+		newPairCmd(),
 	)
 	strictSubcommands(root)
 	return root

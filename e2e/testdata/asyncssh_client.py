@@ -2,6 +2,7 @@
 
 usage: asyncssh_client.py HOST PORT LOGIN KEY KNOWN_HOSTS exec COMMAND  (stdin: the command's input)
        asyncssh_client.py HOST PORT LOGIN KEY KNOWN_HOSTS sftp LOCAL_FILE REMOTE_DIR
+       asyncssh_client.py HOST PORT LOGIN KEY KNOWN_HOSTS symlink TARGET LINK
 
 Prints one JSON object of what it observed; the Go test judges it. The host
 key is checked against KNOWN_HOSTS; no OpenSSH config and no agent are used.
@@ -32,6 +33,12 @@ async def do_sftp(conn, local, remote_dir):
     return res
 
 
+async def do_symlink(conn, target, link):
+    async with conn.start_sftp_client() as s:
+        await s.symlink(target, link)
+        return {"readlink": await s.readlink(link)}
+
+
 async def main():
     host, port, login, key, known_hosts, mode = sys.argv[1:7]
     async with asyncssh.connect(host, port=int(port), username=login,
@@ -42,6 +49,8 @@ async def main():
             res = await do_exec(conn, sys.argv[7])
         elif mode == "sftp":
             res = await do_sftp(conn, sys.argv[7], sys.argv[8])
+        elif mode == "symlink":
+            res = await do_symlink(conn, sys.argv[7], sys.argv[8])
         else:
             sys.exit("unknown mode " + mode)
     json.dump(res, sys.stdout)

@@ -2,6 +2,7 @@
 
 usage: paramiko_client.py HOST PORT LOGIN KEY KNOWN_HOSTS exec COMMAND  (stdin: the command's input)
        paramiko_client.py HOST PORT LOGIN KEY KNOWN_HOSTS sftp LOCAL_FILE REMOTE_DIR
+       paramiko_client.py HOST PORT LOGIN KEY KNOWN_HOSTS symlink TARGET LINK
 
 Prints one JSON object of what it observed; the Go test judges it. The host
 key must be in KNOWN_HOSTS (RejectPolicy): nothing is trusted on first use.
@@ -57,6 +58,14 @@ def do_sftp(c, local, remote_dir):
     return res
 
 
+def do_symlink(c, target, link):
+    s = c.open_sftp()
+    s.symlink(target, link)
+    res = {"readlink": s.readlink(link)}
+    s.close()
+    return res
+
+
 def main():
     host, port, login, key, known_hosts, mode = sys.argv[1:7]
     c = connect(host, port, login, key, known_hosts)
@@ -65,6 +74,8 @@ def main():
             res = do_exec(c, sys.argv[7])
         elif mode == "sftp":
             res = do_sftp(c, sys.argv[7], sys.argv[8])
+        elif mode == "symlink":
+            res = do_symlink(c, sys.argv[7], sys.argv[8])
         else:
             sys.exit("unknown mode " + mode)
     finally:

@@ -12,6 +12,9 @@ type Deployment struct {
 	HostnameSuffix string `json:"hostname_suffix"`
 	// AccessURL is the URL agents, the CLI and browsers are told to use.
 	AccessURL string `json:"access_url,omitempty"`
+	// SSHHostKeys are the SSH front door's host public keys, in
+	// authorized_keys form, for a known_hosts file (config-ssh).
+	SSHHostKeys []string `json:"ssh_host_keys,omitempty"`
 }
 
 // Info is the answer of GET /api/v1/info, which needs no sign-in: what a

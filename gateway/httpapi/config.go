@@ -42,6 +42,9 @@ type Config struct {
 	// that clients (config-ssh) can write SSH config entries.
 	SSHAddr        string
 	HostnameSuffix string
+	// SSHHostKeys (authorized_keys form) are served with them, for the
+	// known_hosts file config-ssh writes.
+	SSHHostKeys []string
 	// AccessURL is the gateway's URL as clients are told to use it
 	// (GET /api/v1/info, /api/v1/deployment).
 	AccessURL string

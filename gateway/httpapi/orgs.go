@@ -161,7 +161,8 @@ func (a *api) setSettings(w http.ResponseWriter, r *http.Request, caller acl.Use
 }
 
 func (a *api) getDeployment(w http.ResponseWriter, _ *http.Request, _ acl.User) error {
-	writeJSON(w, http.StatusOK, apitypes.Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix, AccessURL: a.cfg.AccessURL})
+	writeJSON(w, http.StatusOK, apitypes.Deployment{SSHAddr: a.cfg.SSHAddr, HostnameSuffix: a.cfg.HostnameSuffix, AccessURL: a.cfg.AccessURL,
+		SSHHostKeys: a.cfg.SSHHostKeys})
 	return nil
 }
 

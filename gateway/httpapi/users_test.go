@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -223,7 +224,7 @@ func TestDeployment(t *testing.T) {
 	r := e.expect(http.StatusOK, "alice", "GET", "/api/v1/deployment", nil)
 	var d apitypes.Deployment
 	r.json(t, &d)
-	if d != (apitypes.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder", AccessURL: "https://gw.example"}) {
+	if !reflect.DeepEqual(d, apitypes.Deployment{SSHAddr: "gw.example:2222", HostnameSuffix: "coder", AccessURL: "https://gw.example"}) {
 		t.Errorf("deployment %+v", d)
 	}
 	e.expect(http.StatusUnauthorized, "", "GET", "/api/v1/deployment", nil)

@@ -23,8 +23,12 @@ import (
 var ErrServerClosed = errors.New("ssh server closed")
 
 // serverVersion is the SSH identification string; it names no version so
-// that scanners learn nothing useful.
-const serverVersion = "SSH-2.0-wsgate"
+// that scanners learn nothing useful. The comment after the space tells
+// SFTP clients that detect OpenSSH by this string (asyncssh) to send
+// SSH_FXP_SYMLINK in OpenSSH's argument order, which the agent's SFTP
+// server uses, as OpenSSH's sftp and paramiko always do. It starts with
+// "wsgate", so OpenSSH's client applies none of its OpenSSH_* quirks.
+const serverVersion = "SSH-2.0-wsgate OpenSSH-compatible"
 
 // Server is the gateway's SSH front door: it authenticates users by key
 // or certificate, resolves the workspace named by the login name, checks
