@@ -25,6 +25,7 @@ import (
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/gateway/internal/agentinfo"
 	"github.com/wsgate/wsgate/gateway/internal/agentkeys"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/gateway/internal/sessions"
 	"github.com/wsgate/wsgate/gateway/internal/sshfront"
@@ -93,7 +94,12 @@ func startBenchNode(tb testing.TB, st acl.Store, ws acl.WorkspaceID, agentToken 
 	if keys, err = agentkeys.NewKeys(agentkeys.KeysConfig{Store: st, Agents: reg, Sessions: live, Logger: quiet}); err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := sshfront.New(sshfront.Config{Access: az, Sessions: live, Agents: reg, HostSigner: host, Logger: quiet, MaxUnauthenticated: 256})
+	srv, err := sshfront.New(sshfront.Config{
+		Access: az, Sessions: live, Agents: reg, HostSigner: host, Logger: quiet, MaxUnauthenticated: 256,
+		// All clients come from 127.0.0.1, many handshakes at once: no
+		// pre-auth limit but the cap above (a zero Limits is none).
+		Startups: &edge.Limits{},
+	})
 	if err != nil {
 		tb.Fatal(err)
 	}
