@@ -44,20 +44,10 @@ func (s *Store) TransferWorkspace(ctx context.Context, id acl.WorkspaceID, newOw
 				return err
 			}
 		}
-		if r.AgentTokenHash != "" {
-			if err := w.Bucket(bAgentTokens).Put([]byte(r.AgentTokenHash), []byte(newID.String())); err != nil {
-				return err
-			}
-		}
-		if r.UID != "" {
-			if err := w.Bucket(bWorkspaceUIDs).Put([]byte(r.UID), []byte(newID.String())); err != nil {
-				return err
-			}
-		}
-		r.Owner, r.UpdatedAt = newOwner, w.now
-		if err := wsb.Delete([]byte(id.String())); err != nil {
+		if err := moveWorkspaceKeys(w, wsb, r, id, newID); err != nil {
 			return err
 		}
+		r.Owner, r.UpdatedAt = newOwner, w.now
 		w.emit(acl.Event{Kind: acl.EventWorkspaceTransferred, Workspace: id, WorkspaceUID: r.UID,
 			User: id.Owner, NewOwner: newOwner, Role: keep})
 		return putJSON(wsb, newID.String(), *r)

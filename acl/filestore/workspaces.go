@@ -179,20 +179,10 @@ func (s *Store) RenameWorkspace(ctx context.Context, id acl.WorkspaceID, newName
 				return err
 			}
 		}
-		if r.AgentTokenHash != "" {
-			if err := w.Bucket(bAgentTokens).Put([]byte(r.AgentTokenHash), []byte(newID.String())); err != nil {
-				return err
-			}
-		}
-		if r.UID != "" {
-			if err := w.Bucket(bWorkspaceUIDs).Put([]byte(r.UID), []byte(newID.String())); err != nil {
-				return err
-			}
-		}
-		r.Name, r.UpdatedAt = newName, w.now
-		if err := wsb.Delete([]byte(id.String())); err != nil {
+		if err := moveWorkspaceKeys(w, wsb, r, id, newID); err != nil {
 			return err
 		}
+		r.Name, r.UpdatedAt = newName, w.now
 		w.emit(acl.Event{Kind: acl.EventWorkspaceRenamed, Workspace: id, WorkspaceUID: r.UID, NewName: newName})
 		return putJSON(wsb, newID.String(), *r)
 	})
@@ -295,4 +285,21 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id acl.WorkspaceID) error {
 		w.emit(acl.Event{Kind: acl.EventWorkspaceDeleted, Workspace: id, WorkspaceUID: r.UID})
 		return nil
 	})
+}
+
+// moveWorkspaceKeys points the workspace's agent-token and UID indexes at
+// newID and removes its record under id (the caller writes it under newID):
+// what a rename and a transfer share.
+func moveWorkspaceKeys(w *wtx, wsb *bolt.Bucket, r *storekit.WorkspaceRecord, id, newID acl.WorkspaceID) error {
+	if r.AgentTokenHash != "" {
+		if err := w.Bucket(bAgentTokens).Put([]byte(r.AgentTokenHash), []byte(newID.String())); err != nil {
+			return err
+		}
+	}
+	if r.UID != "" {
+		if err := w.Bucket(bWorkspaceUIDs).Put([]byte(r.UID), []byte(newID.String())); err != nil {
+			return err
+		}
+	}
+	return wsb.Delete([]byte(id.String()))
 }
