@@ -459,7 +459,10 @@ function onTransferInput() {
     try {
       r = await api("GET", apiPath(state.view.ws) + "/share-candidates?prefix=" + enc(q));
     } catch (err) {
-      if (seq === xfer.seq) $("transfer-hint").textContent = err.message;
+      if (err instanceof ApiError && err.status === 401) throw err;
+      // Suggestions need share-use with sharing on; a name typed in full
+      // still works.
+      if (seq === xfer.seq) $("transfer-hint").textContent = "No suggestions here; type the new owner's full name.";
       return;
     }
     if (seq !== xfer.seq) return;
