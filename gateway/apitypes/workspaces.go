@@ -125,3 +125,8 @@ type UpdateRequiredRequest struct {
 // DeleteUserTransferParam is the query parameter of DELETE
 // /api/v1/users/{user} that names who receives the user's workspaces.
 const DeleteUserTransferParam = "transfer_to"
+
+// AllowedActionTransfer is the allowed_actions entry that says the caller
+// may transfer the workspace (POST .../transfer): its owner or a site
+// admin. It is no acl.Action, so the role table does not list it.
+const AllowedActionTransfer = "transfer"

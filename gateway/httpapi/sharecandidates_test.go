@@ -152,12 +152,12 @@ func TestShareCandidatesNeverLeak(t *testing.T) {
 func TestAllowedActions(t *testing.T) {
 	e, _ := pickerEnv(t)
 	want := map[string][]string{
-		"alice":  {"connect", "start", "stop", "view", "update-required", "update", "rename", "share-use", "share-admin", "delete", "manage-agent"},
+		"alice":  {"connect", "start", "stop", "view", "update-required", "update", "rename", "share-use", "share-admin", "delete", "manage-agent", "transfer"},
 		"adam":   {"connect", "start", "stop", "view", "update-required", "update", "rename", "share-use"},
 		"ursula": {"connect", "start", "stop", "view", "update-required"},
 	}
+	var ws apitypes.Workspace
 	for user, actions := range want {
-		var ws apitypes.Workspace
 		e.expect(http.StatusOK, user, "GET", "/api/v1/workspaces/alice/acme-ws", nil).json(t, &ws)
 		if !slices.Equal(ws.AllowedActions, actions) {
 			t.Errorf("%s: allowed_actions %q, want %q", user, ws.AllowedActions, actions)
@@ -168,8 +168,12 @@ func TestAllowedActions(t *testing.T) {
 			t.Errorf("%s: list %+v, want allowed_actions %q", user, list, actions)
 		}
 	}
+	// A site admin may transfer (the owner role), not a grantee.
+	e.expect(http.StatusOK, "root", "GET", "/api/v1/workspaces/alice/acme-ws", nil).json(t, &ws)
+	if !slices.Contains(ws.AllowedActions, "transfer") {
+		t.Errorf("site admin: allowed_actions %q lack transfer", ws.AllowedActions)
+	}
 	// A rename answers the renamed workspace's actions.
-	var ws apitypes.Workspace
 	e.expect(http.StatusOK, "adam", "PATCH", "/api/v1/workspaces/alice/acme-ws", apitypes.UpdateWorkspaceRequest{Name: "renamed"}).json(t, &ws)
 	if ws.Name != "renamed" || !slices.Equal(ws.AllowedActions, want["adam"]) {
 		t.Errorf("after rename: %s %q", ws.Name, ws.AllowedActions)

@@ -53,7 +53,7 @@ func (a *api) transferWorkspace(w http.ResponseWriter, r *http.Request, caller a
 	if err != nil {
 		return err
 	}
-	if c.role != acl.RoleOwner {
+	if !mayTransfer(c.role) {
 		return errorf(http.StatusForbidden, "only the owner of %s or a site admin may transfer it", c.ws.ID())
 	}
 	if req.To == "" {

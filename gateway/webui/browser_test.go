@@ -97,15 +97,18 @@ func mustFor(t *testing.T) func(error) {
 }
 
 // startGateway runs a gateway with cfg on loopback ports, a fresh host key
-// and no logs unless cfg has a Logger, until the test ends.
+// unless cfg has one, and no logs unless cfg has a Logger, until the test
+// ends.
 func startGateway(t *testing.T, cfg gateway.ServerConfig) *gateway.Server {
 	t.Helper()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.HostSigner, err = ssh.NewSignerFromKey(key); err != nil {
-		t.Fatal(err)
+	if cfg.HostSigner == nil {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.HostSigner, err = ssh.NewSignerFromKey(key); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg.SSHAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.Logger == nil {

@@ -25,6 +25,8 @@ const state = {
 };
 let pending = 0;   // calls of run() not finished yet
 let pollTimer = 0;
+let noticeTimer = 0;
+const NOTICE_MS = 10000; // how long a notice stays over the page
 
 // ApiError carries the API's message verbatim, and its per-field
 // validations.
@@ -78,7 +80,21 @@ function showError(err) {
   e.hidden = !err;
 }
 
-function notice(text) { $("notice").textContent = text; }
+// notice says what just happened, for a while.
+function notice(text) {
+  clearTimeout(noticeTimer);
+  $("notice").textContent = text;
+  $("notice").hidden = !text;
+  if (text) noticeTimer = setTimeout(() => notice(""), NOTICE_MS);
+}
+
+// padForStatusbar keeps the page's end scrollable out from under the
+// status bar, which overlays the window's foot: padding at the end moves
+// nothing above it.
+function padForStatusbar() {
+  const h = $("statusbar").getBoundingClientRect().height;
+  document.body.style.paddingBottom = "calc(" + Math.ceil(h) + "px + 1rem)";
+}
 
 // run shows what fn throws; a 401 signs out. While anything runs, <main>
 // is aria-busy.
@@ -243,7 +259,10 @@ function render() {
   $("app").hidden = !signedIn;
   $("whoami").hidden = !signedIn;
   $("username").textContent = state.user;
-  if (!signedIn) return;
+  if (!signedIn) {
+    renderDetail();
+    return;
+  }
 
   const cur = state.view ? wsID(state.view.ws) : "";
   const items = state.workspaces.map((ws) => {
@@ -270,7 +289,11 @@ function renderDetail() {
   const v = state.view;
   $("detail").hidden = !v;
   document.title = v ? wsID(v.ws) + " — wsgate" : "wsgate";
-  if (!v) return;
+  if (!v) {
+    $("banner-sharing").hidden = true;
+    $("banner-agent").hidden = true;
+    return;
+  }
   const { ws, acl } = v;
   $("ws-title").textContent = wsID(ws);
   $("ws-role").textContent = "Your role: " + ws.role + (ws.org ? " · organization " + ws.org : "");
@@ -301,6 +324,7 @@ function renderDetail() {
   $("shares-inactive").hidden = !acl.inactive || rows.length === 0;
 
   $("rename").hidden = !allowed("rename");
+  $("transfer-open").hidden = !allowed("transfer");
   $("open-app").hidden = !state.info.apps_url || !allowed("connect");
   renderStatus();
   renderConnections();
@@ -378,6 +402,111 @@ async function rename(name) {
   await loadWorkspaces();
   await openWorkspace(ws);
   notice("Renamed to " + wsID(ws));
+}
+
+// ---- transfer ----
+
+const xfer = { seq: 0, timer: 0 };
+
+function openTransfer() {
+  const ws = state.view.ws;
+  $("transfer-title").textContent = "Transfer " + wsID(ws);
+  $("transfer-owner").textContent = ws.owner;
+  $("transfer-to").value = "";
+  $("transfer-keep").value = "none";
+  $("transfer-candidates").replaceChildren();
+  showList("transfer-errors", []);
+  renderTransfer();
+  $("transfer-dialog").showModal();
+  $("transfer-to").focus();
+}
+
+function transferTarget() { return $("transfer-to").value.trim().toLowerCase(); }
+
+// transferSummary says what Transfer will do, before it is pressed.
+function transferSummary() {
+  const v = state.view, ws = v.ws, owner = ws.owner;
+  const to = transferTarget(), keep = $("transfer-keep").value;
+  if (!to) return "Name the new owner.";
+  if (to === owner) return owner + " already owns " + wsID(ws) + ".";
+  let text = wsID(ws) + " will belong to " + to + " and move to " + to + "/" + ws.name + ". ";
+  if (keep !== "none") return text + owner + " will keep " + keep + " access.";
+  const n = v.conns ? v.conns.filter((c) => c.user === owner).length : -1;
+  text += owner + " will lose access; ";
+  if (n < 0) return text + "their live sessions will be closed.";
+  if (n === 0) return text + "they have no live session now.";
+  return text + "their " + n + " live session" + (n === 1 ? "" : "s") + " will be closed.";
+}
+
+function renderTransfer() {
+  const to = transferTarget();
+  $("transfer-summary").textContent = transferSummary();
+  const ok = to !== "" && to !== state.view.ws.owner;
+  $("transfer-confirm").disabled = !ok;
+  $("transfer-confirm").textContent = ok ? "Transfer to " + to : "Transfer";
+}
+
+// onTransferInput suggests new owners from the share-candidates search
+// (users the caller may see), through the input's datalist.
+function onTransferInput() {
+  renderTransfer();
+  clearTimeout(xfer.timer);
+  const q = transferTarget();
+  const seq = ++xfer.seq;
+  if (q.length < MIN_PREFIX) return;
+  xfer.timer = setTimeout(async () => {
+    let r;
+    try {
+      r = await api("GET", apiPath(state.view.ws) + "/share-candidates?prefix=" + enc(q));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      // Suggestions need share-use with sharing on; a name typed in full
+      // still works.
+      if (seq === xfer.seq) $("transfer-hint").textContent = "No suggestions here; type the new owner's full name.";
+      return;
+    }
+    if (seq !== xfer.seq) return;
+    const users = r.users.filter((u) => u.name !== state.view.ws.owner);
+    $("transfer-candidates").replaceChildren(...users.map((u) => {
+      const o = el("option", u.display_name || null);
+      o.value = u.name;
+      return o;
+    }));
+    $("transfer-hint").textContent = users.length ? users.length + " suggestion" + (users.length === 1 ? "" : "s") + "." : "No user found; you can still type a full name.";
+  }, 150);
+}
+
+// transfer hands the workspace over, then follows it to its new address,
+// or goes back to the list when the caller kept no access to it.
+async function transfer() {
+  const ws = state.view.ws, to = transferTarget(), keep = $("transfer-keep").value;
+  let moved;
+  try {
+    moved = await api("POST", apiPath(ws) + "/transfer", { to, keep_access: keep });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status === 401) throw err;
+    showList("transfer-errors", err.validations.length ? err.validations.map((v) => v.detail) : [err.message]);
+    return;
+  }
+  $("transfer-dialog").close();
+  await loadWorkspaces();
+  if (moved) {
+    history.replaceState(null, "", viewPath(moved));
+    await openWorkspace(moved);
+    notice(wsID(ws) + " now belongs to " + to + ": it is " + wsID(moved) + "; your role is " + moved.role + ".");
+    return;
+  }
+  history.replaceState(null, "", "/");
+  stopPolling();
+  state.view = null;
+  render();
+  notice(wsID(ws) + " now belongs to " + to + " as " + to + "/" + ws.name + "; you no longer have access to it.");
+}
+
+function showList(id, msgs) {
+  const list = $(id);
+  list.replaceChildren(...msgs.map((m) => el("li", m)));
+  list.hidden = msgs.length === 0;
 }
 
 // ---- the Share dialog ----
@@ -657,11 +786,7 @@ function addTyped() {
   addEntry($("picker-kind").value, name);
 }
 
-function showDialogErrors(msgs) {
-  const list = $("dialog-errors");
-  list.replaceChildren(...msgs.map((m) => el("li", m)));
-  list.hidden = msgs.length === 0;
-}
+function showDialogErrors(msgs) { showList("dialog-errors", msgs); }
 
 // confirmShare applies the whole draft in one PATCH (the API's merge: ""
 // removes) and shows per-entry refusals in the dialog.
@@ -781,6 +906,23 @@ document.addEventListener("DOMContentLoaded", () => {
   $("picker-input").addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== $("picker-input")) hidePicker(); }, 0));
   $("picker-add").addEventListener("click", addTyped);
   $("copy-invitation").addEventListener("click", copyInvitation);
+
+  const td = $("transfer-dialog");
+  td.addEventListener("keydown", trapFocus);
+  td.addEventListener("close", () => {
+    clearTimeout(xfer.timer);
+    xfer.seq++;
+    if (!$("transfer-open").hidden) $("transfer-open").focus();
+  });
+  $("transfer-open").addEventListener("click", openTransfer);
+  $("transfer-to").addEventListener("input", onTransferInput);
+  $("transfer-keep").addEventListener("change", renderTransfer);
+  $("transfer-cancel").addEventListener("click", () => td.close());
+  $("transfer-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    run(transfer);
+  });
+  new ResizeObserver(padForStatusbar).observe($("statusbar"));
 
   const cd = $("confirm-dialog");
   cd.addEventListener("keydown", trapFocus);
