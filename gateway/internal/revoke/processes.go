@@ -203,6 +203,7 @@ func (r *Revoker) endRevokedProcesses(ctx context.Context, uid string) bool {
 	if len(revoked) == 0 {
 		return decided
 	}
+	r.awaitSessionsEnded(ctx, uid, revoked)
 	ended, err := r.cfg.Processes.EndProcesses(actx, uid, revoked)
 	for _, e := range ended {
 		r.log.Info("process of a revoked user ended", "user", e.User, "pid", e.PID, "command", e.Command,
@@ -213,4 +214,29 @@ func (r *Revoker) endRevokedProcesses(ctx context.Context, uid string) bool {
 		return false
 	}
 	return decided
+}
+
+// awaitSessionsEnded waits, at most DropWait, until the live sessions of
+// users on the workspace with UID uid have ended: their drops tell them
+// why first. A process ended before its session's drop would close the
+// session without the message, and the user would only see it end.
+func (r *Revoker) awaitSessionsEnded(ctx context.Context, uid string, users []string) {
+	revoked := make(map[string]bool, len(users))
+	for _, u := range users {
+		revoked[u] = true
+	}
+	t := time.NewTimer(DropWait)
+	defer t.Stop()
+	for _, ls := range r.reg.OnWorkspace(uid) {
+		if !revoked[ls.Info.User] {
+			continue
+		}
+		select {
+		case <-ls.Done():
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
