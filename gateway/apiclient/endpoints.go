@@ -59,13 +59,6 @@ func (c *Client) ListKeys(ctx context.Context, user string) ([]apitypes.PublicKe
 	return ks, err
 }
 
-// AddKey adds an SSH public key in authorized_keys format.
-func (c *Client) AddKey(ctx context.Context, user, authorizedKey string) (apitypes.PublicKey, error) {
-	var k apitypes.PublicKey
-	err := c.do(ctx, http.MethodPost, path("users", user, "keys"), nil, apitypes.AddKeyRequest{AuthorizedKey: authorizedKey}, &k)
-	return k, err
-}
-
 // KeyChallenge asks for a challenge to prove holding the private key of
 // authorizedKey, for adding it to user's account.
 func (c *Client) KeyChallenge(ctx context.Context, user, authorizedKey string) (apitypes.KeyChallenge, error) {
@@ -267,11 +260,6 @@ func (c *Client) PatchACL(ctx context.Context, id acl.WorkspaceID, upd apitypes.
 	var a apitypes.ACL
 	err := c.do(ctx, http.MethodPatch, wsPath(id, "acl"), nil, upd, &a)
 	return a, err
-}
-
-// ClearACL removes every grant of the workspace.
-func (c *Client) ClearACL(ctx context.Context, id acl.WorkspaceID) error {
-	return c.do(ctx, http.MethodDelete, wsPath(id, "acl"), nil, nil, nil)
 }
 
 // GetWorkspaceSettings returns the workspace's settings, every key.

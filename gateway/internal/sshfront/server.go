@@ -146,7 +146,8 @@ func (s *Server) isClosed() bool {
 func (s *Server) ServeConn(conn net.Conn) { s.serveConn(conn, nil, nil) }
 
 // serveConn serves conn; bound, when set, is the identity the connection
-// already proved (see ServeConnAs), else the client authenticates by key.
+// already proved (SSH over HTTPS: see UpgradeHandler), else the client
+// authenticates by key.
 // release, when set, is the pre-authentication slot the caller took for
 // conn; else serveConn takes one.
 func (s *Server) serveConn(conn net.Conn, bound *identity, release func()) {

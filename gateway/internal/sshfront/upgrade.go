@@ -9,20 +9,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/internal/access"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
-
-// ServeConnAs serves one SSH connection whose user is already known, and
-// blocks until it is done. The client may authenticate with "none" or with
-// any key; either way the connection is id's, so a key of another user
-// changes nothing. Everything after authentication (target, Authorize,
-// proxy, refusals) is ServeConn's.
-func (s *Server) ServeConnAs(conn net.Conn, id acl.Identity) {
-	s.serveConn(conn, &identity{Identity: id}, nil)
-}
 
 // bindIdentity makes conf accept the client as id, whatever it offers.
 // Offered keys still have to be proven (x/crypto checks the signature), but
@@ -43,7 +33,7 @@ func bindIdentity(conf *ssh.ServerConfig, id identity) {
 // UpgradeHandler serves POST apitypes.SSHUpgradePath: SSH over HTTP(S) for
 // networks where only HTTPS passes and for `wsgate ssh --stdio` as an
 // OpenSSH ProxyCommand. It authenticates the bearer API token, answers 101
-// and serves one SSH connection bound to the token's user (ServeConnAs).
+// and serves one SSH connection bound to the token's user.
 func (s *Server) UpgradeHandler() http.Handler {
 	return http.HandlerFunc(s.serveUpgrade)
 }
