@@ -29,43 +29,47 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 		}
 		groups[k] = append(groups[k], ls)
 	}
-	checks := make([]check, len(keys))
+	// Each (user, workspace) is applied as soon as its own check is done:
+	// in a mass revoke the first sessions are told while the last
+	// snapshots still load.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, recheckParallelism)
-	for i, k := range keys {
+	for _, k := range keys {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			checks[i] = r.check(ctx, k, groups[k][0].Info.Workspace)
+			r.apply(ctx, ev, k, groups[k], r.check(ctx, k, groups[k][0].Info.Workspace))
 		}()
 	}
 	wg.Wait()
+}
+
+// apply acts on one re-check: keeps the sessions of k (with their new
+// expiry) or drops them with the reason.
+func (r *Revoker) apply(ctx context.Context, ev acl.Event, k checkKey, live []*sessions.Session, c check) {
+	if c.err != nil {
+		if ctx.Err() == nil {
+			// Keep the sessions, and check them all once the store
+			// answers again.
+			r.log.Warn("re-check failed; sessions kept until the store answers", "user", k.user, "workspace", c.ws.String(), "err", c.err)
+			r.oweResync()
+		}
+		return
+	}
+	r.noteOwner(k.uid, live[0].Info.Workspace, c.ws)
 	now := r.now()
-	for i, k := range keys {
-		c := checks[i]
-		if c.err != nil {
-			if ctx.Err() == nil {
-				// Keep the sessions, and check them all once the store
-				// answers again.
-				r.log.Warn("re-check failed; sessions kept until the store answers", "user", k.user, "workspace", c.ws.String(), "err", c.err)
-				r.oweResync()
+	for _, ls := range live {
+		if c.d.Allow {
+			ls.SetValidUntil(c.validUntil)
+			if !c.validUntil.IsZero() {
+				r.noteExpiry(c.validUntil)
 			}
 			continue
 		}
-		r.noteOwner(k.uid, groups[k][0].Info.Workspace, c.ws)
-		for _, ls := range groups[k] {
-			if c.d.Allow {
-				ls.SetValidUntil(c.validUntil)
-				if !c.validUntil.IsZero() {
-					r.noteExpiry(c.validUntil)
-				}
-				continue
-			}
-			reason, msg := dropReason(ev, ls, c.ws, c.d, now)
-			r.dropAsync(ls, reason, msg, ev.At)
-		}
+		reason, msg := dropReason(ev, ls, c.ws, c.d, now)
+		r.dropAsync(ls, reason, msg, ev.At)
 	}
 }
 
