@@ -63,6 +63,25 @@ local function ws_uid(id)
   return uid
 end
 
+-- move_workspace stores w under new in place of old, as a rename and a
+-- transfer both do: the agent-token and uid indexes, the record, the set
+-- of all workspaces and the owners' sets (the grants are the caller's).
+-- It returns the workspace's uid.
+local function move_workspace(old, new, w, from_owner, to_owner)
+  if w.agent_token_hash and w.agent_token_hash ~= '' then
+    redis.call('SET', k('agent-token', w.agent_token_hash), new)
+  end
+  local uid = ws_uid(old)
+  if uid then redis.call('SET', k('workspace-uid', uid), new) end
+  redis.call('DEL', k('workspace', old))
+  redis.call('SET', k('workspace', new), cjson.encode(w))
+  redis.call('SREM', k('workspaces'), old)
+  redis.call('SADD', k('workspaces'), new)
+  redis.call('SREM', k('user', from_owner, 'workspaces'), old)
+  redis.call('SADD', k('user', to_owner, 'workspaces'), new)
+  return uid
+end
+
 local function grant_event(kind, id, uid, field, role)
   local subject_kind, subject = string.match(field, '^(%a+):(.+)$')
   local ev = {kind = kind, workspace = wsref(id), workspace_uid = uid, role = role}

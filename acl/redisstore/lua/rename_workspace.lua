@@ -11,17 +11,7 @@ for i = 1, #fields, 2 do
   g.workspace = wsref(new)
   put_grant(new, fields[i], g)
 end
-if w.agent_token_hash and w.agent_token_hash ~= '' then
-  redis.call('SET', k('agent-token', w.agent_token_hash), new)
-end
-local uid = ws_uid(old)
-if uid then redis.call('SET', k('workspace-uid', uid), new) end
 w.name, w.updated_at = A[3], NOW
-redis.call('DEL', k('workspace', old))
-redis.call('SET', k('workspace', new), cjson.encode(w))
-redis.call('SREM', k('workspaces'), old)
-redis.call('SADD', k('workspaces'), new)
-redis.call('SREM', k('user', A[1], 'workspaces'), old)
-redis.call('SADD', k('user', A[1], 'workspaces'), new)
+local uid = move_workspace(old, new, w, A[1], A[1])
 emit({kind = 'workspace_renamed', workspace = wsref(old), workspace_uid = uid, new_name = A[3]})
 return done()

@@ -21,18 +21,8 @@ for i = 1, #fields, 2 do
   end
 end
 if keep > 0 then put_grant(new, 'user:' .. A[1], cjson.decode(A[5])) end
-if w.agent_token_hash and w.agent_token_hash ~= '' then
-  redis.call('SET', k('agent-token', w.agent_token_hash), new)
-end
-local uid = ws_uid(old)
-if uid then redis.call('SET', k('workspace-uid', uid), new) end
 w.owner, w.updated_at = A[3], NOW
-redis.call('DEL', k('workspace', old))
-redis.call('SET', k('workspace', new), cjson.encode(w))
-redis.call('SREM', k('workspaces'), old)
-redis.call('SADD', k('workspaces'), new)
-redis.call('SREM', k('user', A[1], 'workspaces'), old)
-redis.call('SADD', k('user', A[3], 'workspaces'), new)
+local uid = move_workspace(old, new, w, A[1], A[3])
 local ev = {kind = 'workspace_transferred', workspace = wsref(old), workspace_uid = uid, user = A[1], new_owner = A[3]}
 if keep > 0 then ev.role = keep end
 emit(ev)
