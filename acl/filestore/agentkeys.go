@@ -89,18 +89,10 @@ func (s *Store) ListAgentKeys(ctx context.Context) ([]acl.AgentKey, error) {
 
 // ReplaceAgentKey implements acl.Store.
 func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error {
-	if err := storekit.LookupUID(uid); err != nil {
+	exposed, err := storekit.CheckReplaceAgentKey(uid, next, exposed)
+	if err != nil {
 		return err
 	}
-	if err := storekit.CheckAgentKeyOrEmpty(next); err != nil {
-		return err
-	}
-	for _, u := range exposed {
-		if err := storekit.LookupName("user", u); err != nil {
-			return err
-		}
-	}
-	exposed = storekit.ExposedSet(exposed)
 	return s.update(ctx, func(w *wtx) error {
 		k, err := readAgentKey(w.Tx, uid)
 		if err != nil {

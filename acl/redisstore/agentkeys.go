@@ -65,19 +65,12 @@ func (s *Store) ListAgentKeys(ctx context.Context) ([]acl.AgentKey, error) {
 
 // ReplaceAgentKey implements acl.Store.
 func (s *Store) ReplaceAgentKey(ctx context.Context, uid, old, next string, exposed []string) error {
-	if err := storekit.LookupUID(uid); err != nil {
+	exposed, err := storekit.CheckReplaceAgentKey(uid, next, exposed)
+	if err != nil {
 		return err
-	}
-	if err := storekit.CheckAgentKeyOrEmpty(next); err != nil {
-		return err
-	}
-	for _, u := range exposed {
-		if err := storekit.LookupName("user", u); err != nil {
-			return err
-		}
 	}
 	args := []any{uid, old, next}
-	for _, u := range storekit.ExposedSet(exposed) {
+	for _, u := range exposed {
 		args = append(args, u)
 	}
 	return s.write(ctx, "replace_agent_key", args...)

@@ -43,6 +43,23 @@ func AddExposed(users []string, user string) ([]string, bool) {
 	return slices.Insert(users, i, user), true
 }
 
+// CheckReplaceAgentKey checks the arguments of acl.Store.ReplaceAgentKey
+// and returns exposed as an ExposedSet.
+func CheckReplaceAgentKey(uid, next string, exposed []string) ([]string, error) {
+	if err := LookupUID(uid); err != nil {
+		return nil, err
+	}
+	if err := CheckAgentKeyOrEmpty(next); err != nil {
+		return nil, err
+	}
+	for _, u := range exposed {
+		if err := LookupName("user", u); err != nil {
+			return nil, err
+		}
+	}
+	return ExposedSet(exposed), nil
+}
+
 // ExposedSet returns users sorted and deduplicated; nil when empty.
 func ExposedSet(users []string) []string {
 	var out []string
