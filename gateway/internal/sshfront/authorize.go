@@ -21,13 +21,19 @@ const (
 // because the store was unreachable; it is only ever refused.
 const extStoreUnavailable = "wsgate-store-unavailable"
 
-// authorize resolves the login name to a workspace and checks connect. On
-// refusal it returns the line to show the user and the rejection reason
-// for non-session channels.
-func (s *Server) authorize(user, login string, log *slog.Logger) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
-	defer cancel()
-	v := s.decideTarget(ctx, user, login, log)
+// authorize resolves the login name to a workspace and checks connect, or
+// takes early, the verdict refuseEarly reached for the same user and login
+// during authentication. On refusal it returns the line to show the user
+// and the rejection reason for non-session channels.
+func (s *Server) authorize(user, login string, early *earlyVerdict, log *slog.Logger) (acl.WorkspaceID, access.Decision, string, ssh.RejectionReason) {
+	var v verdict
+	if early != nil && early.user == user && early.login == login {
+		v = early.v // decided during authentication (refuseEarly)
+	} else {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
+		v = s.decideTarget(ctx, user, login, log)
+		cancel()
+	}
 	s.cfg.Access.Count(v.result)
 	if v.refusal == "" {
 		log.Info("ssh allowed", "workspace", v.ws.String(), "role", v.d.Role.String(), "cached", v.d.Cached)
@@ -46,7 +52,8 @@ type verdict struct {
 }
 
 // decideTarget resolves login for user and checks connect, counting
-// nothing: authorize (after login) and refuseEarly (during it) both ask.
+// nothing: refuseEarly asks during authentication, and authorize only when
+// it has no verdict from then.
 func (s *Server) decideTarget(ctx context.Context, user, login string, log *slog.Logger) verdict {
 	az := s.cfg.Access
 	denied := fmt.Sprintf("wsgate: workspace %q not found or access denied", login)

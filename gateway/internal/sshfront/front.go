@@ -83,6 +83,9 @@ type frontConn struct {
 	// refused is set once refuseEarly refused the user; authentication
 	// callbacks run one at a time on the handshake goroutine.
 	refused bool
+	// allowed is refuseEarly's verdict for the user it let in: the
+	// session starts from it rather than deciding the target again.
+	allowed *earlyVerdict
 	gctx    gssh.Context // set by ConnCallback, before the handshake
 
 	authOnce sync.Once

@@ -33,11 +33,20 @@ func (s *Server) refuseEarly(fc *frontConn, cm ssh.ConnMetadata, perms *ssh.Perm
 	log := s.log.With("user", id.User, "remote", remote)
 	v := s.decideTarget(fc.auth.ctx, id.User, cm.User(), log)
 	if v.refusal == "" {
+		fc.allowed = &earlyVerdict{user: id.User, login: cm.User(), v: v}
 		return nil
 	}
 	s.cfg.Access.Count(v.result)
 	log.Info("ssh refused during authentication", "target", cm.User())
 	return fc.refuseAuth(v.refusal)
+}
+
+// earlyVerdict is the verdict that let user in as login during
+// authentication. The session's decision carries its invalidation count,
+// so an event between then and the session's start still re-checks it.
+type earlyVerdict struct {
+	user, login string
+	v           verdict
 }
 
 // refuseAuth records that fc was refused and returns the error that

@@ -249,7 +249,7 @@ func (s *Server) handshake(cs *connState, bound *identity, release func()) {
 	if s.cfg.IdleTimeout > 0 {
 		defer s.watchIdle(cs, sc)()
 	}
-	s.handle(cs, sc, fc.chans, fc.reqs)
+	s.handle(cs, sc, fc.chans, fc.reqs, fc.allowed)
 }
 
 // handshakeFailed logs a handshake that did not end in an authenticated
@@ -323,7 +323,7 @@ func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
 }
 
 // handle authorizes the target and proxies to the agent, or refuses.
-func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, early *earlyVerdict) {
 	if sc.Permissions != nil && sc.Permissions.Extensions[extStoreUnavailable] != "" {
 		s.cfg.Access.Count(access.Unavailable)
 		s.log.Warn("ssh refused: cannot identify the user while the access store is unreachable", "remote", sc.RemoteAddr().String())
@@ -348,7 +348,7 @@ func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewC
 	start := time.Now()
 	defer func() { log.Info("ssh connection closed", "duration", time.Since(start).Round(time.Millisecond)) }()
 
-	ws, d, refusal, reason := s.authorize(id.User, sc.User(), log)
+	ws, d, refusal, reason := s.authorize(id.User, sc.User(), early, log)
 	if refusal != "" {
 		s.refuse(cs, sc, chans, reqs, refusal, reason)
 		return
