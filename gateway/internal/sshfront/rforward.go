@@ -1,9 +1,9 @@
 package sshfront
 
 import (
-	"net"
 	"sync"
 
+	"github.com/wsgate/wsgate/internal/tlsconf"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -25,10 +25,7 @@ const loopbackBindAddr = "127.0.0.1"
 // Everything else, "" and "*" (every address), 0.0.0.0, ::, host names
 // and other interfaces' addresses, is narrowed.
 func narrowBind(addr string) (string, bool) {
-	if addr == "localhost" {
-		return addr, false
-	}
-	if ip := net.ParseIP(addr); ip != nil && ip.IsLoopback() {
+	if tlsconf.IsLoopbackHost(addr) {
 		return addr, false
 	}
 	return loopbackBindAddr, true
