@@ -22,27 +22,43 @@ type SnapshotReader interface {
 // workspace is not an error: the snapshot simply lacks it, and Authorize
 // denies. forceSharingDisabled is the server's --disable-sharing flag.
 func LoadSnapshot(ctx context.Context, st SnapshotReader, user string, ws WorkspaceID, now time.Time, forceSharingDisabled bool) (*Snapshot, error) {
+	f, err := LoadWorkspaceFacts(ctx, st, ws, forceSharingDisabled)
+	if err != nil {
+		return nil, err
+	}
+	u, err := LoadUser(ctx, st, user)
+	if err != nil {
+		return nil, err
+	}
+	return f.Snapshot(now, u), nil
+}
+
+// WorkspaceFacts is the part of a snapshot that does not depend on the
+// user: the deployment setting and the workspace with its grants and org
+// setting. A re-check of many users on one workspace reads it once and
+// then only each user.
+type WorkspaceFacts struct {
+	settings Settings
+	ws       *Workspace // nil: no such workspace
+	org      *Org       // nil: none, or not found
+	grants   []Grant
+}
+
+// LoadWorkspaceFacts reads ws's facts; a missing workspace is not an
+// error (its snapshots deny).
+func LoadWorkspaceFacts(ctx context.Context, st SnapshotReader, ws WorkspaceID, forceSharingDisabled bool) (*WorkspaceFacts, error) {
 	settings, err := st.GetSettings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
 	settings.SharingDisabled = settings.SharingDisabled || forceSharingDisabled
-	b := NewSnapshotBuilder(now, settings)
-
-	u, err := st.GetUser(ctx, user)
-	switch {
-	case err == nil:
-		b.AddUser(u)
-	case errors.Is(err, ErrNotFound):
-	default:
-		return nil, fmt.Errorf("load user %q: %w", user, err)
-	}
-
+	f := &WorkspaceFacts{settings: settings}
 	w, err := st.GetWorkspace(ctx, ws)
 	switch {
 	case err == nil:
+		f.ws = &w
 	case errors.Is(err, ErrNotFound):
-		return b.Build(), nil
+		return f, nil
 	default:
 		return nil, fmt.Errorf("load workspace %s: %w", ws, err)
 	}
@@ -50,16 +66,80 @@ func LoadSnapshot(ctx context.Context, st SnapshotReader, user string, ws Worksp
 		o, err := st.GetOrg(ctx, w.Org)
 		switch {
 		case err == nil:
-			b.AddOrg(o)
+			f.org = &o
 		case errors.Is(err, ErrNotFound):
 		default:
 			return nil, fmt.Errorf("load org %q: %w", w.Org, err)
 		}
 	}
-	grants, err := st.ListGrants(ctx, ws)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if f.grants, err = st.ListGrants(ctx, ws); err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("load grants of %s: %w", ws, err)
 	}
-	b.AddWorkspace(w, grants)
-	return b.Build(), nil
+	return f, nil
+}
+
+// WorkspaceUID is the UID of the workspace the facts are of, "" when it
+// was not found.
+func (f *WorkspaceFacts) WorkspaceUID() string {
+	if f.ws == nil {
+		return ""
+	}
+	return f.ws.UID
+}
+
+// UsersReader reads many users at once (Store.GetUsers).
+type UsersReader interface {
+	GetUsers(ctx context.Context, names []string) (map[string]User, error)
+}
+
+// LoadUsers reads the users of names with their groups, in one read when
+// st can (UsersReader); a name with no user is left out.
+func LoadUsers(ctx context.Context, st SnapshotReader, names []string) (map[string]User, error) {
+	if ur, ok := st.(UsersReader); ok {
+		us, err := ur.GetUsers(ctx, names)
+		if err != nil {
+			return nil, fmt.Errorf("load users: %w", err)
+		}
+		return us, nil
+	}
+	out := make(map[string]User, len(names))
+	for _, n := range names {
+		u, err := LoadUser(ctx, st, n)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			out[n] = *u
+		}
+	}
+	return out, nil
+}
+
+// LoadUser reads user with their groups; nil when there is no such user.
+func LoadUser(ctx context.Context, st SnapshotReader, user string) (*User, error) {
+	u, err := st.GetUser(ctx, user)
+	switch {
+	case err == nil:
+		return &u, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("load user %q: %w", user, err)
+	}
+}
+
+// Snapshot is the snapshot of u (nil: no such user) on the facts'
+// workspace as of now.
+func (f *WorkspaceFacts) Snapshot(now time.Time, u *User) *Snapshot {
+	b := NewSnapshotBuilder(now, f.settings)
+	if u != nil {
+		b.AddUser(*u)
+	}
+	if f.ws != nil {
+		if f.org != nil {
+			b.AddOrg(*f.org)
+		}
+		b.AddWorkspace(*f.ws, f.grants)
+	}
+	return b.Build()
 }

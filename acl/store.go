@@ -20,6 +20,9 @@ type Store interface {
 	// Users. CreateUser ignores u.Groups and u.Keys' AddedAt is set when zero.
 	CreateUser(ctx context.Context, u User) error
 	GetUser(ctx context.Context, name string) (User, error)
+	// GetUsers reads the users of names that exist, as GetUser does, in
+	// one read: a name with no user (or one no user can have) is left out.
+	GetUsers(ctx context.Context, names []string) (map[string]User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	// SetUserSuspended emits EventUserSuspended when suspending.
 	SetUserSuspended(ctx context.Context, name string, suspended bool) error

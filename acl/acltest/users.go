@@ -31,6 +31,18 @@ func userCases() []testCase {
 			wantEqual(e.t, "ListUsers", names(us, func(u acl.User) string { return u.Name }), []string{"alice", "bob"})
 			wantEqual(e.t, "listed bob", us[1], want)
 		}},
+		{"users/get_users_reads_many", func(e *env) {
+			e.users("alice", "bob")
+			e.must(e.st.AddUserKey(e.ctx, "bob", key("1")))
+			e.must(e.st.CreateGroup(e.ctx, acl.Group{Name: "ops", Members: []string{"bob"}}))
+			got, err := e.st.GetUsers(e.ctx, []string{"bob", "nobody", "Not:Valid", "alice"})
+			e.must(err)
+			wantEqual(e.t, "GetUsers", got, map[string]acl.User{"alice": e.getUser("alice"), "bob": e.getUser("bob")})
+			wantEqual(e.t, "bob's groups", got["bob"].Groups, []string{"ops"})
+			got, err = e.st.GetUsers(e.ctx, nil)
+			e.must(err)
+			wantEqual(e.t, "GetUsers of none", len(got), 0)
+		}},
 		{"users/duplicate_is_conflict", func(e *env) {
 			e.user("bob")
 			err := e.st.CreateUser(e.ctx, acl.User{Name: "bob", DisplayName: "other"})

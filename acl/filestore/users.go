@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -61,6 +62,30 @@ func (s *Store) GetUser(ctx context.Context, name string) (acl.User, error) {
 		return err
 	})
 	return u, err
+}
+
+// GetUsers implements acl.Store: one read transaction for all.
+func (s *Store) GetUsers(ctx context.Context, names []string) (map[string]acl.User, error) {
+	out := make(map[string]acl.User, len(names))
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		for _, n := range names {
+			if storekit.LookupName("user", n) != nil {
+				continue
+			}
+			u, err := readUser(tx, n)
+			switch {
+			case err == nil:
+				out[n] = u
+			case !errors.Is(err, acl.ErrNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // readUser loads a user and fills in their groups, sorted.

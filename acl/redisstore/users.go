@@ -54,6 +54,33 @@ func (s *Store) getUser(ctx context.Context, name, fingerprint string) (acl.User
 	return decodeUser(res)
 }
 
+// GetUsers implements acl.Store: one round trip for all.
+func (s *Store) GetUsers(ctx context.Context, names []string) (map[string]acl.User, error) {
+	args := make([]any, 0, len(names))
+	for _, n := range names {
+		if storekit.LookupName("user", n) == nil {
+			args = append(args, n)
+		}
+	}
+	out := make(map[string]acl.User, len(args))
+	if len(args) == 0 {
+		return out, nil
+	}
+	res, err := s.run(ctx, "get_users", s.newOp(args...))
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range res {
+		parts, _ := item.([]any)
+		u, err := decodeUser(parts)
+		if err != nil {
+			return nil, err
+		}
+		out[u.Name] = u
+	}
+	return out, nil
+}
+
 // decodeUser reads a {user JSON, key JSONs, group names} reply.
 func decodeUser(res []any) (acl.User, error) {
 	var u acl.User
