@@ -44,6 +44,8 @@ type Registry struct {
 
 	staleKick  chan struct{} // cap 1: stale holds sessions
 	expiryKick chan struct{} // cap 1: a session with an expiry was tracked
+
+	tell *tellFirst
 }
 
 // NewRegistry returns an empty registry.
@@ -65,6 +67,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		byID: map[string]*Session{}, byWS: index[string]{}, byUser: index[string]{},
 		byKey: index[string]{}, byToken: index[string]{}, bySerial: index[uint64]{},
 		staleKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		tell: newTellFirst(),
 	}, nil
 }
 
@@ -78,6 +81,7 @@ func (r *Registry) Track(s *Session) bool {
 		return false
 	}
 	i := s.Info
+	s.reg.Store(r)
 	r.byID[i.ID] = s
 	r.byWS.add(i.WorkspaceUID, s)
 	r.byUser.add(i.User, s)
@@ -173,6 +177,18 @@ func (r *Registry) DropAll(msg string, wait time.Duration) {
 	}
 	wg.Wait()
 }
+
+// HoldTeardown makes the teardown of dropped sessions wait (AwaitTeardown)
+// until release is called: a revoker deciding whom to drop holds it, so
+// that every user to be dropped is told before the first connection is
+// torn down. Each session Cut holds it until it is Told.
+func (r *Registry) HoldTeardown() (release func()) { return r.tell.hold() }
+
+// AwaitTeardown is called by an owner that has told its user why the
+// session ends, before it tears the connection down: it waits, at most
+// MaxTeardownDelay, until no dropped session is left untold and no
+// HoldTeardown is held.
+func (r *Registry) AwaitTeardown() { r.tell.wait(MaxTeardownDelay) }
 
 // Get returns the session with id, nil when there is none.
 func (r *Registry) Get(id string) *Session {

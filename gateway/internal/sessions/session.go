@@ -6,6 +6,7 @@ package sessions
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,11 @@ type Session struct {
 	dropping   atomic.Bool
 	ended      chan struct{}
 	endOnce    atomic.Bool
+	reg        atomic.Pointer[Registry] // set by Track
+
+	toldMu   sync.Mutex
+	told     func() // set by Cut: releases its hold on teardowns
+	toldDone bool   // Told or End came: Cut holds nothing
 }
 
 // New returns a session authorized under invalidation count gen, whose
@@ -97,14 +103,12 @@ func (s *Session) ValidUntil() time.Time {
 // Dropping reports whether Drop was called.
 func (s *Session) Dropping() bool { return s.dropping.Load() }
 
-// Drop ends the session with msg for its user: only the first call does
-// anything, and reports true. It cancels the context with *Dropped{msg}
-// and waits, at most wait, for the owner to End it.
+// Drop ends the session with msg for its user (Cut), and waits, at most
+// wait, for the owner to End it; it reports whether it was the first.
 func (s *Session) Drop(msg string, wait time.Duration) bool {
-	if !s.dropping.CompareAndSwap(false, true) {
+	if !s.Cut(msg) {
 		return false
 	}
-	s.cancel(&Dropped{Message: msg})
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -112,6 +116,37 @@ func (s *Session) Drop(msg string, wait time.Duration) bool {
 	case <-t.C:
 	}
 	return true
+}
+
+// Cut starts ending the session with msg for its user, without waiting:
+// only the first call does anything, and reports true. It cancels the
+// context with *Dropped{msg}; until the owner says it Told the user (or
+// Ends), the teardown of other dropped sessions waits (AwaitTeardown).
+func (s *Session) Cut(msg string) bool {
+	if !s.dropping.CompareAndSwap(false, true) {
+		return false
+	}
+	if reg := s.reg.Load(); reg != nil {
+		s.toldMu.Lock()
+		if !s.toldDone {
+			s.told = reg.HoldTeardown()
+		}
+		s.toldMu.Unlock()
+	}
+	s.cancel(&Dropped{Message: msg})
+	return true
+}
+
+// Told says the owner of a dropped session has told its user why: the
+// teardown of other dropped sessions need not wait for it any longer.
+func (s *Session) Told() {
+	s.toldMu.Lock()
+	release := s.told
+	s.told, s.toldDone = nil, true
+	s.toldMu.Unlock()
+	if release != nil {
+		release()
+	}
 }
 
 // Done is closed once the owner has ended the session.
@@ -122,5 +157,6 @@ func (s *Session) End() {
 	if s.endOnce.CompareAndSwap(false, true) {
 		s.cancel(context.Canceled)
 		close(s.ended)
+		s.Told()
 	}
 }

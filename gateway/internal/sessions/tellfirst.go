@@ -1,0 +1,68 @@
+package sessions
+
+import (
+	"sync"
+	"time"
+)
+
+// MaxTeardownDelay bounds how long a told session's teardown waits for
+// the other drops of a storm to be told.
+const MaxTeardownDelay = 500 * time.Millisecond
+
+// tellFirst orders a storm of drops: while some dropped session has not yet
+// told its user why (or the revoker is still deciding whom to drop), the
+// connections already told wait before tearing down. A user's part of a
+// drop (the message, the end of the stream) is a few system calls; the
+// teardown behind it (the connection's goroutines, its streams to the
+// agent, the agent's side) is several times that, and on a busy gateway
+// 500 teardowns would otherwise compete with the users still to be told.
+type tellFirst struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed while n == 0
+}
+
+func newTellFirst() *tellFirst {
+	idle := make(chan struct{})
+	close(idle)
+	return &tellFirst{idle: idle}
+}
+
+// hold delays teardowns until release is called (it may be called more
+// than once).
+func (g *tellFirst) hold() (release func()) {
+	g.mu.Lock()
+	if g.n == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.n++
+	g.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			if g.n--; g.n == 0 {
+				close(g.idle)
+			}
+			g.mu.Unlock()
+		})
+	}
+}
+
+// wait returns once nothing is held, or after max.
+func (g *tellFirst) wait(max time.Duration) {
+	g.mu.Lock()
+	idle := g.idle
+	g.mu.Unlock()
+	select {
+	case <-idle:
+		return
+	default:
+	}
+	t := time.NewTimer(max)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
+}
