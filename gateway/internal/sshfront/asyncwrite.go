@@ -25,7 +25,8 @@ type asyncWriter struct {
 	cond    sync.Cond
 	queue   []*[]byte
 	queued  int
-	writing bool
+	writing bool // a drain goroutine exists
+	inWrite bool // a Conn.Write is under way (the drain's or Close's)
 	err     error
 }
 
@@ -62,21 +63,8 @@ func (w *asyncWriter) Write(p []byte) (int, error) {
 // drain writes the queue in order, then ends.
 func (w *asyncWriter) drain() {
 	w.mu.Lock()
-	for len(w.queue) > 0 && w.err == nil {
-		b := w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
-		w.mu.Unlock()
-		_, err := w.Conn.Write(*b)
-		w.mu.Lock()
-		w.queued -= len(*b)
-		if cap(*b) <= 64<<10 { // keep only buffers of the usual size
-			writeBufs.Put(b)
-		}
-		if err != nil {
-			w.err = err
-		}
-		w.cond.Broadcast()
+	for w.next() {
+		w.writeNext()
 	}
 	w.queue, w.queued = nil, 0
 	w.writing = false
@@ -84,16 +72,62 @@ func (w *asyncWriter) drain() {
 	w.mu.Unlock()
 }
 
-// Close sends what is queued (at most closeFlushTimeout) and closes.
-func (w *asyncWriter) Close() error {
-	_ = w.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
-	w.mu.Lock()
-	for w.writing {
+// next waits for a write under way (Close may be writing) and reports
+// whether a buffer waits to be written; w.mu is held.
+func (w *asyncWriter) next() bool {
+	for w.inWrite {
 		w.cond.Wait()
 	}
+	return len(w.queue) > 0 && w.err == nil
+}
+
+// writeNext writes the first queued buffer; w.mu is held, released during
+// the write, and no other write is under way.
+func (w *asyncWriter) writeNext() {
+	b := w.queue[0]
+	w.queue[0] = nil
+	w.queue = w.queue[1:]
+	w.inWrite = true
+	w.mu.Unlock()
+	_, err := w.Conn.Write(*b)
+	w.mu.Lock()
+	w.inWrite = false
+	w.queued -= len(*b)
+	if cap(*b) <= 64<<10 { // keep only buffers of the usual size
+		writeBufs.Put(b)
+	}
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.cond.Broadcast()
+}
+
+// shutdown sends what is queued (at most closeFlushTimeout), then the end
+// of the stream; later writes fail. It writes the queue itself rather
+// than waiting for the drain goroutine to be scheduled, and the
+// half-close sends the FIN at once, where a close does so only once the
+// socket's reader has run: after a drop, the user sees the message and
+// the end of the connection without either wait, however busy the
+// gateway is.
+func (w *asyncWriter) shutdown() {
+	_ = w.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+	w.mu.Lock()
+	for w.next() {
+		w.writeNext()
+	}
+	flushed := w.err == nil
 	if w.err == nil {
 		w.err = net.ErrClosed
 	}
+	w.cond.Broadcast()
 	w.mu.Unlock()
+	if cw, ok := w.Conn.(interface{ CloseWrite() error }); ok && flushed {
+		_ = cw.CloseWrite()
+	}
+}
+
+// Close shuts down (sending what is queued) and closes.
+func (w *asyncWriter) Close() error {
+	w.shutdown()
 	return w.Conn.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/wsgate/wsgate/internal/testutil"
 )
@@ -50,4 +51,69 @@ func TestAsyncWriterReportsAFailedWrite(t *testing.T) {
 		_, err := w.Write([]byte("x"))
 		return err != nil
 	})
+}
+
+// TestAsyncWriterShutdownSendsQueueThenEOF: shutdown sends what is queued,
+// then the end of the stream, at once, with the socket still open (a drop
+// tells the user before the teardown); later writes fail.
+func TestAsyncWriterShutdownSendsQueueThenEOF(t *testing.T) {
+	c, s := testutil.TCPPair(t)
+	w := newAsyncWriter(c)
+	defer w.Close()
+	for _, p := range []string{"wsgate: ", "access revoked\r\n"} {
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.shutdown()
+	got, err := io.ReadAll(s) // returns at the FIN, not at a close
+	if err != nil || string(got) != "wsgate: access revoked\r\n" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	if _, err := w.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after shutdown: %v", err)
+	}
+	// The socket itself is still open: the peer's bytes still arrive.
+	if _, err := s.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("read after shutdown: %v", err)
+	}
+}
+
+// TestHaltedReadsDeliverNothing: once halted, what the user sends is never
+// returned, and the reader ends only when the connection is closed.
+func TestHaltedReadsDeliverNothing(t *testing.T) {
+	c, s := testutil.TCPPair(t)
+	cs := newConnState(s)
+	type result struct {
+		b   []byte
+		err error
+	}
+	reads := make(chan result, 1)
+	go func() {
+		buf := make([]byte, 16)
+		n, err := cs.Read(buf) // blocked in the socket when the halt comes
+		reads <- result{buf[:n], err}
+	}()
+	time.Sleep(20 * time.Millisecond) // let the read block in the socket
+	cs.haltReads()
+	if _, err := c.Write([]byte("after the drop")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-reads:
+		t.Fatalf("halted read returned %q, %v before the close", r.b, r.err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = cs.Close()
+	r := <-reads
+	if len(r.b) != 0 || !errors.Is(r.err, net.ErrClosed) {
+		t.Fatalf("halted read returned %q, %v; want nothing and net.ErrClosed", r.b, r.err)
+	}
+	if n, err := cs.Read(make([]byte, 16)); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after the halt: %d, %v", n, err)
+	}
 }

@@ -129,6 +129,14 @@ func newFrontConn(cs *connState, bound *identity) *frontConn {
 // gateway sets deadlines on the connState.
 func (fc *frontConn) SetDeadline(time.Time) error { return nil }
 
+// halt ends the connection for its user: what is queued is sent, then the
+// end of the stream, and nothing more the user sends is read. The
+// teardown waits for Close.
+func (fc *frontConn) halt() {
+	fc.connState.haltReads()
+	fc.out.shutdown()
+}
+
 // authenticated records that authentication succeeded.
 func (fc *frontConn) authenticated() { fc.authOnce.Do(func() { close(fc.authed) }) }
 

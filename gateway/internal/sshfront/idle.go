@@ -52,10 +52,14 @@ type connState struct {
 	net.Conn
 	lastActive   atomic.Int64 // unix nanoseconds
 	openChannels atomic.Int64
+
+	halted    atomic.Bool   // reads wait for closed, then fail
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
 }
 
 func newConnState(c net.Conn) *connState {
-	cs := &connState{Conn: c}
+	cs := &connState{Conn: c, closed: make(chan struct{})}
 	cs.touch()
 	return cs
 }
@@ -71,12 +75,42 @@ func (c *connState) channelClosed() {
 	c.openChannels.Add(-1)
 }
 
+// haltReads makes the connection read nothing more from its user: a read
+// waits until the connection is closed, then fails, and bytes a read
+// under way returns are dropped. A dropped session stops here, with its
+// teardown left for Close: the client's reaction to the end of the stream
+// (its own close) must not start it early.
+func (c *connState) haltReads() { c.halted.Store(true) }
+
+// Close closes the connection and ends halted reads.
+func (c *connState) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() { close(c.closed) })
+	return err
+}
+
 func (c *connState) Read(b []byte) (int, error) {
+	if c.halted.Load() {
+		<-c.closed
+		return 0, net.ErrClosed
+	}
 	n, err := c.Conn.Read(b)
+	if c.halted.Load() {
+		<-c.closed
+		return 0, net.ErrClosed
+	}
 	if n > 0 {
 		c.touch()
 	}
 	return n, err
+}
+
+// CloseWrite half-closes the connection when it can (TCP, Unix sockets).
+func (c *connState) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 func (c *connState) Write(b []byte) (int, error) {

@@ -317,12 +317,13 @@ func (p *proxy) sessionBridges() []*bridge {
 	return out
 }
 
-// drop writes "wsgate: msg" on the stderr of every open session and closes
-// the user's connection. It writes on the calling goroutine: a drop is one
-// of hundreds at once in a mass revoke, and a goroutine and a wakeup more
-// for each delays them all. A user who does not read could block a write
-// forever; the timer closes the connection under it.
-func (p *proxy) drop(msg string) {
+// drop writes "wsgate: msg" on the stderr of every open session and ends
+// the user's connection for them (fc.halt); closing it is left to the
+// caller. It writes on the calling goroutine: a drop is one of hundreds
+// at once in a mass revoke, and a goroutine and a wakeup more for each
+// delays them all. A user who does not read could block a write forever;
+// the timer closes the connection under it.
+func (p *proxy) drop(msg string, fc *frontConn) {
 	bridges := p.sessionBridges()
 	line := []byte("wsgate: " + msg + "\r\n")
 	t := time.AfterFunc(dropWriteTimeout, func() { _ = p.user.Close() })
@@ -330,6 +331,6 @@ func (p *proxy) drop(msg string) {
 		b.tellUser(line)
 	}
 	t.Stop()
+	fc.halt()
 	p.log.Info("ssh session dropped", "reason", msg)
-	_ = p.user.Close()
 }

@@ -249,7 +249,7 @@ func (s *Server) handshake(cs *connState, bound *identity, release func()) {
 	if s.cfg.IdleTimeout > 0 {
 		defer s.watchIdle(cs, sc)()
 	}
-	s.handle(cs, sc, fc.chans, fc.reqs, fc.allowed)
+	s.handle(fc, sc, fc.chans, fc.reqs, fc.allowed)
 }
 
 // handshakeFailed logs a handshake that did not end in an authenticated
@@ -323,7 +323,8 @@ func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
 }
 
 // handle authorizes the target and proxies to the agent, or refuses.
-func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, early *earlyVerdict) {
+func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, early *earlyVerdict) {
+	cs := fc.connState
 	if sc.Permissions != nil && sc.Permissions.Extensions[extStoreUnavailable] != "" {
 		s.cfg.Access.Count(access.Unavailable)
 		s.log.Warn("ssh refused: cannot identify the user while the access store is unreachable", "remote", sc.RemoteAddr().String())
@@ -377,10 +378,14 @@ func (s *Server) handle(cs *connState, sc *ssh.ServerConn, chans <-chan ssh.NewC
 	}
 	defer s.cfg.Sessions.Untrack(sess)
 	// Dropping the session (revoked, shutting down) tells the user why
-	// and closes the connection.
+	// and ends the connection for them; its teardown waits for the other
+	// users of a mass drop to be told (sessions.Registry.AwaitTeardown).
 	stop := context.AfterFunc(sess.Context(), func() {
 		if msg, ok := sessions.DropMessage(sess.Context()); ok {
-			p.drop(msg)
+			p.drop(msg, fc)
+			sess.Told()
+			s.cfg.Sessions.AwaitTeardown()
+			_ = sc.Close()
 		}
 	})
 	defer stop()
