@@ -219,6 +219,41 @@ func (a *Authorizer) Load(ctx context.Context, user string, ws acl.WorkspaceID) 
 	return snap, nil
 }
 
+// LoadFacts reads ws's part of a fresh snapshot (Load in two halves, for
+// re-checks of many users on one workspace).
+func (a *Authorizer) LoadFacts(ctx context.Context, ws acl.WorkspaceID) (*acl.WorkspaceFacts, error) {
+	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
+	f, err := acl.LoadWorkspaceFacts(lctx, a.cfg.Store, ws, a.cfg.DisableSharing)
+	cancel()
+	if err != nil {
+		return nil, a.failed(ctx, err)
+	}
+	a.contact()
+	return f, nil
+}
+
+// Snapshots reads users (in one read where the store can) and returns
+// their fresh snapshots on f's workspace, by name.
+func (a *Authorizer) Snapshots(ctx context.Context, f *acl.WorkspaceFacts, users []string) (map[string]*acl.Snapshot, error) {
+	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
+	us, err := acl.LoadUsers(lctx, a.cfg.Store, users)
+	cancel()
+	if err != nil {
+		return nil, a.failed(ctx, err)
+	}
+	a.contact()
+	now := a.cfg.Now()
+	out := make(map[string]*acl.Snapshot, len(users))
+	for _, name := range users {
+		var u *acl.User
+		if found, ok := us[name]; ok {
+			u = &found
+		}
+		out[name] = f.Snapshot(now, u)
+	}
+	return out, nil
+}
+
 // Probe asks the store for something cheap, to learn whether it answers.
 func (a *Authorizer) Probe(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)

@@ -116,14 +116,15 @@ func (r *Revoker) replaceIfLost(ctx context.Context, k acl.AgentKey, only map[st
 	if err != nil {
 		return // deleted: nothing to protect; or the store is away
 	}
-	var lost []string
+	var users, lost []string
 	for _, u := range k.Exposed {
-		if u == ws.Owner || (only != nil && !only[u]) {
-			continue
+		if u != ws.Owner && (only == nil || only[u]) {
+			users = append(users, u)
 		}
-		c := r.check(ctx, checkKey{user: u, uid: ws.UID}, ws.ID())
+	}
+	for i, c := range r.checkAll(ctx, ws.UID, ws.ID(), users) {
 		if c.err == nil && !c.d.Allow {
-			lost = append(lost, u)
+			lost = append(lost, users[i])
 		}
 	}
 	if len(lost) == 0 {

@@ -186,12 +186,16 @@ func (r *Revoker) endRevokedProcesses(ctx context.Context, uid string) bool {
 	}
 	decided := true
 	var revoked []string
-	for _, u := range users {
+	var checks []check
+	if !deleted {
+		checks = r.checkAll(ctx, uid, ws.ID(), users)
+	}
+	for i, u := range users {
 		if deleted {
 			revoked = append(revoked, u)
 			continue
 		}
-		c := r.check(ctx, checkKey{user: u, uid: uid}, ws.ID())
+		c := checks[i]
 		switch {
 		case c.err != nil:
 			r.log.Warn("processes kept until the store answers", "user", u, "workspace", ws.ID().String(), "err", c.err)

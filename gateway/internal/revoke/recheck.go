@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +18,9 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 	if len(live) == 0 {
 		return
 	}
+	// Every user this re-check drops is told before the first dropped
+	// connection is torn down (sessions.Registry.HoldTeardown).
+	defer r.reg.HoldTeardown()()
 	groups := map[checkKey][]*sessions.Session{}
 	var keys []checkKey
 	for _, ls := range live {
@@ -29,19 +33,38 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 		}
 		groups[k] = append(groups[k], ls)
 	}
-	// Each (user, workspace) is applied as soon as its own check is done:
-	// in a mass revoke the first sessions are told while the last
-	// snapshots still load.
+	// The workspace's part of the snapshots is read once per workspace,
+	// then each user's; each (user, workspace) is applied as soon as its
+	// own check is done: in a mass revoke the first sessions are told
+	// while the last users still load.
+	byUID := map[string][]checkKey{}
+	var uids []string
+	for _, k := range keys {
+		if byUID[k.uid] == nil {
+			uids = append(uids, k.uid)
+		}
+		byUID[k.uid] = append(byUID[k.uid], k)
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, recheckParallelism)
-	for _, k := range keys {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r.apply(ctx, ev, k, groups[k], r.check(ctx, k, groups[k][0].Info.Workspace))
-		}()
+	for _, uid := range uids {
+		ks := byUID[uid]
+		f, ws, err := r.facts(ctx, uid, groups[ks[0]][0].Info.Workspace)
+		for batch := range slices.Chunk(ks, recheckBatch) {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				users := make([]string, len(batch))
+				for i, k := range batch {
+					users[i] = k.user
+				}
+				for i, c := range r.checkUsers(ctx, f, ws, err, users) {
+					r.apply(ctx, ev, batch[i], groups[batch[i]], c)
+				}
+			}()
+		}
 	}
 	wg.Wait()
 }
@@ -87,37 +110,73 @@ type check struct {
 	err        error
 }
 
-// check decides connect for k from the store. The snapshot must be of the
-// session's own workspace, by UID: one deleted and created again under the
-// same name is another, and the sessions' workspace is gone. named is the
-// name the sessions know; it is tried first (the common case), and only
-// when it names another workspace or none is the UID looked up, so that a
-// rename keeps the sessions.
-func (r *Revoker) check(ctx context.Context, k checkKey, named acl.WorkspaceID) check {
-	snap, err := r.authz.Load(ctx, k.user, named)
-	if err != nil {
-		return check{ws: named, err: err}
-	}
-	if snap.WorkspaceUID(named) == k.uid {
-		return decided(snap, k.user, named)
+// facts reads the workspace part of fresh snapshots of the workspace with
+// UID uid, and its current name. It must be the sessions' own workspace,
+// by UID: one deleted and created again under the same name is another,
+// and the sessions' workspace is gone (nil facts). named is the name the
+// sessions know; it is tried first (the common case), and only when it
+// names another workspace or none is the UID looked up, so that a rename
+// keeps the sessions.
+func (r *Revoker) facts(ctx context.Context, uid string, named acl.WorkspaceID) (*acl.WorkspaceFacts, acl.WorkspaceID, error) {
+	f, err := r.authz.LoadFacts(ctx, named)
+	if err != nil || f.WorkspaceUID() == uid {
+		return f, named, err
 	}
 	gctx, cancel := context.WithTimeout(ctx, r.authz.StoreTimeout())
-	w, err := r.store.GetWorkspaceByUID(gctx, k.uid)
+	w, err := r.store.GetWorkspaceByUID(gctx, uid)
 	cancel()
 	switch {
 	case errors.Is(err, acl.ErrNotFound):
-		return check{ws: named, d: acl.Decision{Reason: acl.ReasonNoWorkspace}}
+		return nil, named, nil
 	case err != nil:
-		return check{ws: named, err: err}
+		return nil, named, err
 	}
-	if snap, err = r.authz.Load(ctx, k.user, w.ID()); err != nil {
-		return check{ws: w.ID(), err: err}
+	if f, err = r.authz.LoadFacts(ctx, w.ID()); err != nil {
+		return nil, w.ID(), err
 	}
-	if snap.WorkspaceUID(w.ID()) != k.uid {
+	if f.WorkspaceUID() != uid {
 		// Renamed or deleted again between the two reads.
-		return check{ws: named, d: acl.Decision{Reason: acl.ReasonNoWorkspace}}
+		return nil, named, nil
 	}
-	return decided(snap, k.user, w.ID())
+	return f, w.ID(), nil
+}
+
+// checkAll decides connect for each of users on the workspace with UID uid
+// (named, as the caller knows it), recheckBatch users a read.
+func (r *Revoker) checkAll(ctx context.Context, uid string, named acl.WorkspaceID, users []string) []check {
+	f, ws, err := r.facts(ctx, uid, named)
+	out := make([]check, 0, len(users))
+	for batch := range slices.Chunk(users, recheckBatch) {
+		out = append(out, r.checkUsers(ctx, f, ws, err, batch)...)
+	}
+	return out
+}
+
+// checkUsers decides connect for each of users on the workspace of facts f
+// (nil: it is gone) named ws, reading the users at once; ferr is the
+// error reading f.
+func (r *Revoker) checkUsers(ctx context.Context, f *acl.WorkspaceFacts, ws acl.WorkspaceID, ferr error, users []string) []check {
+	out := make([]check, len(users))
+	fill := func(c check) []check {
+		for i := range out {
+			out[i] = c
+		}
+		return out
+	}
+	switch {
+	case ferr != nil:
+		return fill(check{ws: ws, err: ferr})
+	case f == nil:
+		return fill(check{ws: ws, d: acl.Decision{Reason: acl.ReasonNoWorkspace}})
+	}
+	snaps, err := r.authz.Snapshots(ctx, f, users)
+	if err != nil {
+		return fill(check{ws: ws, err: err})
+	}
+	for i, u := range users {
+		out[i] = decided(snaps[u], u, ws)
+	}
+	return out
 }
 
 func decided(snap *acl.Snapshot, user string, ws acl.WorkspaceID) check {
@@ -149,19 +208,25 @@ func dropReason(ev acl.Event, ls *sessions.Session, ws acl.WorkspaceID, d acl.De
 	return reasonRevoked, fmt.Sprintf("access to %s was revoked", ws)
 }
 
-// dropAsync drops ls without holding up the caller: a client that does not
-// read must not delay the next event.
+// dropAsync drops ls without holding up the caller: it cuts the session
+// (its owner tells the user and closes) here, and waits for the owner to
+// end it on a goroutine; a client that does not read must not delay the
+// next event.
 func (r *Revoker) dropAsync(ls *sessions.Session, reason, msg string, at time.Time) {
-	if ls.Dropping() {
+	if !ls.Cut(msg) {
 		return
 	}
 	r.drops.Add(1)
 	go func() {
 		defer r.drops.Done()
-		if ls.Drop(msg, DropWait) {
-			r.metrics.revoked(reason, at)
-			r.log.Info("session revoked", "session", ls.Info.ID, "user", ls.Info.User,
-				"workspace", ls.Info.Workspace.String(), "reason", reason)
+		t := time.NewTimer(DropWait)
+		defer t.Stop()
+		select {
+		case <-ls.Done():
+		case <-t.C:
 		}
+		r.metrics.revoked(reason, at)
+		r.log.Info("session revoked", "session", ls.Info.ID, "user", ls.Info.User,
+			"workspace", ls.Info.Workspace.String(), "reason", reason)
 	}()
 }

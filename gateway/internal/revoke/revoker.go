@@ -30,8 +30,11 @@ const (
 )
 
 const (
-	// recheckParallelism bounds concurrent snapshot loads of one re-check.
+	// recheckParallelism bounds concurrent snapshot loads of one re-check,
+	// and recheckBatch the users each reads at once (one Redis script call
+	// runs alone on the server: keep each short).
 	recheckParallelism  = 8
+	recheckBatch        = 64
 	subscribeBackoffMin = 50 * time.Millisecond
 	subscribeBackoffMax = 5 * time.Second
 )
