@@ -2,13 +2,17 @@ package gateway
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
+	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"github.com/wsgate/wsgate/acl"
 )
@@ -22,7 +26,7 @@ import (
 // that the other 500 are still open, shares again and reconnects.
 func BenchmarkRevokeMass(b *testing.B) { onBenchBackends(b, benchRevokeMass) }
 
-func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
+func benchRevokeMass(b *testing.B, writer acl.Store, replicas []benchReplica) {
 	const (
 		groupUsers, directUsers, perUser = 50, 50, 10
 		group                            = "contractors"
@@ -44,17 +48,17 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	must(writer.CreateUser(ctx, acl.User{Name: "alice"}))
 	must(writer.CreateWorkspace(ctx, acl.Workspace{Owner: "alice", Name: "ws", State: acl.StateRunning, AgentTokenHash: acl.HashToken(agentToken)}))
 	must(writer.CreateGroup(ctx, acl.Group{Name: group}))
-	keys := map[string]ssh.Signer{}
+	keys := map[string]ed25519.PrivateKey{}
 	var members, direct []string
 	for i := range groupUsers {
 		name := fmt.Sprintf("c%02d", i)
-		keys[name] = addUserWithKey(b, writer, name)
+		keys[name] = addBenchUser(b, writer, name)
 		must(writer.AddGroupMember(ctx, group, name))
 		members = append(members, name)
 	}
 	for i := range directUsers {
 		name := fmt.Sprintf("d%02d", i)
-		keys[name] = addUserWithKey(b, writer, name)
+		keys[name] = addBenchUser(b, writer, name)
 		must(writer.ApplyGrants(ctx, ws, []acl.GrantChange{{Kind: acl.SubjectUser, Subject: name, Role: acl.RoleUse}}))
 		direct = append(direct, name)
 	}
@@ -62,12 +66,10 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	unshare := []acl.GrantChange{{Kind: acl.SubjectGroup, Subject: group, Role: acl.RoleNone}}
 	must(writer.ApplyGrants(ctx, ws, share))
 
-	var nodes []*benchNode
-	for _, st := range replicas {
-		nodes = append(nodes, startBenchNode(b, st, ws, agentToken))
-	}
+	nodes := startBenchNodes(b, replicas, ws, agentToken)
 	// connect opens users' sessions, a few users at a time so that the
 	// handshakes stay under the front door's unauthenticated limit.
+	clients := startBenchClients(b)
 	connect := func(users []string) []*benchSession {
 		out := make([][]*benchSession, len(users))
 		sem := make(chan struct{}, 8)
@@ -77,7 +79,7 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				out[i] = connectBench(b, nodes, u, keys[u], ws, perUser)
+				out[i] = clients.open(b, nodes, u, keys[u], ws.String(), perUser)
 			}()
 		}
 		wg.Wait()
@@ -102,8 +104,15 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	}
 
 	samples := make([]time.Duration, 0, b.N*revoked)
+	// WSGATE_BENCH_CPUPROFILE_DIR: a CPU profile of each revoke window (the
+	// write to the last teardown), window-NNN.prof, to merge with
+	// `go tool pprof -proto DIR/*.prof`.
+	profDir := os.Getenv("WSGATE_BENCH_CPUPROFILE_DIR")
+	gcWindows := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		stopProfile := profileWindow(b, profDir, i)
+		gcs := gcCount()
 		start := time.Now()
 		must(writer.ApplyGrants(ctx, ws, unshare))
 		deadline := time.NewTimer(10 * time.Second)
@@ -117,13 +126,15 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 		}
 		deadline.Stop()
 		b.StopTimer()
+		if gcCount() != gcs {
+			gcWindows++
+		}
 		// The revoked ones leave the registries; the others must stay.
 		waitLive(b, nodes, total-revoked)
+		stopProfile()
 		stayed()
 		must(writer.ApplyGrants(ctx, ws, share))
-		for _, s := range gone {
-			_ = s.client.Close()
-		}
+		clients.close(b, gone)
 		gone = connect(members)
 		waitLive(b, nodes, total)
 		b.StartTimer()
@@ -133,6 +144,36 @@ func benchRevokeMass(b *testing.B, writer acl.Store, replicas []acl.Store) {
 	reportLatencies(b, samples)
 	b.ReportMetric(float64(total), "live-sessions")
 	b.ReportMetric(float64(revoked), "revoked-sessions")
+	// A garbage collection of this process's heap during a window (the
+	// writer's replica; chance, as in production) is what most tails
+	// here come with.
+	b.ReportMetric(float64(gcWindows)/float64(b.N), "windows-with-gc/op")
+}
+
+// gcCount is how many garbage collections this process has completed.
+func gcCount() uint32 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.NumGC
+}
+
+// profileWindow starts a CPU profile of window i in dir (none when dir is
+// empty) and returns what stops it.
+func profileWindow(b *testing.B, dir string, i int) (stop func()) {
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("window-%03d.prof", i)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
 
 // requireNoFile fails the benchmark early, with the reason, when the

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"log/slog"
@@ -331,7 +332,13 @@ func addUserWithKey(tb testing.TB, st acl.Store, user string) ssh.Signer {
 // addKey gives user a fresh key in st and returns it.
 func addKey(tb testing.TB, st acl.Store, user string) ssh.Signer {
 	tb.Helper()
-	k, err := ssh.NewSignerFromKey(mustEd25519(tb))
+	return addKeyFrom(tb, st, user, mustEd25519(tb))
+}
+
+// addKeyFrom gives user the key priv in st and returns it.
+func addKeyFrom(tb testing.TB, st acl.Store, user string, priv ed25519.PrivateKey) ssh.Signer {
+	tb.Helper()
+	k, err := ssh.NewSignerFromKey(priv)
 	if err != nil {
 		tb.Fatal(err)
 	}
