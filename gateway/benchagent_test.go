@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -42,23 +41,8 @@ func startBenchAgent(tb testing.TB, nodes []*benchNode, ws acl.WorkspaceID, toke
 	for _, n := range nodes {
 		urls = append(urls, n.url)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchAgentEnv+"=1", benchAgentURLs+"="+strings.Join(urls, ","),
-		benchAgentToken+"="+token, benchAgentState+"="+tb.TempDir(), benchAgentWS+"="+ws.String())
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = in.Close()
-		if err := cmd.Wait(); err != nil {
-			tb.Errorf("bench agent: %v", err)
-		}
-	})
+	startBenchChild(tb, "bench agent", []string{benchAgentEnv + "=1", benchAgentURLs + "=" + strings.Join(urls, ","),
+		benchAgentToken + "=" + token, benchAgentState + "=" + tb.TempDir(), benchAgentWS + "=" + ws.String()}, false, nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for _, n := range nodes {
 		for !n.agentUp() {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +38,6 @@ const benchClientsEnv = "WSGATE_BENCH_CLIENTS"
 
 // benchClients is the parent's side: the child and the sessions it holds.
 type benchClients struct {
-	cmd  *exec.Cmd
 	in   io.WriteCloser
 	done chan struct{} // the reader of the child's output ended
 
@@ -52,29 +50,10 @@ type benchClients struct {
 // startBenchClients starts the child; cleanup ends it.
 func startBenchClients(tb testing.TB) *benchClients {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchClientsEnv+"=1")
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	bc := &benchClients{cmd: cmd, in: in, done: make(chan struct{}), groups: map[int][]*benchSession{}, replies: map[int]chan error{}}
+	bc := &benchClients{done: make(chan struct{}), groups: map[int][]*benchSession{}, replies: map[int]chan error{}}
+	in, out := startBenchChild(tb, "bench clients", []string{benchClientsEnv + "=1"}, true, func() { <-bc.done })
+	bc.in = in
 	go bc.read(out)
-	tb.Cleanup(func() {
-		_ = in.Close()
-		<-bc.done
-		if err := cmd.Wait(); err != nil {
-			tb.Errorf("bench clients: %v", err)
-		}
-	})
 	return bc
 }
 

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,26 +199,7 @@ const (
 // its input.
 func startBenchReplica(tb testing.TB, redisURL string, ws acl.WorkspaceID) *benchNode {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchReplicaEnv+"=1", benchReplicaRedis+"="+redisURL, benchReplicaWS+"="+ws.String())
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	outPipe, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = in.Close()
-		if err := cmd.Wait(); err != nil {
-			tb.Errorf("bench replica: %v", err)
-		}
-	})
+	in, outPipe := startBenchChild(tb, "bench replica", []string{benchReplicaEnv + "=1", benchReplicaRedis + "=" + redisURL, benchReplicaWS + "=" + ws.String()}, true, nil)
 	out := bufio.NewScanner(outPipe)
 	f := func() []string {
 		if !out.Scan() {

@@ -1,8 +1,5 @@
 local out = {'ok'}
 for _, name in ipairs(redis.call('SMEMBERS', k('users'))) do
-  local raw = redis.call('GET', k('user', name))
-  if raw then
-    out[#out + 1] = {raw, redis.call('HVALS', k('user', name, 'keys')), redis.call('SMEMBERS', k('user', name, 'groups'))}
-  end
+  out[#out + 1] = user_reply(name)
 end
 return out

@@ -29,6 +29,14 @@ local function key_in_use(fp) return {'keyinuse', fp} end
 local function invalid(field, detail) return {'invalid', field, detail} end
 local function exists(...) return redis.call('EXISTS', k(...)) == 1 end
 
+-- user_reply is a user as get_user returns one ({user JSON, key JSONs,
+-- group names}), nil when there is none.
+local function user_reply(name)
+  local raw = redis.call('GET', k('user', name))
+  if not raw then return nil end
+  return {raw, redis.call('HVALS', k('user', name, 'keys')), redis.call('SMEMBERS', k('user', name, 'groups'))}
+end
+
 local function wsref(id)
   local owner, name = string.match(id, '^([^/]+)/(.+)$')
   return {Owner = owner, Name = name}
