@@ -233,7 +233,7 @@ func raiseNoFile(b testing.TB, n, perSession int, who string) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		most := (max(old.Max, 1024) - 1024) / uint64(perSession)
 		b.Skipf("NOT RUN: %d idle sessions need about %d open files in %s (%d a session + 1024); RLIMIT_NOFILE is %d, hard %d, and raising it failed: %v. "+
-			"Only a higher hard limit (set by root, or by the container) lets this count run; here WSGATE_BENCH_IDLE can be at most about %d.",
+			"Only a higher hard limit (set by root, or by the container) lets this count run in one process; here one holds at most about %d (BenchmarkIdleSessions: spread them over more agents, WSGATE_BENCH_IDLE_AGENTS).",
 			n, need, who, perSession, old.Cur, old.Max, err, most)
 	}
 	b.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
