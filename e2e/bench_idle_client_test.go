@@ -39,9 +39,10 @@ func idleClientConfig(b testing.TB, d *devEnv) *ssh.ClientConfig {
 }
 
 // openIdleSessions opens n connections, idleParallel at a time, each with
-// one session started on `sleep 3600`; on an error it closes what it opened
-// and fails b.
-func openIdleSessions(b testing.TB, addr string, cfg *ssh.ClientConfig, n int) []*ssh.Client {
+// one session started on `sleep 3600`, connection i with cfgs[i mod
+// len(cfgs)] (one a workspace); on an error it closes what it opened and
+// fails b.
+func openIdleSessions(b testing.TB, addr string, cfgs []*ssh.ClientConfig, n int) []*ssh.Client {
 	b.Helper()
 	clients := make([]*ssh.Client, n)
 	next := make(chan int)
@@ -50,9 +51,10 @@ func openIdleSessions(b testing.TB, addr string, cfg *ssh.ClientConfig, n int) [
 	for range min(idleParallel, n) {
 		wg.Go(func() {
 			for i := range next {
+				cfg := cfgs[i%len(cfgs)]
 				c, err := openIdleSession(addr, cfg)
 				if err != nil {
-					errs <- fmt.Errorf("session %d of %d: %w", i+1, n, err)
+					errs <- fmt.Errorf("session %d of %d (%s): %w", i+1, n, cfg.User, err)
 					return
 				}
 				clients[i] = c

@@ -18,7 +18,7 @@ import (
 // memory, threads, descriptors and children, and, when it serves pprof,
 // its goroutine profile.
 type procMeter struct {
-	name  string // "gateway", "agent", "dev": names its figures
+	name  string // "gateway", "agent of alice/alice-ws", "dev": names it in failures
 	pid   int
 	pprof string // http://host:port of --pprof-addr; "" when it has none
 }
@@ -198,8 +198,8 @@ func dumpGoroutines(b testing.TB, p *proc) int64 {
 }
 
 // waitIdle waits until the gateway at metrics counts sessions live
-// sessions and kids has children child processes.
-func waitIdle(b testing.TB, metrics string, kids *procMeter, sessions, children int) {
+// sessions and the processes kids have children child processes in all.
+func waitIdle(b testing.TB, metrics string, kids []*procMeter, sessions, children int) {
 	b.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
@@ -207,12 +207,16 @@ func waitIdle(b testing.TB, metrics string, kids *procMeter, sessions, children 
 		if err != nil {
 			b.Fatal(err)
 		}
-		n := len(kids.childPIDs(b))
+		n := 0
+		for _, k := range kids {
+			n += len(k.childPIDs(b))
+		}
 		if active == sessions && n == children {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("waiting for %d sessions and %d child processes of the %s: have %d and %d", sessions, children, kids.name, active, n)
+			b.Fatalf("waiting for %d sessions and %d child processes of %d processes (%s, …): have %d and %d",
+				sessions, children, len(kids), kids[0].name, active, n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

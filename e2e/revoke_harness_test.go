@@ -227,14 +227,19 @@ func (d *devEnv) api(t testing.TB, user, method, path, body string) {
 	}
 }
 
+// metricsPage is the URL of the gateway's /metrics: on --metrics-addr for
+// `wsgate server`, on the HTTP port for `wsgate dev`.
+func (d *devEnv) metricsPage() string {
+	if d.metricsURL != "" {
+		return d.metricsURL + "/metrics"
+	}
+	return d.url + "/metrics"
+}
+
 // metrics returns the gateway's /metrics text.
 func (d *devEnv) metrics(t testing.TB) string {
 	t.Helper()
-	base := d.url
-	if d.metricsURL != "" {
-		base = d.metricsURL
-	}
-	resp, err := http.Get(base + "/metrics")
+	resp, err := http.Get(d.metricsPage())
 	if err != nil {
 		t.Fatal(err)
 	}
