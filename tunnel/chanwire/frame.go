@@ -62,8 +62,16 @@ func badFrame(format string, args ...any) error {
 // for a data frame and gives it back once the consumer has copied it out.
 var dataBufs = sync.Pool{New: func() any { b := make([]byte, MaxData); return &b }}
 
-// frameBufs holds whole frames (header + payload) being written.
-var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, headerLen+MaxData); return &b }}
+// frameBufs holds whole frames (header + payload) being written; small
+// ones (EOF, requests, replies, window updates: most frames of a quiet
+// session, and every frame of a teardown) take a small buffer, not 64 KiB.
+var (
+	frameBufs      = sync.Pool{New: func() any { b := make([]byte, 0, headerLen+MaxData); return &b }}
+	smallFrameBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallFrame); return &b }}
+)
+
+// smallFrame is the size of the small frame buffers.
+const smallFrame = 512
 
 // readHeader reads one frame header.
 func readHeader(r io.Reader, hdr *[headerLen]byte) (frameType, int, error) {
@@ -130,7 +138,11 @@ func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 	if n > MaxFrame {
 		return fmt.Errorf("%v frame of %d bytes exceeds %d", t, n, MaxFrame)
 	}
-	bp := frameBufs.Get().(*[]byte)
+	pool := &frameBufs
+	if headerLen+n <= smallFrame {
+		pool = &smallFrameBufs
+	}
+	bp := pool.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = append(b, byte(t))
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
@@ -140,9 +152,9 @@ func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 	fw.mu.Lock()
 	_, err := fw.w.Write(b)
 	fw.mu.Unlock()
-	if cap(b) <= headerLen+MaxData { // keep only buffers of the usual size
+	if cap(b) <= headerLen+MaxData { // keep only buffers of the usual sizes
 		*bp = b[:0]
-		frameBufs.Put(bp)
+		pool.Put(bp)
 	}
 	return err
 }
