@@ -30,7 +30,10 @@ func LoadSnapshot(ctx context.Context, st SnapshotReader, user string, ws Worksp
 	if err != nil {
 		return nil, err
 	}
-	return f.Snapshot(now, u), nil
+	if u == nil {
+		return f.Snapshot(now), nil
+	}
+	return f.Snapshot(now, *u), nil
 }
 
 // WorkspaceFacts is the part of a snapshot that does not depend on the
@@ -128,12 +131,13 @@ func LoadUser(ctx context.Context, st SnapshotReader, user string) (*User, error
 	}
 }
 
-// Snapshot is the snapshot of u (nil: no such user) on the facts'
-// workspace as of now.
-func (f *WorkspaceFacts) Snapshot(now time.Time, u *User) *Snapshot {
+// Snapshot is the snapshot of users on the facts' workspace as of now
+// (one for many users: the workspace is added once); a user left out is
+// one that does not exist, and is denied.
+func (f *WorkspaceFacts) Snapshot(now time.Time, users ...User) *Snapshot {
 	b := NewSnapshotBuilder(now, f.settings)
-	if u != nil {
-		b.AddUser(*u)
+	for _, u := range users {
+		b.AddUser(u)
 	}
 	if f.ws != nil {
 		if f.org != nil {

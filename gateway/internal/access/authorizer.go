@@ -232,9 +232,9 @@ func (a *Authorizer) LoadFacts(ctx context.Context, ws acl.WorkspaceID) (*acl.Wo
 	return f, nil
 }
 
-// Snapshots reads users (in one read where the store can) and returns
-// their fresh snapshots on f's workspace, by name.
-func (a *Authorizer) Snapshots(ctx context.Context, f *acl.WorkspaceFacts, users []string) (map[string]*acl.Snapshot, error) {
+// Snapshot reads users (in one read where the store can) and returns one
+// fresh snapshot of them on f's workspace.
+func (a *Authorizer) Snapshot(ctx context.Context, f *acl.WorkspaceFacts, users []string) (*acl.Snapshot, error) {
 	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
 	us, err := acl.LoadUsers(lctx, a.cfg.Store, users)
 	cancel()
@@ -242,16 +242,11 @@ func (a *Authorizer) Snapshots(ctx context.Context, f *acl.WorkspaceFacts, users
 		return nil, a.failed(ctx, err)
 	}
 	a.contact()
-	now := a.cfg.Now()
-	out := make(map[string]*acl.Snapshot, len(users))
-	for _, name := range users {
-		var u *acl.User
-		if found, ok := us[name]; ok {
-			u = &found
-		}
-		out[name] = f.Snapshot(now, u)
+	found := make([]acl.User, 0, len(us))
+	for _, u := range us {
+		found = append(found, u)
 	}
-	return out, nil
+	return f.Snapshot(a.cfg.Now(), found...), nil
 }
 
 // Probe asks the store for something cheap, to learn whether it answers.

@@ -169,12 +169,12 @@ func (r *Revoker) checkUsers(ctx context.Context, f *acl.WorkspaceFacts, ws acl.
 	case f == nil:
 		return fill(check{ws: ws, d: acl.Decision{Reason: acl.ReasonNoWorkspace}})
 	}
-	snaps, err := r.authz.Snapshots(ctx, f, users)
+	snap, err := r.authz.Snapshot(ctx, f, users)
 	if err != nil {
 		return fill(check{ws: ws, err: err})
 	}
 	for i, u := range users {
-		out[i] = decided(snaps[u], u, ws)
+		out[i] = decided(snap, u, ws)
 	}
 	return out
 }
