@@ -53,6 +53,7 @@ func (r *Revoker) agentKeysAfter(ctx context.Context, ev acl.Event) {
 	r.drops.Add(1)
 	go func() {
 		defer r.drops.Done()
+		r.reg.AwaitTeardown() // after the drops: users are told first
 		// Only the users the event names can have lost access by it: one
 		// re-check, not one per exposed user, next to the drops.
 		var only map[string]bool

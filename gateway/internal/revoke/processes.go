@@ -143,6 +143,9 @@ func (r *Revoker) followProcesses(ctx context.Context) error {
 			return nil
 		case <-w.kick:
 		}
+		// After the drops: users are told before their processes are
+		// looked at (sessions.Registry.AwaitTeardown).
+		r.reg.AwaitTeardown()
 		uids := w.take()
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, recheckParallelism)

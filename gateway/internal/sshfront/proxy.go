@@ -318,11 +318,11 @@ func (p *proxy) sessionBridges() []*bridge {
 }
 
 // drop writes "wsgate: msg" on the stderr of every open session and ends
-// the user's connection for them (fc.halt); closing it is left to the
-// caller. It writes on the calling goroutine: a drop is one of hundreds
-// at once in a mass revoke, and a goroutine and a wakeup more for each
-// delays them all. A user who does not read could block a write forever;
-// the timer closes the connection under it.
+// the user's connection for them (fc.halt); closing it, and logging it,
+// are left to the caller. It writes on the calling goroutine: a drop is
+// one of hundreds at once in a mass revoke, and a goroutine and a wakeup
+// more for each delays them all. A user who does not read could block a
+// write forever; the timer closes the connection under it.
 func (p *proxy) drop(msg string, fc *frontConn) {
 	bridges := p.sessionBridges()
 	line := []byte("wsgate: " + msg + "\r\n")
@@ -330,7 +330,6 @@ func (p *proxy) drop(msg string, fc *frontConn) {
 	for _, b := range bridges {
 		b.tellUser(line)
 	}
-	t.Stop()
 	fc.halt()
-	p.log.Info("ssh session dropped", "reason", msg)
+	t.Stop()
 }

@@ -385,6 +385,7 @@ func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn, chans <-chan ssh.NewC
 			p.drop(msg, fc)
 			sess.Told()
 			s.cfg.Sessions.AwaitTeardown()
+			log.Info("ssh session dropped", "reason", msg)
 			_ = sc.Close()
 		}
 	})
