@@ -150,12 +150,42 @@ func (bc *benchClients) close(tb testing.TB, ss []*benchSession) {
 
 // runBenchClients is the child: it serves commands from in until its end.
 func runBenchClients(in io.Reader, out io.Writer) int {
+	// Lines go out in batches, a write for all those waiting: 500 closes
+	// seen at once must not cost 500 system calls on the cores the
+	// gateway shares with this process.
 	var outMu sync.Mutex
+	var pending []byte
+	kick := make(chan struct{}, 1)
+	flushed := make(chan struct{})
 	say := func(format string, args ...any) {
 		outMu.Lock()
-		defer outMu.Unlock()
-		fmt.Fprintf(out, format+"\n", args...)
+		pending = fmt.Appendf(pending, format+"\n", args...)
+		outMu.Unlock()
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
 	}
+	stop := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for {
+			select {
+			case <-kick:
+			case <-stop:
+				return
+			}
+			outMu.Lock()
+			b := pending
+			pending = nil
+			outMu.Unlock()
+			_, _ = out.Write(b)
+		}
+	}()
+	defer func() {
+		close(stop) // what readers say while their clients close is dropped
+		<-flushed
+	}()
 	var mu sync.Mutex
 	groups := map[string][]*ssh.Client{}
 	var wg sync.WaitGroup
