@@ -45,6 +45,7 @@ type benchNode struct {
 	url     string      // the agent tunnel's
 	agentUp func() bool // the workspace's agent is connected here
 	live    func() int  // the sessions the replica tracks
+	gcs     func() int  // the garbage collections its process completed
 }
 
 // benchReplica is where a replica runs: with st in this process, or in a
@@ -183,7 +184,7 @@ func startBenchNode(tb benchEnv, st acl.Store, ws acl.WorkspaceID) *benchNode {
 	}
 	return &benchNode{
 		addr: ln.Addr().String(), hostKey: host.PublicKey(), url: "http://" + hln.Addr().String(),
-		agentUp: func() bool { return reg.Connected(wsRec.UID) }, live: live.Len,
+		agentUp: func() bool { return reg.Connected(wsRec.UID) }, live: live.Len, gcs: gcCount,
 	}
 }
 
@@ -195,8 +196,8 @@ const (
 
 // startBenchReplica starts a replica in a child process. The child says
 // "node ADDR HOSTKEY URL" once serving, then answers "live" with
-// "live N" and "agent" with "agent true|false"; it stops at the end of
-// its input.
+// "live N", "gcs" with "gcs N" and "agent" with "agent true|false"; it
+// stops at the end of its input.
 func startBenchReplica(tb testing.TB, redisURL string, ws acl.WorkspaceID) *benchNode {
 	tb.Helper()
 	in, outPipe := startBenchChild(tb, "bench replica", []string{benchReplicaEnv + "=1", benchReplicaRedis + "=" + redisURL, benchReplicaWS + "=" + ws.String()}, true, nil)
@@ -231,16 +232,18 @@ func startBenchReplica(tb testing.TB, redisURL string, ws acl.WorkspaceID) *benc
 		}
 		return ""
 	}
+	askInt := func(q string) int {
+		n, err := strconv.Atoi(ask(q))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
 	return &benchNode{
 		addr: hello[1], hostKey: hk, url: hello[3],
 		agentUp: func() bool { return ask("agent") == "true" },
-		live: func() int {
-			n, err := strconv.Atoi(ask("live"))
-			if err != nil {
-				return -1
-			}
-			return n
-		},
+		live: func() int { return askInt("live") },
+		gcs:  func() int { return askInt("gcs") },
 	}
 }
 
@@ -276,6 +279,8 @@ func runBenchReplica(in io.Reader, out io.Writer) int {
 		switch sc.Text() {
 		case "live":
 			fmt.Fprintf(out, "live %d\n", n.live())
+		case "gcs":
+			fmt.Fprintf(out, "gcs %d\n", gcCount())
 		case "agent":
 			fmt.Fprintf(out, "agent %t\n", n.agentUp())
 		}

@@ -34,9 +34,8 @@ func (r *Revoker) recheck(ctx context.Context, ev acl.Event, live []*sessions.Se
 		groups[k] = append(groups[k], ls)
 	}
 	// The workspace's part of the snapshots is read once per workspace,
-	// then each user's; each (user, workspace) is applied as soon as its
-	// own check is done: in a mass revoke the first sessions are told
-	// while the last users still load.
+	// then its users recheckBatch at a time; each batch is applied as soon
+	// as it is decided.
 	byUID := map[string][]checkKey{}
 	var uids []string
 	for _, k := range keys {

@@ -100,7 +100,7 @@ func (s *Session) ValidUntil() time.Time {
 	return time.Unix(0, n)
 }
 
-// Dropping reports whether Drop was called.
+// Dropping reports whether the session was Cut (or Dropped).
 func (s *Session) Dropping() bool { return s.dropping.Load() }
 
 // Drop ends the session with msg for its user (Cut), and waits, at most
