@@ -242,8 +242,8 @@ func startBenchReplica(tb testing.TB, redisURL string, ws acl.WorkspaceID) *benc
 	return &benchNode{
 		addr: hello[1], hostKey: hk, url: hello[3],
 		agentUp: func() bool { return ask("agent") == "true" },
-		live: func() int { return askInt("live") },
-		gcs:  func() int { return askInt("gcs") },
+		live:    func() int { return askInt("live") },
+		gcs:     func() int { return askInt("gcs") },
 	}
 }
 
