@@ -67,7 +67,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		byID: map[string]*Session{}, byWS: index[string]{}, byUser: index[string]{},
 		byKey: index[string]{}, byToken: index[string]{}, bySerial: index[uint64]{},
 		staleKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
-		tell: newTellFirst(),
+		tell: newTellFirst(MaxTeardownDelay),
 	}, nil
 }
 
@@ -185,10 +185,10 @@ func (r *Registry) DropAll(msg string, wait time.Duration) {
 func (r *Registry) HoldTeardown() (release func()) { return r.tell.hold() }
 
 // AwaitTeardown is called by an owner that has told its user why the
-// session ends, before it tears the connection down: it waits, at most
-// MaxTeardownDelay, until no dropped session is left untold and no
-// HoldTeardown is held.
-func (r *Registry) AwaitTeardown() { r.tell.wait(MaxTeardownDelay) }
+// session ends, before it tears the connection down: it waits until no
+// dropped session is left untold and no HoldTeardown is held, or until
+// MaxTeardownDelay after the first of them was taken.
+func (r *Registry) AwaitTeardown() { r.tell.wait() }
 
 // Get returns the session with id, nil when there is none.
 func (r *Registry) Get(id string) *Session {

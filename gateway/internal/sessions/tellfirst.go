@@ -16,16 +16,24 @@ const MaxTeardownDelay = 500 * time.Millisecond
 // teardown behind it (the connection's goroutines, its streams to the
 // agent, the agent's side) is several times that, and on a busy gateway
 // 500 teardowns would otherwise compete with the users still to be told.
+//
+// A storm is the time from the first hold to the moment none is left; the
+// wait ends with the storm, or max after it began: one timer a storm, not
+// one a waiter.
 type tellFirst struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed while n == 0
+	max time.Duration
+
+	mu      sync.Mutex
+	n       int
+	idle    chan struct{} // closed while n == 0
+	expired chan struct{} // closed max after the storm began
+	timer   *time.Timer
 }
 
-func newTellFirst() *tellFirst {
+func newTellFirst(max time.Duration) *tellFirst {
 	idle := make(chan struct{})
 	close(idle)
-	return &tellFirst{idle: idle}
+	return &tellFirst{max: max, idle: idle}
 }
 
 // hold delays teardowns until release is called (it may be called more
@@ -34,6 +42,9 @@ func (g *tellFirst) hold() (release func()) {
 	g.mu.Lock()
 	if g.n == 0 {
 		g.idle = make(chan struct{})
+		expired := make(chan struct{})
+		g.expired = expired
+		g.timer = time.AfterFunc(g.max, func() { close(expired) })
 	}
 	g.n++
 	g.mu.Unlock()
@@ -43,26 +54,20 @@ func (g *tellFirst) hold() (release func()) {
 			g.mu.Lock()
 			if g.n--; g.n == 0 {
 				close(g.idle)
+				g.timer.Stop()
 			}
 			g.mu.Unlock()
 		})
 	}
 }
 
-// wait returns once nothing is held, or after max.
-func (g *tellFirst) wait(max time.Duration) {
+// wait returns once nothing is held, or once the storm is max old.
+func (g *tellFirst) wait() {
 	g.mu.Lock()
-	idle := g.idle
+	idle, expired := g.idle, g.expired
 	g.mu.Unlock()
 	select {
 	case <-idle:
-		return
-	default:
-	}
-	t := time.NewTimer(max)
-	defer t.Stop()
-	select {
-	case <-idle:
-	case <-t.C:
+	case <-expired:
 	}
 }
