@@ -58,8 +58,13 @@ func (c *limitedConn) Close() error {
 
 // CloseWrite passes a half-close on when the connection can (tunnels and
 // SSH over HTTPS half-close).
-func (c *limitedConn) CloseWrite() error {
-	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+func (c *limitedConn) CloseWrite() error { return CloseWrite(c.Conn) }
+
+// CloseWrite half-closes c when it can (TCP, TLS, Unix sockets, and the
+// wrappers of them that pass it on); it does nothing for a connection that
+// cannot. Wrapping conns call it so that a half-close reaches the socket.
+func CloseWrite(c net.Conn) error {
+	if hc, ok := c.(interface{ CloseWrite() error }); ok {
 		return hc.CloseWrite()
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 )
 
 // maxQueuedWrite bounds what asyncWriter holds for the socket; a writer
@@ -121,8 +123,8 @@ func (w *asyncWriter) shutdown() {
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
-	if cw, ok := w.Conn.(interface{ CloseWrite() error }); ok && flushed {
-		_ = cw.CloseWrite()
+	if flushed {
+		_ = edge.CloseWrite(w.Conn)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -105,13 +106,8 @@ func (c *connState) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// CloseWrite half-closes the connection when it can (TCP, Unix sockets).
-func (c *connState) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+// CloseWrite half-closes the connection when it can.
+func (c *connState) CloseWrite() error { return edge.CloseWrite(c.Conn) }
 
 func (c *connState) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsgate/wsgate/gateway/apitypes"
 	"github.com/wsgate/wsgate/gateway/internal/access"
+	"github.com/wsgate/wsgate/gateway/internal/edge"
 	"github.com/wsgate/wsgate/internal/upgrade"
 )
 
@@ -101,12 +102,7 @@ type remoteConn struct {
 func (c *remoteConn) RemoteAddr() net.Addr { return c.remote }
 
 // CloseWrite passes a half-close on when the connection can.
-func (c *remoteConn) CloseWrite() error {
-	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return hc.CloseWrite()
-	}
-	return nil
-}
+func (c *remoteConn) CloseWrite() error { return edge.CloseWrite(c.Conn) }
 
 // withRemoteAddr makes conn report addr ("ip:port") as its peer; conn is
 // returned as it is when addr does not parse.
