@@ -249,7 +249,7 @@ func (s *Server) handshake(cs *connState, bound *identity, release func()) {
 	if s.cfg.IdleTimeout > 0 {
 		defer s.watchIdle(cs, sc)()
 	}
-	s.handle(fc, sc, fc.chans, fc.reqs, fc.allowed)
+	s.handle(fc, sc)
 }
 
 // handshakeFailed logs a handshake that did not end in an authenticated
@@ -323,8 +323,8 @@ func (s *Server) serverConfig(fc *frontConn) *ssh.ServerConfig {
 }
 
 // handle authorizes the target and proxies to the agent, or refuses.
-func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, early *earlyVerdict) {
-	cs := fc.connState
+func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn) {
+	cs, chans, reqs := fc.connState, fc.chans, fc.reqs
 	if sc.Permissions != nil && sc.Permissions.Extensions[extStoreUnavailable] != "" {
 		s.cfg.Access.Count(access.Unavailable)
 		s.log.Warn("ssh refused: cannot identify the user while the access store is unreachable", "remote", sc.RemoteAddr().String())
@@ -349,7 +349,7 @@ func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn, chans <-chan ssh.NewC
 	start := time.Now()
 	defer func() { log.Info("ssh connection closed", "duration", time.Since(start).Round(time.Millisecond)) }()
 
-	ws, d, refusal, reason := s.authorize(id.User, sc.User(), early, log)
+	ws, d, refusal, reason := s.authorize(id.User, sc.User(), fc.allowed, log)
 	if refusal != "" {
 		s.refuse(cs, sc, chans, reqs, refusal, reason)
 		return
