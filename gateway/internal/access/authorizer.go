@@ -209,39 +209,28 @@ func (a *Authorizer) cachedSnapshot(k snapKey) *acl.Snapshot {
 // Load reads a fresh snapshot from the store, bypassing the cache, as
 // re-checks of live sessions must.
 func (a *Authorizer) Load(ctx context.Context, user string, ws acl.WorkspaceID) (*acl.Snapshot, error) {
-	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	snap, err := acl.LoadSnapshot(lctx, a.cfg.Store, user, ws, a.cfg.Now(), a.cfg.DisableSharing)
-	cancel()
-	if err != nil {
-		return nil, a.failed(ctx, err)
-	}
-	a.contact()
-	return snap, nil
+	return uncached(ctx, a, func(ctx context.Context) (*acl.Snapshot, error) {
+		return acl.LoadSnapshot(ctx, a.cfg.Store, user, ws, a.cfg.Now(), a.cfg.DisableSharing)
+	})
 }
 
 // LoadFacts reads ws's part of a fresh snapshot (Load in two halves, for
 // re-checks of many users on one workspace).
 func (a *Authorizer) LoadFacts(ctx context.Context, ws acl.WorkspaceID) (*acl.WorkspaceFacts, error) {
-	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	f, err := acl.LoadWorkspaceFacts(lctx, a.cfg.Store, ws, a.cfg.DisableSharing)
-	cancel()
-	if err != nil {
-		return nil, a.failed(ctx, err)
-	}
-	a.contact()
-	return f, nil
+	return uncached(ctx, a, func(ctx context.Context) (*acl.WorkspaceFacts, error) {
+		return acl.LoadWorkspaceFacts(ctx, a.cfg.Store, ws, a.cfg.DisableSharing)
+	})
 }
 
 // Snapshot reads users (in one read where the store can) and returns one
 // fresh snapshot of them on f's workspace.
 func (a *Authorizer) Snapshot(ctx context.Context, f *acl.WorkspaceFacts, users []string) (*acl.Snapshot, error) {
-	lctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	us, err := acl.LoadUsers(lctx, a.cfg.Store, users)
-	cancel()
+	us, err := uncached(ctx, a, func(ctx context.Context) (map[string]acl.User, error) {
+		return acl.LoadUsers(ctx, a.cfg.Store, users)
+	})
 	if err != nil {
-		return nil, a.failed(ctx, err)
+		return nil, err
 	}
-	a.contact()
 	found := make([]acl.User, 0, len(us))
 	for _, u := range us {
 		found = append(found, u)
@@ -251,14 +240,22 @@ func (a *Authorizer) Snapshot(ctx context.Context, f *acl.WorkspaceFacts, users 
 
 // Probe asks the store for something cheap, to learn whether it answers.
 func (a *Authorizer) Probe(ctx context.Context) error {
-	pctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	_, err := a.cfg.Store.GetSettings(pctx)
+	_, err := uncached(ctx, a, a.cfg.Store.GetSettings)
+	return err
+}
+
+// uncached runs one read of the store, bypassing the cache, within
+// StoreTimeout, and records whether the store answered (failed, contact).
+func uncached[T any](ctx context.Context, a *Authorizer, read func(context.Context) (T, error)) (T, error) {
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
+	v, err := read(rctx)
 	cancel()
 	if err != nil {
-		return a.failed(ctx, err)
+		var zero T
+		return zero, a.failed(ctx, err)
 	}
 	a.contact()
-	return nil
+	return v, nil
 }
 
 // failed records a store failure; it returns ctx's error when the caller
