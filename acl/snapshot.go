@@ -81,6 +81,24 @@ func LoadWorkspaceFacts(ctx context.Context, st SnapshotReader, ws WorkspaceID, 
 	return f, nil
 }
 
+// Workspace is the workspace the facts are of; false when it was not
+// found.
+func (f *WorkspaceFacts) Workspace() (Workspace, bool) {
+	if f.ws == nil {
+		return Workspace{}, false
+	}
+	return *f.ws, true
+}
+
+// Grants are the workspace's grants as stored (expired ones included).
+func (f *WorkspaceFacts) Grants() []Grant { return f.grants }
+
+// SharingDisabled says whether sharing is off for the workspace: for the
+// deployment (or by the server's flag) or for its org.
+func (f *WorkspaceFacts) SharingDisabled() bool {
+	return f.settings.SharingDisabled || (f.org != nil && f.org.SharingDisabled)
+}
+
 // WorkspaceUID is the UID of the workspace the facts are of, "" when it
 // was not found.
 func (f *WorkspaceFacts) WorkspaceUID() string {

@@ -37,30 +37,16 @@ func (a *Authorizer) Settings(ctx context.Context, ws acl.WorkspaceID, uid strin
 func (a *Authorizer) Reach(ctx context.Context, user string, ws acl.WorkspaceID, uid string) (Reach, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
 	defer cancel()
-	w, err := a.workspace(ctx, ws, uid)
+	f, err := acl.LoadWorkspaceFacts(ctx, a.cfg.Store, ws, a.cfg.DisableSharing)
 	if err != nil {
-		return Reach{}, err
+		return Reach{}, a.failed(ctx, err)
 	}
-	st := a.cfg.Store
-	settings, err := st.GetSettings(ctx)
-	if err != nil {
-		return Reach{}, a.failed(ctx, fmt.Errorf("load settings: %w", err))
+	a.contact()
+	w, ok := f.Workspace()
+	if !ok || (uid != "" && w.UID != uid) {
+		return Reach{}, acl.NotFound("workspace", ws.String())
 	}
-	sharingOff := settings.SharingDisabled || a.cfg.DisableSharing
-	if w.Org != "" && !sharingOff {
-		o, err := st.GetOrg(ctx, w.Org)
-		switch {
-		case err == nil:
-			sharingOff = o.SharingDisabled
-		case errors.Is(err, acl.ErrNotFound):
-		default:
-			return Reach{}, a.failed(ctx, fmt.Errorf("load org %q: %w", w.Org, err))
-		}
-	}
-	grants, err := st.ListGrants(ctx, ws)
-	if err != nil {
-		return Reach{}, a.failed(ctx, fmt.Errorf("load grants of %s: %w", ws, err))
-	}
+	st, grants, sharingOff := a.cfg.Store, f.Grants(), f.SharingDisabled()
 	members := map[string][]string{}
 	for _, g := range grants {
 		if g.Kind != acl.SubjectGroup || sharingOff {
@@ -79,7 +65,6 @@ func (a *Authorizer) Reach(ctx context.Context, user string, ws acl.WorkspaceID,
 			return Reach{}, a.failed(ctx, fmt.Errorf("load group %q: %w", g.Subject, err))
 		}
 	}
-	a.contact()
 	return Reach{Settings: w.Settings, Others: OthersWhoCanConnect(w, grants, members, user, sharingOff, a.cfg.Now())}, nil
 }
 
