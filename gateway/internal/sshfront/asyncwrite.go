@@ -30,6 +30,10 @@ type asyncWriter struct {
 	writing bool // a drain goroutine exists
 	inWrite bool // a Conn.Write is under way (the drain's or Close's)
 	err     error
+	flushed chan struct{} // made when shutdown began, closed when it ended
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 func newAsyncWriter(c net.Conn) *asyncWriter {
@@ -112,24 +116,40 @@ func (w *asyncWriter) writeNext() {
 // the end of the connection without either wait, however busy the
 // gateway is.
 func (w *asyncWriter) shutdown() {
+	w.mu.Lock()
+	if w.flushed != nil {
+		// Shut down already (a drop, then the teardown's Close): wait
+		// for that flush, within its deadline, without setting another.
+		flushed := w.flushed
+		w.mu.Unlock()
+		<-flushed
+		return
+	}
+	w.flushed = make(chan struct{})
+	defer close(w.flushed)
+	w.mu.Unlock()
 	_ = w.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
 	w.mu.Lock()
 	for w.next() {
 		w.writeNext()
 	}
-	flushed := w.err == nil
+	sent := w.err == nil
 	if w.err == nil {
 		w.err = net.ErrClosed
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
-	if flushed {
+	if sent {
 		_ = edge.CloseWrite(w.Conn)
 	}
 }
 
-// Close shuts down (sending what is queued) and closes.
+// Close shuts down (sending what is queued) and closes, once: x/crypto and
+// gliderlabs each close the connection.
 func (w *asyncWriter) Close() error {
-	w.shutdown()
-	return w.Conn.Close()
+	w.closeOnce.Do(func() {
+		w.shutdown()
+		w.closeErr = w.Conn.Close()
+	})
+	return w.closeErr
 }

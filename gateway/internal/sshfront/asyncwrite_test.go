@@ -81,6 +81,17 @@ func TestAsyncWriterShutdownSendsQueueThenEOF(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		t.Fatalf("read after shutdown: %v", err)
 	}
+	// The teardown's Close, then gliderlabs' second one: the socket is
+	// closed once, and both report that close's result.
+	if err := w.Close(); err != nil {
+		t.Fatalf("close after shutdown: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write on the closed socket: %v", err)
+	}
 }
 
 // TestHaltedReadsDeliverNothing: once halted, what the user sends is never
