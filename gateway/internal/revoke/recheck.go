@@ -208,24 +208,18 @@ func dropReason(ev acl.Event, ls *sessions.Session, ws acl.WorkspaceID, d acl.De
 }
 
 // dropAsync drops ls without holding up the caller: it cuts the session
-// (its owner tells the user and closes) here, and waits for the owner to
-// end it on a goroutine; a client that does not read must not delay the
-// next event.
+// (its owner tells the user and closes) and records the drop once the
+// owner has ended it; a client that does not read must not delay the next
+// event.
 func (r *Revoker) dropAsync(ls *sessions.Session, reason, msg string, at time.Time) {
 	if !ls.Cut(msg) {
 		return
 	}
 	r.drops.Add(1)
-	go func() {
+	ls.AfterEnd(func() {
 		defer r.drops.Done()
-		t := time.NewTimer(DropWait)
-		defer t.Stop()
-		select {
-		case <-ls.Done():
-		case <-t.C:
-		}
 		r.metrics.revoked(reason, at)
 		r.log.Info("session revoked", "session", ls.Info.ID, "user", ls.Info.User,
 			"workspace", ls.Info.Workspace.String(), "reason", reason)
-	}()
+	})
 }

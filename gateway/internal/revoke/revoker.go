@@ -24,8 +24,10 @@ import (
 const (
 	DefaultProbeInterval = time.Second
 	DefaultSweepInterval = time.Second
-	// DropWait is how long a drop waits for the connection to close after
-	// telling its user why.
+	// DropWait is how long the revoker waits for dropped sessions'
+	// owners to end them (after telling their users why) before it acts
+	// as if they had: closing a tunnel, looking for processes, returning
+	// from Run.
 	DropWait = 2 * time.Second
 )
 
@@ -178,7 +180,8 @@ func (r *Revoker) Handled() uint64 { return r.handled.Load() }
 func (r *Revoker) WaitDrops() { r.drops.Wait() }
 
 // Run follows events, probes the store and sweeps expired grants until ctx
-// ends, then waits for drops in flight. It returns the first loop error.
+// ends, then waits for drops in flight (at most DropWait). It returns the
+// first loop error.
 func (r *Revoker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -206,7 +209,23 @@ func (r *Revoker) Run(ctx context.Context) error {
 		loop("processes", r.followProcesses)
 	}
 	wg.Wait()
-	r.drops.Wait()
+	r.waitDrops()
 	r.authz.SetLive(false)
 	return first
+}
+
+// waitDrops waits for the drops in flight, at most DropWait.
+func (r *Revoker) waitDrops() {
+	done := make(chan struct{})
+	go func() {
+		r.drops.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(DropWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		r.log.Warn("dropped sessions not ended yet; stopping without them", "waited", DropWait)
+	}
 }

@@ -63,6 +63,10 @@ type Session struct {
 	endOnce    atomic.Bool
 	reg        atomic.Pointer[Registry] // set by Track
 
+	endMu  sync.Mutex
+	onEnd  []func() // AfterEnd's, run by End
+	endRan bool     // End ran them: later ones run at once
+
 	toldMu   sync.Mutex
 	told     func() // set by Cut: releases its hold on teardowns
 	toldDone bool   // Told or End came: Cut holds nothing
@@ -158,5 +162,26 @@ func (s *Session) End() {
 		s.cancel(context.Canceled)
 		close(s.ended)
 		s.Told()
+		s.endMu.Lock()
+		fs := s.onEnd
+		s.onEnd, s.endRan = nil, true
+		s.endMu.Unlock()
+		for _, f := range fs {
+			f()
+		}
 	}
+}
+
+// AfterEnd runs f on the owner's goroutine once it has ended the session,
+// or here at once when it has: a wait for hundreds of drops at once costs
+// no goroutine and no timer each. f must not block.
+func (s *Session) AfterEnd(f func()) {
+	s.endMu.Lock()
+	if !s.endRan {
+		s.onEnd = append(s.onEnd, f)
+		s.endMu.Unlock()
+		return
+	}
+	s.endMu.Unlock()
+	f()
 }
