@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/wsgate/wsgate/acl"
 	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/internal/testutil"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestDropTellsBeforeTeardown: a dropped user sees the reason and the end
@@ -71,4 +73,79 @@ func TestDropTellsBeforeTeardown(t *testing.T) {
 		out, _ := os.ReadFile(typed)
 		return string(out) == "before\n" && !strings.Contains(e.logs.String(), "panic")
 	})
+}
+
+// TestDropTeardownWaitsForTheUsersClose: after a drop, the gateway keeps
+// the connection until the user's client has closed its side (it reacted
+// to the end of the stream with the connection whole), not just until the
+// message went out. A relay between client and gateway passes the
+// gateway's end of the stream on but holds back the client's close.
+func TestDropTeardownWaitsForTheUsersClose(t *testing.T) {
+	e := newEnv(t)
+	e.startAgent("alice/alice-ws")
+	rv := e.startRevoker(revoke.Config{})
+	w := e.watchEvents(rv)
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	w.sync()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	userClosed := make(chan struct{}) // the client closed its side
+	letGo := make(chan struct{})      // pass that close on to the gateway
+	go func() {
+		u, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer u.Close()
+		g, err := net.Dial("tcp", e.addr)
+		if err != nil {
+			return
+		}
+		go func() {
+			_, _ = io.Copy(u, g)
+			_ = u.(*net.TCPConn).CloseWrite()
+		}()
+		_, _ = io.Copy(g, u)
+		close(userClosed)
+		<-letGo
+		_ = g.Close()
+	}()
+	c, err := ssh.Dial("tcp", ln.Addr().String(), &ssh.ClientConfig{
+		User: "alice/alice-ws", Auth: []ssh.AuthMethod{ssh.PublicKeys(e.keys["bob"])},
+		HostKeyCallback: ssh.FixedHostKey(e.hostKey), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &testutil.Buffer{}
+	s.Stderr = stderr
+	if err := s.Start("sleep 30"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, "bob's session tracked", func() bool { return e.sessions.Len() == 1 })
+
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
+	select {
+	case <-userClosed: // x/crypto closes once it read the end of the stream
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's client did not see the end of the connection")
+	}
+	if !strings.Contains(stderr.String(), "wsgate: access to alice/alice-ws was revoked") {
+		t.Fatalf("stderr %q lacks the reason", stderr.String())
+	}
+	time.Sleep(100 * time.Millisecond) // a teardown not waiting would be over by now
+	if n := e.sessions.Len(); n != 1 {
+		t.Fatalf("%d sessions tracked while the user's close was held back; want 1", n)
+	}
+	close(letGo)
+	e.waitNoSessions()
 }

@@ -190,6 +190,15 @@ func (r *Registry) HoldTeardown() (release func()) { return r.tell.hold() }
 // MaxTeardownDelay after the first of them was taken.
 func (r *Registry) AwaitTeardown() { r.tell.wait() }
 
+// AwaitUserClose is called by the owner of a dropped session that has told
+// its user and sent the end of the stream, before it says Told: it waits
+// until closed is closed (the user's client has closed its side), or until
+// MaxTeardownDelay after the storm began. Teardowns thus wait until the
+// users of a mass drop have read their messages, not only until they were
+// sent: each client's reaction then has its connection whole (the message
+// is never lost to a reset) and no teardown competes with it.
+func (r *Registry) AwaitUserClose(closed <-chan struct{}) { r.tell.within(closed) }
+
 // Get returns the session with id, nil when there is none.
 func (r *Registry) Get(id string) *Session {
 	r.mu.Lock()

@@ -141,8 +141,9 @@ func (s *Session) Cut(msg string) bool {
 	return true
 }
 
-// Told says the owner of a dropped session has told its user why: the
-// teardown of other dropped sessions need not wait for it any longer.
+// Told says the owner of a dropped session is done with its user: told
+// why and, within the bound, seen the user close (Registry.AwaitUserClose).
+// The teardown of other dropped sessions need not wait for it any longer.
 func (s *Session) Told() {
 	s.toldMu.Lock()
 	release := s.told

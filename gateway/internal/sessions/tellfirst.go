@@ -27,7 +27,6 @@ type tellFirst struct {
 	n       int
 	idle    chan struct{} // closed while n == 0
 	expired chan struct{} // closed max after the storm began
-	timer   *time.Timer
 }
 
 func newTellFirst(max time.Duration) *tellFirst {
@@ -44,7 +43,7 @@ func (g *tellFirst) hold() (release func()) {
 		g.idle = make(chan struct{})
 		expired := make(chan struct{})
 		g.expired = expired
-		g.timer = time.AfterFunc(g.max, func() { close(expired) })
+		time.AfterFunc(g.max, func() { close(expired) })
 	}
 	g.n++
 	g.mu.Unlock()
@@ -53,8 +52,9 @@ func (g *tellFirst) hold() (release func()) {
 		once.Do(func() {
 			g.mu.Lock()
 			if g.n--; g.n == 0 {
+				// The timer keeps running: it bounds the waits for
+				// users' closes (within) that may outlast the storm.
 				close(g.idle)
-				g.timer.Stop()
 			}
 			g.mu.Unlock()
 		})
@@ -68,6 +68,21 @@ func (g *tellFirst) wait() {
 	g.mu.Unlock()
 	select {
 	case <-idle:
+	case <-expired:
+	}
+}
+
+// within returns once ch is closed, or once the storm is max old (at once
+// before the first storm).
+func (g *tellFirst) within(ch <-chan struct{}) {
+	g.mu.Lock()
+	expired := g.expired
+	g.mu.Unlock()
+	if expired == nil {
+		return
+	}
+	select {
+	case <-ch:
 	case <-expired:
 	}
 }

@@ -102,3 +102,58 @@ func held(r *Registry) int {
 	defer r.tell.mu.Unlock()
 	return r.tell.n
 }
+
+func TestTeardownWaitsForTheUsersClose(t *testing.T) {
+	var gen atomic.Uint64
+	r := newTestRegistry(t, &gen)
+	a := New(context.Background(), info("a", "alice", "ws1"), 0, time.Time{})
+	b := New(context.Background(), info("b", "bob", "ws1"), 0, time.Time{})
+	r.Track(a)
+	r.Track(b)
+	a.Cut("revoked")
+	b.Cut("revoked")
+	b.Told() // bob was told and has closed
+
+	// alice was told; her owner waits for her close before saying Told,
+	// and the teardowns wait for that.
+	aliceClosed := make(chan struct{})
+	aliceDone := make(chan struct{})
+	go func() {
+		defer close(aliceDone)
+		r.AwaitUserClose(aliceClosed)
+		a.Told()
+	}()
+	teardown := awaitTeardown(r)
+	stillWaiting(t, "alice had not closed", teardown)
+	close(aliceClosed)
+	<-aliceDone
+	testutil.Eventually(t, "teardown after alice closed", func() bool {
+		select {
+		case <-teardown:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+func TestWaitForTheUsersCloseIsBounded(t *testing.T) {
+	var gen atomic.Uint64
+	r := newTestRegistry(t, &gen)
+	r.AwaitUserClose(make(chan struct{})) // no storm yet: nothing to wait for
+	s := New(context.Background(), info("a", "alice", "ws1"), 0, time.Time{})
+	r.Track(s)
+	start := time.Now()
+	s.Cut("revoked")
+	r.AwaitUserClose(make(chan struct{})) // a user who never closes
+	s.Told()
+	if waited := time.Since(start); waited < MaxTeardownDelay/2 || waited > 5*MaxTeardownDelay {
+		t.Fatalf("the wait for a user who never closed took %v, want about %v", waited, MaxTeardownDelay)
+	}
+	// After the storm, its bound still holds.
+	start = time.Now()
+	r.AwaitUserClose(make(chan struct{}))
+	if waited := time.Since(start); waited > MaxTeardownDelay/2 {
+		t.Fatalf("a wait after the storm's bound took %v", waited)
+	}
+}

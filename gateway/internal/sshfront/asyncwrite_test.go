@@ -117,7 +117,22 @@ func TestHaltedReadsDeliverNothing(t *testing.T) {
 	select {
 	case r := <-reads:
 		t.Fatalf("halted read returned %q, %v before the close", r.b, r.err)
+	case <-cs.UserClosed():
+		t.Fatal("UserClosed before the user closed")
 	case <-time.After(50 * time.Millisecond):
+	}
+	// The user's close is seen (the bytes before it were read and
+	// dropped); the read still waits for the gateway's own Close.
+	_ = c.Close()
+	select {
+	case <-cs.UserClosed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("UserClosed not closed after the user closed")
+	}
+	select {
+	case r := <-reads:
+		t.Fatalf("halted read returned %q, %v before the close", r.b, r.err)
+	case <-time.After(20 * time.Millisecond):
 	}
 	_ = cs.Close()
 	r := <-reads

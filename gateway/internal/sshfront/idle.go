@@ -54,13 +54,15 @@ type connState struct {
 	lastActive   atomic.Int64 // unix nanoseconds
 	openChannels atomic.Int64
 
-	halted    atomic.Bool   // reads wait for closed, then fail
-	closed    chan struct{} // closed by Close
-	closeOnce sync.Once
+	halted     atomic.Bool   // reads discard, then wait for closed and fail
+	userClosed chan struct{} // closed when a halted read saw the user's side end
+	closed     chan struct{} // closed by Close
+	userOnce   sync.Once
+	closeOnce  sync.Once
 }
 
 func newConnState(c net.Conn) *connState {
-	cs := &connState{Conn: c, closed: make(chan struct{})}
+	cs := &connState{Conn: c, userClosed: make(chan struct{}), closed: make(chan struct{})}
 	cs.touch()
 	return cs
 }
@@ -76,12 +78,18 @@ func (c *connState) channelClosed() {
 	c.openChannels.Add(-1)
 }
 
-// haltReads makes the connection read nothing more from its user: a read
-// waits until the connection is closed, then fails, and bytes a read
-// under way returns are dropped. A dropped session stops here, with its
-// teardown left for Close: the client's reaction to the end of the stream
-// (its own close) must not start it early.
+// haltReads makes the connection pass nothing more from its user on: what
+// the user still sends is read and discarded until the user's side ends
+// (UserClosed), and a read then waits until the connection is closed, and
+// fails. A dropped session stops here, with its teardown left for Close:
+// the client's reaction to the end of the stream (its own close) must not
+// start it early. Reading on keeps unread bytes from turning the close
+// into a reset, which some systems answer by discarding what their user
+// has not read yet: the message.
 func (c *connState) haltReads() { c.halted.Store(true) }
+
+// UserClosed is closed once the user's side of a halted connection ended.
+func (c *connState) UserClosed() <-chan struct{} { return c.userClosed }
 
 // Close closes the connection and ends halted reads.
 func (c *connState) Close() error {
@@ -91,19 +99,27 @@ func (c *connState) Close() error {
 }
 
 func (c *connState) Read(b []byte) (int, error) {
-	if c.halted.Load() {
-		<-c.closed
-		return 0, net.ErrClosed
+	if !c.halted.Load() {
+		n, err := c.Conn.Read(b)
+		if !c.halted.Load() {
+			if n > 0 {
+				c.touch()
+			}
+			return n, err
+		}
 	}
-	n, err := c.Conn.Read(b)
-	if c.halted.Load() {
-		<-c.closed
-		return 0, net.ErrClosed
+	// The caller's buffer, never handed to it again, does for discarding.
+	if len(b) == 0 {
+		b = make([]byte, 512)
 	}
-	if n > 0 {
-		c.touch()
+	for {
+		if _, err := c.Conn.Read(b); err != nil {
+			break
+		}
 	}
-	return n, err
+	c.userOnce.Do(func() { close(c.userClosed) })
+	<-c.closed
+	return 0, net.ErrClosed
 }
 
 // CloseWrite half-closes the connection when it can.

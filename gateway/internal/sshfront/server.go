@@ -378,11 +378,13 @@ func (s *Server) handle(fc *frontConn, sc *ssh.ServerConn) {
 	}
 	defer s.cfg.Sessions.Untrack(sess)
 	// Dropping the session (revoked, shutting down) tells the user why
-	// and ends the connection for them; its teardown waits for the other
-	// users of a mass drop to be told (sessions.Registry.AwaitTeardown).
+	// and ends the connection for them; its teardown waits until this
+	// user and the others of a mass drop have closed their side after the
+	// message (sessions.Registry.AwaitUserClose, AwaitTeardown).
 	stop := context.AfterFunc(sess.Context(), func() {
 		if msg, ok := sessions.DropMessage(sess.Context()); ok {
 			p.drop(msg, fc)
+			s.cfg.Sessions.AwaitUserClose(cs.UserClosed())
 			sess.Told()
 			s.cfg.Sessions.AwaitTeardown()
 			log.Info("ssh session dropped", "reason", msg)
