@@ -19,16 +19,18 @@ const closeFlushTimeout = 2 * time.Second
 // asyncWriter hands the SSH transport's writes to a goroutine that exists
 // only while bytes wait, so that encrypting the next packet (x/crypto does
 // it on the writing goroutine, under its lock) overlaps the system call
-// sending the last one. A write error is returned by the next Write.
+// sending the last one. Packets queued meanwhile are sent together, in one
+// system call: x/crypto writes each packet on its own. A write error is
+// returned by the next Write.
 type asyncWriter struct {
 	net.Conn
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	queue   []*[]byte
-	queued  int
-	writing bool // a drain goroutine exists
-	inWrite bool // a Conn.Write is under way (the drain's or Close's)
+	queue   *[]byte // bytes waiting, in order; nil while none wait
+	sending int     // bytes a Conn.Write under way is sending
+	writing bool    // a drain goroutine exists
+	inWrite bool    // a Conn.Write is under way (the drain's or shutdown's)
 	err     error
 	flushed chan struct{} // made when shutdown began, closed when it ended
 
@@ -42,23 +44,36 @@ func newAsyncWriter(c net.Conn) *asyncWriter {
 	return w
 }
 
-// writeBufs holds the copies of queued writes (pointers, so that putting one
-// back allocates nothing).
+// writeBufs holds the buffers of queued bytes while none are queued
+// (pointers, so that putting one back allocates nothing): a connection
+// holds one only while data moves.
 var writeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledWrite is the largest buffer writeBufs keeps.
+const maxPooledWrite = 2 * maxQueuedWrite
+
+// queued is what waits or is being sent; w.mu is held.
+func (w *asyncWriter) queued() int {
+	n := w.sending
+	if w.queue != nil {
+		n += len(*w.queue)
+	}
+	return n
+}
 
 func (w *asyncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for w.queued >= maxQueuedWrite && w.err == nil {
+	for w.queued() >= maxQueuedWrite && w.err == nil {
 		w.cond.Wait()
 	}
 	if w.err != nil {
 		return 0, w.err
 	}
-	b := writeBufs.Get().(*[]byte)
-	*b = append((*b)[:0], p...)
-	w.queue = append(w.queue, b)
-	w.queued += len(*b)
+	if w.queue == nil {
+		w.queue = writeBufs.Get().(*[]byte)
+	}
+	*w.queue = append(*w.queue, p...)
 	if !w.writing {
 		w.writing = true
 		go w.drain()
@@ -66,40 +81,41 @@ func (w *asyncWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// drain writes the queue in order, then ends.
+// drain writes the queue, in order, until it is empty, then ends.
 func (w *asyncWriter) drain() {
 	w.mu.Lock()
 	for w.next() {
 		w.writeNext()
 	}
-	w.queue, w.queued = nil, 0
 	w.writing = false
 	w.cond.Broadcast()
 	w.mu.Unlock()
 }
 
-// next waits for a write under way (Close may be writing) and reports
-// whether a buffer waits to be written; w.mu is held.
+// next waits for a write under way (shutdown may be writing) and reports
+// whether bytes wait to be written; w.mu is held.
 func (w *asyncWriter) next() bool {
 	for w.inWrite {
 		w.cond.Wait()
 	}
-	return len(w.queue) > 0 && w.err == nil
+	return w.queue != nil && w.err == nil
 }
 
-// writeNext writes the first queued buffer; w.mu is held, released during
-// the write, and no other write is under way.
+// writeNext writes everything queued, in one call; w.mu is held, released
+// during the write, and no other write is under way. Writes that come
+// meanwhile start a new queue.
 func (w *asyncWriter) writeNext() {
-	b := w.queue[0]
-	w.queue[0] = nil
-	w.queue = w.queue[1:]
+	b := w.queue
+	w.queue = nil
+	w.sending = len(*b)
 	w.inWrite = true
 	w.mu.Unlock()
 	_, err := w.Conn.Write(*b)
 	w.mu.Lock()
 	w.inWrite = false
-	w.queued -= len(*b)
-	if cap(*b) <= 64<<10 { // keep only buffers of the usual size
+	w.sending = 0
+	if cap(*b) <= maxPooledWrite {
+		*b = (*b)[:0]
 		writeBufs.Put(b)
 	}
 	if err != nil && w.err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,54 @@ func TestAsyncWriterKeepsOrderAndFlushesOnClose(t *testing.T) {
 	}
 	if _, err := w.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("write after close: %v", err)
+	}
+}
+
+// gatedConn counts its writes and holds the first until open is closed;
+// entered is closed when the first began.
+type gatedConn struct {
+	net.Conn
+	entered, open chan struct{}
+	mu            sync.Mutex
+	writes        int
+}
+
+func (g *gatedConn) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	g.writes++
+	first := g.writes == 1
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.open
+	}
+	return g.Conn.Write(p)
+}
+
+// TestAsyncWriterSendsWhatQueuedInOneWrite: packets written while the
+// socket is busy go out together, in one system call, in order.
+func TestAsyncWriterSendsWhatQueuedInOneWrite(t *testing.T) {
+	c, s := testutil.TCPPair(t)
+	g := &gatedConn{Conn: c, entered: make(chan struct{}), open: make(chan struct{})}
+	w := newAsyncWriter(g)
+	for i, p := range []string{"one ", "two ", "three ", "four"} {
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			<-g.entered
+		}
+	}
+	close(g.open) // "one " was being written; the rest queued behind it
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(s)
+	if err != nil || string(b) != "one two three four" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if g.writes != 2 {
+		t.Fatalf("%d writes to the socket, want 2: the first packet, then the three queued behind it", g.writes)
 	}
 }
 
