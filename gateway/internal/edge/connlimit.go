@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"errors"
 	"net"
 	"sync"
 )
@@ -61,11 +62,12 @@ func (c *limitedConn) Close() error {
 func (c *limitedConn) CloseWrite() error { return CloseWrite(c.Conn) }
 
 // CloseWrite half-closes c when it can (TCP, TLS, Unix sockets, and the
-// wrappers of them that pass it on); it does nothing for a connection that
-// cannot. Wrapping conns call it so that a half-close reaches the socket.
+// wrappers of them that pass it on); for a connection that cannot it does
+// nothing and returns errors.ErrUnsupported. Wrapping conns call it so
+// that a half-close reaches the socket.
 func CloseWrite(c net.Conn) error {
 	if hc, ok := c.(interface{ CloseWrite() error }); ok {
 		return hc.CloseWrite()
 	}
-	return nil
+	return errors.ErrUnsupported
 }

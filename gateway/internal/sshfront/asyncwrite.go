@@ -131,7 +131,10 @@ func (w *asyncWriter) writeNext() {
 // socket's reader has run: after a drop, the user sees the message and
 // the end of the connection without either wait, however busy the
 // gateway is.
-func (w *asyncWriter) shutdown() {
+//
+// It reports whether the queue and the end of the stream went out (only
+// the first call knows; later ones report false).
+func (w *asyncWriter) shutdown() (ended bool) {
 	w.mu.Lock()
 	if w.flushed != nil {
 		// Shut down already (a drop, then the teardown's Close): wait
@@ -139,7 +142,7 @@ func (w *asyncWriter) shutdown() {
 		flushed := w.flushed
 		w.mu.Unlock()
 		<-flushed
-		return
+		return false
 	}
 	w.flushed = make(chan struct{})
 	defer close(w.flushed)
@@ -155,9 +158,7 @@ func (w *asyncWriter) shutdown() {
 	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
-	if sent {
-		_ = edge.CloseWrite(w.Conn)
-	}
+	return sent && edge.CloseWrite(w.Conn) == nil
 }
 
 // Close shuts down (sending what is queued) and closes, once: x/crypto and

@@ -192,3 +192,35 @@ func TestHaltedReadsDeliverNothing(t *testing.T) {
 		t.Fatalf("read after the halt: %d, %v", n, err)
 	}
 }
+
+// TestHaltWaitsForTheUserOnlyWhenItCan: after a halt, the user's close is
+// waited for only when the end of the stream went out; a connection that
+// cannot half-close leaves the user nothing to react to.
+func TestHaltWaitsForTheUserOnlyWhenItCan(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(net.Conn) net.Conn
+		wait bool
+	}{
+		{"tcp", func(c net.Conn) net.Conn { return c }, true},
+		{"no half-close", func(c net.Conn) net.Conn { return struct{ net.Conn }{c} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s := testutil.TCPPair(t)
+			cs := newConnState(tc.wrap(s))
+			fc := newFrontConn(cs, nil)
+			defer fc.Close()
+			fc.halt()
+			select {
+			case <-cs.UserClosed():
+				if tc.wait {
+					t.Fatal("UserClosed before the user closed")
+				}
+			case <-time.After(50 * time.Millisecond):
+				if !tc.wait {
+					t.Fatal("UserClosed still open although the end of the stream could not be sent")
+				}
+			}
+		})
+	}
+}

@@ -130,11 +130,15 @@ func newFrontConn(cs *connState, bound *identity) *frontConn {
 func (fc *frontConn) SetDeadline(time.Time) error { return nil }
 
 // halt ends the connection for its user: what is queued is sent, then the
-// end of the stream, and nothing more the user sends is read. The
-// teardown waits for Close.
+// end of the stream, and nothing more the user sends is passed on. The
+// teardown waits for Close. When the end of the stream could not be sent
+// (the connection cannot half-close, or the user is gone), the user's
+// client has nothing to close in reaction to: UserClosed says so at once.
 func (fc *frontConn) halt() {
 	fc.connState.haltReads()
-	fc.out.shutdown()
+	if !fc.out.shutdown() {
+		fc.connState.userGone()
+	}
 }
 
 // authenticated records that authentication succeeded.

@@ -88,8 +88,11 @@ func (c *connState) channelClosed() {
 // has not read yet: the message.
 func (c *connState) haltReads() { c.halted.Store(true) }
 
-// UserClosed is closed once the user's side of a halted connection ended.
+// UserClosed is closed once the user's side of a halted connection ended,
+// or there is no such end to wait for (userGone).
 func (c *connState) UserClosed() <-chan struct{} { return c.userClosed }
+
+func (c *connState) userGone() { c.userOnce.Do(func() { close(c.userClosed) }) }
 
 // Close closes the connection and ends halted reads.
 func (c *connState) Close() error {
@@ -117,7 +120,7 @@ func (c *connState) Read(b []byte) (int, error) {
 			break
 		}
 	}
-	c.userOnce.Do(func() { close(c.userClosed) })
+	c.userGone()
 	<-c.closed
 	return 0, net.ErrClosed
 }
