@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/internal/testutil"
 	"golang.org/x/crypto/ssh"
 )
@@ -20,12 +19,7 @@ import (
 // still telling others: held here by the test); the teardown follows, and
 // the workspace has what the user typed before the drop only.
 func TestDropTellsBeforeTeardown(t *testing.T) {
-	e := newEnv(t)
-	ra := e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(revoke.Config{})
-	w := e.watchEvents(rv)
-	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
-	w.sync()
+	e, ra, _ := newBobSharedEnv(t)
 
 	c := e.mustDial("bob", "alice/alice-ws")
 	s, err := c.NewSession()
@@ -81,12 +75,7 @@ func TestDropTellsBeforeTeardown(t *testing.T) {
 // message went out. A relay between client and gateway passes the
 // gateway's end of the stream on but holds back the client's close.
 func TestDropTeardownWaitsForTheUsersClose(t *testing.T) {
-	e := newEnv(t)
-	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(revoke.Config{})
-	w := e.watchEvents(rv)
-	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
-	w.sync()
+	e, _, _ := newBobSharedEnv(t)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -53,6 +53,19 @@ func (e *testEnv) waitNoSessions() {
 	testutil.Eventually(e.t, "no live sessions", func() bool { return e.sessions.Len() == 0 })
 }
 
+// newBobSharedEnv starts alice-ws's agent and a revoker whose events w
+// counts, and shares alice-ws with bob at use: where revocation tests
+// start.
+func newBobSharedEnv(t *testing.T) (*testEnv, *runningAgent, *eventWatch) {
+	t.Helper()
+	e := newEnv(t)
+	ra := e.startAgent("alice/alice-ws")
+	w := e.watchEvents(e.startRevoker(revoke.Config{}))
+	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
+	w.sync()
+	return e, ra, w
+}
+
 // eventWatch counts the store's events as the revoker sees them, so that
 // a test knows when the revoker has applied everything written so far.
 type eventWatch struct {
@@ -391,12 +404,7 @@ func (e *testEnv) addUser(name string) {
 // still cut off: the drop gives up on the message and closes the
 // connection, and the user's connection ends.
 func TestDropUserWhoDoesNotRead(t *testing.T) {
-	e := newEnv(t)
-	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(revoke.Config{})
-	w := e.watchEvents(rv)
-	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
-	w.sync()
+	e, _, w := newBobSharedEnv(t)
 
 	c := e.mustDial("bob", "alice/alice-ws")
 	ch, reqs, err := c.OpenChannel("session", nil)

@@ -7,7 +7,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wsgate/wsgate/acl"
-	"github.com/wsgate/wsgate/gateway/internal/revoke"
 	"github.com/wsgate/wsgate/internal/testutil"
 )
 
@@ -17,12 +16,7 @@ import (
 // owner's session (opened as a grantee) stays.
 func TestTransferredOwnerIsAGrantee(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t)
-	e.startAgent("alice/alice-ws")
-	rv := e.startRevoker(revoke.Config{})
-	w := e.watchEvents(rv)
-	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleUse)
-	w.sync()
+	e, _, w := newBobSharedEnv(t)
 	live := map[string]*liveCmd{}
 	for name, c := range map[string]*ssh.Client{
 		"alice": e.mustDial("alice", "alice-ws"),
