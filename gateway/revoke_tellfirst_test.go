@@ -122,11 +122,18 @@ func TestDropTeardownWaitsForTheUsersClose(t *testing.T) {
 	}
 	testutil.Eventually(t, "bob's session tracked", func() bool { return e.sessions.Len() == 1 })
 
+	ended := make(chan error, 1)
+	go func() { ended <- s.Wait() }() // after stdout and stderr are copied
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
 	select {
 	case <-userClosed: // x/crypto closes once it read the end of the stream
 	case <-time.After(10 * time.Second):
 		t.Fatal("bob's client did not see the end of the connection")
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's session did not end")
 	}
 	if !strings.Contains(stderr.String(), "wsgate: access to alice/alice-ws was revoked") {
 		t.Fatalf("stderr %q lacks the reason", stderr.String())
