@@ -49,18 +49,7 @@ func TestDropTellsBeforeTeardown(t *testing.T) {
 	ended := make(chan error, 1)
 	go func() { ended <- s.Wait() }() // after stdout and stderr are copied
 	e.share(aliceWS, acl.SubjectUser, "bob", acl.RoleNone)
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bob's connection outlived the drop")
-	}
-	if !strings.Contains(stderr.String(), "wsgate: access to alice/alice-ws was revoked") {
-		t.Fatalf("stderr %q lacks the reason", stderr.String())
-	}
-	time.Sleep(100 * time.Millisecond) // a teardown not held would be over by now
-	if n := e.sessions.Len(); n != 1 {
-		t.Fatalf("%d sessions tracked after the user saw the end; want 1: the teardown waits for the others to be told", n)
-	}
+	toldButHeld(t, e, ended, stderr, "the teardown waits for the others to be told")
 	// Never released: the teardown goes ahead after MaxTeardownDelay.
 	e.waitNoSessions()
 	testutil.Eventually(t, "the workspace's cat ended", func() bool {
@@ -130,18 +119,26 @@ func TestDropTeardownWaitsForTheUsersClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("bob's client did not see the end of the connection")
 	}
+	toldButHeld(t, e, ended, stderr, "the teardown waits for the user's close")
+	close(letGo)
+	e.waitNoSessions()
+}
+
+// toldButHeld fails t unless bob's session ends (ended, once its output
+// was copied) with the reason on its stderr while the gateway still holds
+// the connection a moment later, as why says it should.
+func toldButHeld(t *testing.T, e *testEnv, ended <-chan error, stderr *testutil.Buffer, why string) {
+	t.Helper()
 	select {
 	case <-ended:
 	case <-time.After(10 * time.Second):
-		t.Fatal("bob's session did not end")
+		t.Fatal("bob's session outlived the drop")
 	}
 	if !strings.Contains(stderr.String(), "wsgate: access to alice/alice-ws was revoked") {
 		t.Fatalf("stderr %q lacks the reason", stderr.String())
 	}
-	time.Sleep(100 * time.Millisecond) // a teardown not waiting would be over by now
+	time.Sleep(100 * time.Millisecond) // a teardown not held would be over by now
 	if n := e.sessions.Len(); n != 1 {
-		t.Fatalf("%d sessions tracked while the user's close was held back; want 1", n)
+		t.Fatalf("%d sessions tracked after the user saw the end; want 1: %s", n, why)
 	}
-	close(letGo)
-	e.waitNoSessions()
 }
