@@ -92,6 +92,26 @@ func (ch *Channel) sendData(t frameType, p []byte) (int, error) {
 	return sent, nil
 }
 
+// sendFramed sends b[headerLen:] as sendData does, writing each frame's
+// header in place before its payload: b[:headerLen] is room for the first,
+// and each frame sent leaves room for the next one's (its payload's last
+// bytes, already written). b's payload is not copied.
+func (ch *Channel) sendFramed(t frameType, b []byte) (int, error) {
+	sent := 0
+	for at := 0; at+headerLen < len(b); {
+		n, err := ch.reserve(min(len(b)-at-headerLen, MaxData))
+		if err != nil {
+			return sent, err
+		}
+		if err := ch.fw.writeFramed(t, b[at:at+headerLen+n]); err != nil {
+			return sent, err
+		}
+		sent += n
+		at += n
+	}
+	return sent, nil
+}
+
 // reserve takes up to n bytes of the peer's window, waiting for some.
 func (ch *Channel) reserve(n int) (int, error) {
 	ch.mu.Lock()

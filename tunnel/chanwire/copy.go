@@ -21,32 +21,34 @@ func (e stderrRW) ReadFrom(r io.Reader) (int64, error) {
 	return copyFrames(e.ch, frameStderr, r)
 }
 
+// copyFrames reads into its buffer after room for a frame header, so that
+// what it read leaves as frames without being copied again (sendFramed).
 func copyFrames(ch *Channel, t frameType, r io.Reader) (int64, error) {
 	var total int64
-	small := make([]byte, smallRead)
+	small := make([]byte, headerLen+smallRead)
 	var big *[]byte
 	defer func() {
 		if big != nil {
-			dataBufs.Put(big)
+			frameBufs.Put(big)
 		}
 	}()
 	for {
 		buf := small
 		if big != nil {
-			buf = *big
+			buf = (*big)[:headerLen+MaxData]
 		}
-		n, rerr := r.Read(buf)
+		n, rerr := r.Read(buf[headerLen:])
 		if n > 0 {
-			if _, err := ch.sendData(t, buf[:n]); err != nil {
+			if _, err := ch.sendFramed(t, buf[:headerLen+n]); err != nil {
 				return total, err
 			}
 			total += int64(n)
 		}
 		switch {
-		case n == len(buf) && big == nil:
-			big = dataBufs.Get().(*[]byte) // data is flowing
-		case n < len(buf)/2 && big != nil:
-			dataBufs.Put(big) // it has calmed down
+		case n == len(buf)-headerLen && big == nil:
+			big = frameBufs.Get().(*[]byte) // data is flowing
+		case n < (len(buf)-headerLen)/2 && big != nil:
+			frameBufs.Put(big) // it has calmed down
 			big = nil
 		}
 		if rerr != nil {
@@ -57,7 +59,6 @@ func copyFrames(ch *Channel, t frameType, r io.Reader) (int64, error) {
 		}
 	}
 }
-
 // WriteTo copies the channel's data to w until the peer's eof or close,
 // straight from the received frames (no buffer of its own).
 func (ch *Channel) WriteTo(w io.Writer) (int64, error) {

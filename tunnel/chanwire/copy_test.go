@@ -3,8 +3,12 @@ package chanwire
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"sync"
 	"testing"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 type onlyReader struct{ io.Reader }
@@ -43,4 +47,59 @@ func TestCopyBothWays(t *testing.T) {
 		t.Fatalf("stderr %q %v", errOut.String(), err)
 	}
 	gw.Close()
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from one goroutine while
+// another looks at its length.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// TestSendFramedSplitsInPlace: a payload sent with its headers written in
+// place goes out as frames no larger than the window each time allowed,
+// whole and in order, although each header overwrote payload already sent.
+func TestSendFramedSplitsInPlace(t *testing.T) {
+	var out lockedBuffer
+	ch := &Channel{fw: frameWriter{w: &out}, sendWin: 7}
+	ch.wcond.L = &ch.mu
+	payload := []byte("the quick brown fox jumps over the lazy dog")
+	b := append(make([]byte, headerLen), payload...)
+	done := make(chan error, 1)
+	go func() {
+		n, err := ch.sendFramed(frameStderr, b)
+		if err == nil && n != len(payload) {
+			err = fmt.Errorf("sent %d of %d", n, len(payload))
+		}
+		done <- err
+	}()
+	for granted := 7; granted < len(payload); granted += 5 {
+		testutil.Eventually(t, "the window used up", func() bool {
+			ch.mu.Lock()
+			defer ch.mu.Unlock()
+			return ch.sendWin == 0
+		})
+		ch.grant(5)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	frames := 0
+	for r := bytes.NewReader(out.b.Bytes()); r.Len() > 0; frames++ {
+		typ, p, err := readFrame(r)
+		if err != nil || typ != frameStderr || len(p) > 7 {
+			t.Fatalf("frame %d: %v %q %v", frames, typ, p, err)
+		}
+		got = append(got, p...)
+	}
+	if string(got) != string(payload) || frames != 1+(len(payload)-7+4)/5 {
+		t.Fatalf("%d frames carried %q", frames, got)
+	}
 }

@@ -159,6 +159,20 @@ func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 	return err
 }
 
+// writeFramed sends b as one frame of type t whose payload is
+// b[headerLen:], writing the header into b[:headerLen].
+func (fw *frameWriter) writeFramed(t frameType, b []byte) error {
+	if n := len(b) - headerLen; n > MaxFrame {
+		return fmt.Errorf("%v frame of %d bytes exceeds %d", t, n, MaxFrame)
+	}
+	b[0] = byte(t)
+	binary.BigEndian.PutUint32(b[1:headerLen], uint32(len(b)-headerLen))
+	fw.mu.Lock()
+	_, err := fw.w.Write(b)
+	fw.mu.Unlock()
+	return err
+}
+
 // Payload encoding helpers (spec.md: str8, uint32, flag bytes).
 
 func appendStr8(b []byte, s string) ([]byte, error) {
