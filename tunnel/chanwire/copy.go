@@ -59,6 +59,7 @@ func copyFrames(ch *Channel, t frameType, r io.Reader) (int64, error) {
 		}
 	}
 }
+
 // WriteTo copies the channel's data to w until the peer's eof or close,
 // straight from the received frames (no buffer of its own).
 func (ch *Channel) WriteTo(w io.Writer) (int64, error) {
