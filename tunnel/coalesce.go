@@ -29,11 +29,13 @@ var framePool = sync.Pool{New: func() any { return new([]byte) }}
 
 // frameConn sits under a yamux session and writes each DATA frame's header
 // and body in one Write to the underlying conn: one syscall on TCP and no
-// TLS record that holds only a header. It holds a DATA header whose length
-// is > 0 until the next Write; if that Write is exactly the body, both go
-// out together from a pooled buffer. Anything else (a body of another
-// length, another header) first flushes the held header and is then handled
-// as usual, so the byte stream is always exactly what yamux wrote, in
+// TLS record that holds only a header. Where the conn is a plain socket
+// that can take both buffers at once (buffersWriter), that is one writev
+// and the body is not copied. It holds a DATA header whose length is > 0
+// until the next Write; if that Write is exactly the body, both go out
+// together (one writev, or one Write from a pooled buffer). Anything else
+// (a body of another length, another header) first flushes the held header
+// and is then handled as usual, so the byte stream is always exactly what yamux wrote, in
 // order; only the write boundaries change. Every other header is written at
 // once. While a header is held, a Write of exactly the announced length is
 // its body even if it looks like a header: yamux writes the body next, and
@@ -52,6 +54,17 @@ type frameConn struct {
 	mu      sync.Mutex
 	held    [yamuxHeaderSize]byte
 	holding bool
+
+	// vec and bufs send a frame with one writev when the conn can
+	// (buffersWriter): fields, so that sending allocates nothing.
+	vec  [2][]byte
+	bufs net.Buffers
+}
+
+// buffersWriter is a conn that can send buffers with one system call,
+// uncopied, or says it cannot (upgrade.Conn: only on a TCP socket).
+type buffersWriter interface {
+	WriteBuffers(*net.Buffers) (n int64, handled bool, err error)
 }
 
 func newFrameConn(c net.Conn) *frameConn { return &frameConn{Conn: c} }
@@ -89,6 +102,15 @@ func (c *frameConn) Write(p []byte) (int, error) {
 // writeFrame writes the held header and body in one Write and returns how
 // much of body went out.
 func (c *frameConn) writeFrame(body []byte) (int, error) {
+	if bw, ok := c.Conn.(buffersWriter); ok {
+		c.vec = [2][]byte{c.held[:], body}
+		c.bufs = c.vec[:]
+		n, handled, err := bw.WriteBuffers(&c.bufs)
+		c.vec, c.bufs = [2][]byte{}, nil // keep no reference to body
+		if handled {
+			return max(int(n)-yamuxHeaderSize, 0), err
+		}
+	}
 	bp := framePool.Get().(*[]byte)
 	buf := append(append((*bp)[:0], c.held[:]...), body...)
 	n, err := c.Conn.Write(buf)

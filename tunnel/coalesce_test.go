@@ -99,6 +99,55 @@ func TestFrameConnDataFrameInOneWrite(t *testing.T) {
 	}
 }
 
+// vectorConn is a recordingConn that takes both buffers of a frame at once
+// (as upgrade.Conn does on a TCP socket), or declines when refuse is set.
+type vectorConn struct {
+	recordingConn
+	refuse  bool
+	vectors [][][]byte
+}
+
+func (v *vectorConn) WriteBuffers(bufs *net.Buffers) (int64, bool, error) {
+	if v.refuse {
+		return 0, false, nil
+	}
+	var got [][]byte
+	var n int64
+	for _, b := range *bufs {
+		got = append(got, bytes.Clone(b))
+		n += int64(len(b))
+	}
+	v.vectors = append(v.vectors, got)
+	*bufs = nil
+	return n, true, nil
+}
+
+// TestFrameConnDataFrameInOneWritev: on a conn that takes buffers at once,
+// a DATA frame's header and body go out in one call, the body uncopied;
+// where it declines, they go out in one Write as before.
+func TestFrameConnDataFrameInOneWritev(t *testing.T) {
+	hdr := yamuxHeader(yamuxTypeData, 0, 3, 5)
+	vc := &vectorConn{}
+	c := newFrameConn(vc)
+	mustWrite(t, c, hdr)
+	mustWrite(t, c, []byte("hello"))
+	if len(vc.vectors) != 1 || vc.count() != 0 ||
+		!bytes.Equal(vc.vectors[0][0], hdr) || string(vc.vectors[0][1]) != "hello" {
+		t.Fatalf("writev calls %q, writes %d; want one call with the header and the body", vc.vectors, vc.count())
+	}
+	if c.vec[1] != nil || c.bufs != nil {
+		t.Fatal("frameConn still refers to the body after sending it")
+	}
+
+	declining := &vectorConn{refuse: true}
+	c = newFrameConn(declining)
+	mustWrite(t, c, hdr)
+	mustWrite(t, c, []byte("hello"))
+	if got := declining.since(0); len(got) != 1 || !bytes.Equal(got[0], append(bytes.Clone(hdr), "hello"...)) {
+		t.Fatalf("writes = %q, want one write of the whole frame", got)
+	}
+}
+
 func TestFrameConnOtherHeadersAtOnce(t *testing.T) {
 	rec := &recordingConn{}
 	c := newFrameConn(rec)

@@ -79,6 +79,25 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return max(n-pre, 0), err
 }
 
+// WriteBuffers sends bufs with one system call (writev), uncopied, when
+// the connection under c is a TCP socket and the held 101 is out. handled
+// is false, with nothing written, when it cannot (TLS, another kind of
+// conn, or the 101 still held): the caller then writes the usual way.
+func (c *Conn) WriteBuffers(bufs *net.Buffers) (n int64, handled bool, err error) {
+	tc, ok := c.Conn.(*net.TCPConn)
+	if !ok {
+		return 0, false, nil
+	}
+	c.wmu.Lock()
+	held := c.preamble != nil
+	c.wmu.Unlock()
+	if held {
+		return 0, false, nil
+	}
+	n, err = bufs.WriteTo(tc)
+	return n, true, err
+}
+
 // Commit writes the held 101 now if it has not gone out yet, within
 // commitTimeout. Clients learn they are connected only then, so a server
 // commits after it made the connection usable (registered it).

@@ -434,3 +434,51 @@ func TestAcceptHeaderReachesResponseHeader(t *testing.T) {
 		t.Errorf("101 header %q has fields it must not", h)
 	}
 }
+
+// TestWriteBuffersOnlyOnTCPOnceThe101IsOut: buffers go out uncopied in one
+// writev on a TCP socket once the held 101 is out; before that, or on
+// another kind of conn, WriteBuffers declines and writes nothing.
+func TestWriteBuffersOnlyOnTCPOnceThe101IsOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	defer server.Close()
+
+	c := newConn(server, bufio.NewReader(server), []byte("101\n"))
+	bufs := net.Buffers{[]byte("head"), []byte("body")}
+	if _, handled, _ := c.WriteBuffers(&bufs); handled {
+		t.Fatal("WriteBuffers wrote while the 101 was held")
+	}
+	if err := c.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, handled, err := c.WriteBuffers(&bufs); !handled || err != nil || n != 8 {
+		t.Fatalf("WriteBuffers after the 101: %d %v %v", n, handled, err)
+	}
+	got := make([]byte, len("101\nheadbody"))
+	if _, err := io.ReadFull(client, got); err != nil || string(got) != "101\nheadbody" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+
+	other := newConn(struct{ net.Conn }{server}, bufio.NewReader(server), nil)
+	bufs = net.Buffers{[]byte("x")}
+	if _, handled, _ := other.WriteBuffers(&bufs); handled {
+		t.Fatal("WriteBuffers wrote on a conn that is not a TCP socket")
+	}
+}
