@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wsgate/wsgate/internal/testutil"
 )
 
 const proto = "test-proto"
@@ -439,27 +441,7 @@ func TestAcceptHeaderReachesResponseHeader(t *testing.T) {
 // writev on a TCP socket once the held 101 is out; before that, or on
 // another kind of conn, WriteBuffers declines and writes nothing.
 func TestWriteBuffersOnlyOnTCPOnceThe101IsOut(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	defer server.Close()
-
+	client, server := testutil.TCPPair(t)
 	c := newConn(server, bufio.NewReader(server), []byte("101\n"))
 	bufs := net.Buffers{[]byte("head"), []byte("body")}
 	if _, handled, _ := c.WriteBuffers(&bufs); handled {

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"sync"
+	"strings"
 	"testing"
 
 	"github.com/wsgate/wsgate/internal/testutil"
@@ -49,24 +49,11 @@ func TestCopyBothWays(t *testing.T) {
 	gw.Close()
 }
 
-// lockedBuffer is a bytes.Buffer safe to write from one goroutine while
-// another looks at its length.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 // TestSendFramedSplitsInPlace: a payload sent with its headers written in
 // place goes out as frames no larger than the window each time allowed,
 // whole and in order, although each header overwrote payload already sent.
 func TestSendFramedSplitsInPlace(t *testing.T) {
-	var out lockedBuffer
+	var out testutil.Buffer
 	ch := &Channel{fw: frameWriter{w: &out}, sendWin: 7}
 	ch.wcond.L = &ch.mu
 	payload := []byte("the quick brown fox jumps over the lazy dog")
@@ -92,7 +79,7 @@ func TestSendFramedSplitsInPlace(t *testing.T) {
 	}
 	var got []byte
 	frames := 0
-	for r := bytes.NewReader(out.b.Bytes()); r.Len() > 0; frames++ {
+	for r := strings.NewReader(out.String()); r.Len() > 0; frames++ {
 		typ, p, err := readFrame(r)
 		if err != nil || typ != frameStderr || len(p) > 7 {
 			t.Fatalf("frame %d: %v %q %v", frames, typ, p, err)
