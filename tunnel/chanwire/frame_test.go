@@ -14,6 +14,9 @@ func TestSmallFramesTakeSmallBuffers(t *testing.T) {
 	out.Grow(1 << 10)
 	fw := &frameWriter{w: &out}
 	var before, after runtime.MemStats
+	// TotalAlloc counts every goroutine's allocations (an earlier test's
+	// teardown may still run), so the least of five tries is the frame's.
+	least := uint64(1 << 62)
 	for range 5 {
 		out.Reset()
 		runtime.GC()
@@ -23,9 +26,10 @@ func TestSmallFramesTakeSmallBuffers(t *testing.T) {
 			t.Fatal(err)
 		}
 		runtime.ReadMemStats(&after)
-		if n := after.TotalAlloc - before.TotalAlloc; n > 4<<10 {
-			t.Fatalf("an EOF frame allocated %d bytes", n)
-		}
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	if least > 4<<10 {
+		t.Fatalf("an EOF frame allocated %d bytes", least)
 	}
 	if got := out.Bytes(); len(got) != headerLen || frameType(got[0]) != frameEOF {
 		t.Fatalf("wrote %x", got)
