@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -206,4 +207,64 @@ func TestIdentifyToken(t *testing.T) {
 	if _, err := a.IdentifyToken(ctx, secret); !errors.Is(err, ErrBadToken) {
 		t.Fatalf("suspended user: %v", err)
 	}
+}
+
+// countingStore counts GetSettings calls (one per snapshot load) and holds
+// the first until hold is closed.
+type countingStore struct {
+	Store
+	mu    sync.Mutex
+	calls int
+	hold  chan struct{}
+}
+
+func (c *countingStore) GetSettings(ctx context.Context) (acl.Settings, error) {
+	c.mu.Lock()
+	c.calls++
+	first := c.calls == 1
+	c.mu.Unlock()
+	if first {
+		<-c.hold
+	}
+	return c.Store.GetSettings(ctx)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// TestConcurrentMissesShareOneRead: decisions for the same user and
+// workspace that miss the cache at once share one store read; after an
+// invalidation a decision reads again.
+func TestConcurrentMissesShareOneRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cs := &countingStore{Store: newStore(t), hold: make(chan struct{})}
+		a, err := New(Config{Store: cs})
+		must(t, err)
+		a.SetLive(true)
+		results := make(chan Decision, 5)
+		for range 5 {
+			go func() {
+				d, _ := a.Decide(context.Background(), "alice", aliceWS, acl.ActionConnect)
+				results <- d
+			}()
+		}
+		synctest.Wait() // all five waiting: one in the store, four on its read
+		if n := cs.count(); n != 1 {
+			t.Fatalf("%d store reads for five decisions at once, want 1", n)
+		}
+		close(cs.hold)
+		for range 5 {
+			if d := <-results; !d.Allow || d.Cached {
+				t.Fatalf("shared decision %+v", d)
+			}
+		}
+		a.Invalidate()
+		decide(t, a, "alice", aliceWS)
+		if n := cs.count(); n != 2 {
+			t.Fatalf("%d store reads after an invalidation, want 2", n)
+		}
+	})
 }

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/wsgate/wsgate/acl"
 )
@@ -107,6 +109,11 @@ type Authorizer struct {
 	mu    sync.Mutex
 	snaps map[snapKey]*acl.Snapshot
 	reads map[string]cachedRead
+
+	// loads lets concurrent Decides that miss the cache for the same
+	// (user, workspace, generation) share one store read: a user's
+	// sessions often open at once (ControlMaster, scripts, reconnects).
+	loads singleflight.Group
 }
 
 type snapKey struct {
@@ -171,7 +178,7 @@ func (a *Authorizer) Decide(ctx context.Context, user string, ws acl.WorkspaceID
 			return d, nil
 		}
 	}
-	snap, err := a.Load(ctx, user, ws)
+	snap, err := a.sharedLoad(ctx, user, ws, gen)
 	if err != nil {
 		if errors.Is(err, ErrStoreUnavailable) && a.withinGrace() {
 			if snap := a.cachedSnapshot(k); snap != nil {
@@ -189,6 +196,27 @@ func (a *Authorizer) Decide(ctx context.Context, user string, ws acl.WorkspaceID
 	}
 	a.mu.Unlock()
 	return decision(snap, user, action, ws, gen, false), nil
+}
+
+// sharedLoad is Load, shared by the callers that ask for the same user and
+// workspace under the same invalidation count gen while it runs. The read
+// is the first caller's, bounded by the store timeout but not ended when
+// that caller gives up: the others may still want it. A caller who gave up
+// gets its context's error.
+func (a *Authorizer) sharedLoad(ctx context.Context, user string, ws acl.WorkspaceID, gen uint64) (*acl.Snapshot, error) {
+	key := user + "\x00" + ws.String() + "\x00" + strconv.FormatUint(gen, 10)
+	ch := a.loads.DoChan(key, func() (any, error) {
+		return a.Load(context.WithoutCancel(ctx), user, ws)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*acl.Snapshot), nil
+	}
 }
 
 // cachedSnapshot returns the cached snapshot for k unless it has expired.
