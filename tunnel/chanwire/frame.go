@@ -129,29 +129,28 @@ type frameWriter struct {
 	w  io.Writer
 }
 
-// write sends one frame whose payload is the concatenation of parts.
+// write sends one frame whose payload is the concatenation of parts,
+// copied into a pooled buffer after room for the header (writeFramed).
 func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
 	if n > MaxFrame {
-		return fmt.Errorf("%v frame of %d bytes exceeds %d", t, n, MaxFrame)
+		// Before taking a buffer: an oversized frame is not built.
+		return frameTooLarge(t, n)
 	}
 	pool := &frameBufs
 	if headerLen+n <= smallFrame {
 		pool = &smallFrameBufs
 	}
 	bp := pool.Get().(*[]byte)
-	b := (*bp)[:0]
-	b = append(b, byte(t))
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	var room [headerLen]byte
+	b := append((*bp)[:0], room[:]...)
 	for _, p := range parts {
 		b = append(b, p...)
 	}
-	fw.mu.Lock()
-	_, err := fw.w.Write(b)
-	fw.mu.Unlock()
+	err := fw.writeFramed(t, b)
 	if cap(b) <= headerLen+MaxData { // keep only buffers of the usual sizes
 		*bp = b[:0]
 		pool.Put(bp)
@@ -163,7 +162,7 @@ func (fw *frameWriter) write(t frameType, parts ...[]byte) error {
 // b[headerLen:], writing the header into b[:headerLen].
 func (fw *frameWriter) writeFramed(t frameType, b []byte) error {
 	if n := len(b) - headerLen; n > MaxFrame {
-		return fmt.Errorf("%v frame of %d bytes exceeds %d", t, n, MaxFrame)
+		return frameTooLarge(t, n)
 	}
 	b[0] = byte(t)
 	binary.BigEndian.PutUint32(b[1:headerLen], uint32(len(b)-headerLen))
@@ -171,6 +170,10 @@ func (fw *frameWriter) writeFramed(t frameType, b []byte) error {
 	_, err := fw.w.Write(b)
 	fw.mu.Unlock()
 	return err
+}
+
+func frameTooLarge(t frameType, n int) error {
+	return fmt.Errorf("%v frame of %d bytes exceeds %d", t, n, MaxFrame)
 }
 
 // Payload encoding helpers (spec.md: str8, uint32, flag bytes).
