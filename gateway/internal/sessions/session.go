@@ -63,13 +63,12 @@ type Session struct {
 	endOnce    atomic.Bool
 	reg        atomic.Pointer[Registry] // set by Track
 
-	endMu  sync.Mutex
-	onEnd  []func() // AfterEnd's, run by End
-	endRan bool     // End ran them: later ones run at once
-
-	toldMu   sync.Mutex
-	told     func() // set by Cut: releases its hold on teardowns
-	toldDone bool   // Told or End came: Cut holds nothing
+	// mu guards the drop's hold on teardowns and the AfterEnd callbacks.
+	mu       sync.Mutex
+	told     func()   // set by Cut: releases its hold on teardowns
+	toldDone bool     // Told or End came: Cut holds nothing
+	onEnd    []func() // AfterEnd's, run by End
+	endRan   bool     // End ran them: later ones run at once
 }
 
 // New returns a session authorized under invalidation count gen, whose
@@ -131,11 +130,11 @@ func (s *Session) Cut(msg string) bool {
 		return false
 	}
 	if reg := s.reg.Load(); reg != nil {
-		s.toldMu.Lock()
+		s.mu.Lock()
 		if !s.toldDone {
 			s.told = reg.HoldTeardown()
 		}
-		s.toldMu.Unlock()
+		s.mu.Unlock()
 	}
 	s.cancel(&Dropped{Message: msg})
 	return true
@@ -145,10 +144,10 @@ func (s *Session) Cut(msg string) bool {
 // why and, within the bound, seen the user close (Registry.AwaitUserClose).
 // The teardown of other dropped sessions need not wait for it any longer.
 func (s *Session) Told() {
-	s.toldMu.Lock()
+	s.mu.Lock()
 	release := s.told
 	s.told, s.toldDone = nil, true
-	s.toldMu.Unlock()
+	s.mu.Unlock()
 	if release != nil {
 		release()
 	}
@@ -163,10 +162,10 @@ func (s *Session) End() {
 		s.cancel(context.Canceled)
 		close(s.ended)
 		s.Told()
-		s.endMu.Lock()
+		s.mu.Lock()
 		fs := s.onEnd
 		s.onEnd, s.endRan = nil, true
-		s.endMu.Unlock()
+		s.mu.Unlock()
 		for _, f := range fs {
 			f()
 		}
@@ -177,12 +176,12 @@ func (s *Session) End() {
 // or here at once when it has: a wait for hundreds of drops at once costs
 // no goroutine and no timer each. f must not block.
 func (s *Session) AfterEnd(f func()) {
-	s.endMu.Lock()
+	s.mu.Lock()
 	if !s.endRan {
 		s.onEnd = append(s.onEnd, f)
-		s.endMu.Unlock()
+		s.mu.Unlock()
 		return
 	}
-	s.endMu.Unlock()
+	s.mu.Unlock()
 	f()
 }
